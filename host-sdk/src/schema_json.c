@@ -1,0 +1,394 @@
+/*
+ * schema_json.c: the JSON plumbing of the schema validator: strict parsing
+ * with bounded depth, draft-07 number and equality rules, a value renderer
+ * for messages and JSON Pointer building.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sam/sam_plugin.h"
+#include "schema_internal.h"
+
+/* ---- parsing ---- */
+
+static int all_finite(json_object *o, int depth) {
+  if (depth > SAM__SCHEMA_MAX_DEPTH)
+    return 1; /* the tokener already bounds depth */
+  switch (json_object_get_type(o)) {
+  case json_type_double:
+    return isfinite(json_object_get_double(o));
+  case json_type_array: {
+    size_t n = json_object_array_length(o);
+    for (size_t i = 0; i < n; i++)
+      if (!all_finite(json_object_array_get_idx(o, i), depth + 1))
+        return 0;
+    return 1;
+  }
+  case json_type_object: {
+    json_object_object_foreach(o, k, v) {
+      (void)k;
+      if (!all_finite(v, depth + 1))
+        return 0;
+    }
+    return 1;
+  }
+  default:
+    return 1;
+  }
+}
+
+int sam__sjson_parse(const char *text,
+                     size_t len,
+                     json_object **out,
+                     char *err,
+                     size_t err_len) {
+  json_tokener *tok = NULL;
+  json_object *o = NULL;
+  enum json_tokener_error e;
+  int rc = SAM_EINVAL;
+
+  *out = NULL;
+  if (text == NULL) {
+    snprintf(err, err_len, "not JSON: no text");
+    return SAM_EINVAL;
+  }
+  if (len > INT_MAX - 1) {
+    snprintf(err, err_len, "not JSON: text too large [%zu] bytes", len);
+    return SAM_EINVAL;
+  }
+  tok = json_tokener_new_ex(SAM__SCHEMA_MAX_DEPTH);
+  if (tok == NULL) {
+    snprintf(err, err_len, "out of memory");
+    return SAM_ENOMEM;
+  }
+  json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+  o = json_tokener_parse_ex(tok, text, (int)len);
+  e = json_tokener_get_error(tok);
+  if (o == NULL && e == json_tokener_continue) {
+    /* A bare top-level number needs a terminator to finish; the NUL is
+     * the one json_tokener_parse would have passed. */
+    o = json_tokener_parse_ex(tok, "", 1);
+    e = json_tokener_get_error(tok);
+    if (o == NULL && e == json_tokener_continue) {
+      snprintf(err, err_len, "not JSON: truncated at byte [%zu]", len);
+      goto done;
+    }
+  } else if (o != NULL) {
+    size_t end = json_tokener_get_parse_end(tok);
+    for (; end < len; end++) {
+      char c = text[end];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+        snprintf(err, err_len, "not JSON: trailing data at byte [%zu]", end);
+        goto done;
+      }
+    }
+  }
+  if (o == NULL) {
+    if (e == json_tokener_error_depth)
+      snprintf(err, err_len, "not JSON: nesting deeper than [%d] levels",
+               SAM__SCHEMA_MAX_DEPTH);
+    else
+      snprintf(err, err_len, "not JSON: %s at byte [%zu]",
+               json_tokener_error_desc(e), json_tokener_get_parse_end(tok));
+    goto done;
+  }
+  if (!all_finite(o, 0)) {
+    snprintf(err, err_len, "not JSON: NaN or Infinity is not a JSON number");
+    goto done;
+  }
+  *out = o;
+  o = NULL;
+  rc = 0;
+
+done:
+  json_object_put(o);
+  json_tokener_free(tok);
+  return rc;
+}
+
+/* ---- numbers, types, equality ---- */
+
+int sam__sjson_number(json_object *o, long double *v) {
+  switch (json_object_get_type(o)) {
+  case json_type_int: {
+    /* json-c keeps values above INT64_MAX as uint64 and saturates
+     * get_int64; long double holds every 64-bit integer exactly. */
+    int64_t i = json_object_get_int64(o);
+    if (i == INT64_MAX)
+      *v = (long double)json_object_get_uint64(o);
+    else
+      *v = (long double)i;
+    return 1;
+  }
+  case json_type_double:
+    *v = (long double)json_object_get_double(o);
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+int sam__sjson_is_integer(json_object *o) {
+  if (json_object_get_type(o) == json_type_int)
+    return 1;
+  if (json_object_get_type(o) == json_type_double) {
+    double d = json_object_get_double(o);
+    return isfinite(d) && floor(d) == d;
+  }
+  return 0;
+}
+
+unsigned sam__sjson_type(json_object *o) {
+  switch (json_object_get_type(o)) {
+  case json_type_null:
+    return SAM__ST_NULL;
+  case json_type_boolean:
+    return SAM__ST_BOOLEAN;
+  case json_type_object:
+    return SAM__ST_OBJECT;
+  case json_type_array:
+    return SAM__ST_ARRAY;
+  case json_type_string:
+    return SAM__ST_STRING;
+  case json_type_int:
+  case json_type_double:
+    return sam__sjson_is_integer(o) ? (SAM__ST_NUMBER | SAM__ST_INTEGER)
+                                    : SAM__ST_NUMBER;
+  }
+  return 0;
+}
+
+static int equal_depth(json_object *a, json_object *b, int depth) {
+  enum json_type ta = json_object_get_type(a);
+  enum json_type tb = json_object_get_type(b);
+  long double na, nb;
+
+  if (depth > SAM__SCHEMA_MAX_FRAMES)
+    return 0;
+  if (sam__sjson_number(a, &na) && sam__sjson_number(b, &nb))
+    return na == nb;
+  if (ta != tb)
+    return 0;
+  switch (ta) {
+  case json_type_null:
+    return 1;
+  case json_type_boolean:
+    return json_object_get_boolean(a) == json_object_get_boolean(b);
+  case json_type_string: {
+    int la = json_object_get_string_len(a);
+    int lb = json_object_get_string_len(b);
+    return la == lb && memcmp(json_object_get_string(a),
+                              json_object_get_string(b), (size_t)la) == 0;
+  }
+  case json_type_array: {
+    size_t n = json_object_array_length(a);
+    if (n != json_object_array_length(b))
+      return 0;
+    for (size_t i = 0; i < n; i++)
+      if (!equal_depth(json_object_array_get_idx(a, i),
+                       json_object_array_get_idx(b, i), depth + 1))
+        return 0;
+    return 1;
+  }
+  case json_type_object: {
+    if (json_object_object_length(a) != json_object_object_length(b))
+      return 0;
+    json_object_object_foreach(a, k, va) {
+      json_object *vb = NULL;
+      if (!json_object_object_get_ex(b, k, &vb))
+        return 0;
+      if (!equal_depth(va, vb, depth + 1))
+        return 0;
+    }
+    return 1;
+  }
+  default:
+    return 0;
+  }
+}
+
+int sam__sjson_equal(json_object *a, json_object *b) {
+  return equal_depth(a, b, 0);
+}
+
+/* ---- rendering for messages ---- */
+
+typedef struct rbuf {
+  char *buf;
+  size_t cap; /* bytes usable, excluding the room kept for "...\0" */
+  size_t len;
+  int cut;
+} rbuf;
+
+static void r_put(rbuf *r, const char *s, size_t n) {
+  if (r->cut)
+    return;
+  if (r->len + n > r->cap) {
+    n = r->cap - r->len;
+    r->cut = 1;
+  }
+  memcpy(r->buf + r->len, s, n);
+  r->len += n;
+}
+
+static void r_str(rbuf *r, const char *s, size_t n) {
+  r_put(r, "\"", 1);
+  for (size_t i = 0; i < n && !r->cut; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char esc[8];
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char)c;
+      r_put(r, esc, 2);
+    } else if (c < 0x20) {
+      snprintf(esc, sizeof(esc), "\\u%04x", c);
+      r_put(r, esc, 6);
+    } else {
+      r_put(r, (const char *)&s[i], 1);
+    }
+  }
+  r_put(r, "\"", 1);
+}
+
+static void r_value(rbuf *r, json_object *o, int depth) {
+  char num[64];
+  if (r->cut)
+    return;
+  if (depth > 8) {
+    r_put(r, "...", 3);
+    return;
+  }
+  switch (json_object_get_type(o)) {
+  case json_type_null:
+    r_put(r, "null", 4);
+    break;
+  case json_type_boolean:
+    if (json_object_get_boolean(o))
+      r_put(r, "true", 4);
+    else
+      r_put(r, "false", 5);
+    break;
+  case json_type_int: {
+    int64_t i = json_object_get_int64(o);
+    if (i == INT64_MAX)
+      snprintf(num, sizeof(num), "%llu",
+               (unsigned long long)json_object_get_uint64(o));
+    else
+      snprintf(num, sizeof(num), "%lld", (long long)i);
+    r_put(r, num, strlen(num));
+    break;
+  }
+  case json_type_double: {
+    double d = json_object_get_double(o);
+    snprintf(num, sizeof(num), "%.15g", d);
+    if (strtod(num, NULL) != d)
+      snprintf(num, sizeof(num), "%.17g", d);
+    r_put(r, num, strlen(num));
+    break;
+  }
+  case json_type_string:
+    r_str(r, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+    break;
+  case json_type_array: {
+    size_t n = json_object_array_length(o);
+    r_put(r, "[", 1);
+    for (size_t i = 0; i < n && !r->cut; i++) {
+      if (i > 0)
+        r_put(r, ",", 1);
+      r_value(r, json_object_array_get_idx(o, i), depth + 1);
+    }
+    r_put(r, "]", 1);
+    break;
+  }
+  case json_type_object: {
+    int first = 1;
+    r_put(r, "{", 1);
+    json_object_object_foreach(o, k, v) {
+      if (r->cut)
+        break;
+      if (!first)
+        r_put(r, ",", 1);
+      first = 0;
+      r_str(r, k, strlen(k));
+      r_put(r, ":", 1);
+      r_value(r, v, depth + 1);
+    }
+    r_put(r, "}", 1);
+    break;
+  }
+  }
+}
+
+char *sam__sjson_render(json_object *o, char *buf, size_t buf_len) {
+  rbuf r;
+  if (buf_len < 8) {
+    if (buf_len > 0)
+      buf[0] = '\0';
+    return buf;
+  }
+  r.buf = buf;
+  r.cap = buf_len - 4;
+  r.len = 0;
+  r.cut = 0;
+  r_value(&r, o, 0);
+  if (r.cut) {
+    memcpy(buf + r.len, "...", 3);
+    r.len += 3;
+  }
+  buf[r.len] = '\0';
+  return buf;
+}
+
+char *sam__sjson_render_dup(json_object *o, size_t max) {
+  char *buf = malloc(max);
+  char *out;
+  if (buf == NULL)
+    return NULL;
+  sam__sjson_render(o, buf, max);
+  out = strdup(buf);
+  free(buf);
+  return out;
+}
+
+/* ---- strings and pointers ---- */
+
+size_t sam__sjson_codepoints(const char *s, size_t len) {
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++)
+    if (((unsigned char)s[i] & 0xC0) != 0x80)
+      n++;
+  return n;
+}
+
+int sam__sptr_push(
+    char **buf, size_t *len, size_t *cap, const char *tok, size_t tok_len) {
+  size_t need = *len + 2 + 2 * tok_len; /* worst case: every byte escaped */
+  if (need > *cap) {
+    size_t ncap = *cap ? *cap : 64;
+    char *nb;
+    while (ncap < need)
+      ncap *= 2;
+    nb = realloc(*buf, ncap);
+    if (nb == NULL)
+      return SAM_ENOMEM;
+    *buf = nb;
+    *cap = ncap;
+  }
+  (*buf)[(*len)++] = '/';
+  for (size_t i = 0; i < tok_len; i++) {
+    if (tok[i] == '~') {
+      (*buf)[(*len)++] = '~';
+      (*buf)[(*len)++] = '0';
+    } else if (tok[i] == '/') {
+      (*buf)[(*len)++] = '~';
+      (*buf)[(*len)++] = '1';
+    } else {
+      (*buf)[(*len)++] = tok[i];
+    }
+  }
+  (*buf)[*len] = '\0';
+  return 0;
+}
