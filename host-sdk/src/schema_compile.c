@@ -27,6 +27,32 @@ int sam__sctx_fail(sam__sctx *c, const char *fmt, ...) {
   return SAM_EINVAL;
 }
 
+int sam__sctx_unknown(sam__sctx *c,
+                      json_object *val,
+                      const char *key,
+                      const char *ptr) {
+  sam__sunknown *u;
+  if (c->n_unknown == c->cap_unknown) {
+    size_t ncap = c->cap_unknown ? c->cap_unknown * 2 : 8;
+    sam__sunknown *nu = realloc(c->unknown, ncap * sizeof(*nu));
+    if (nu == NULL)
+      return SAM_ENOMEM;
+    c->unknown = nu;
+    c->cap_unknown = ncap;
+  }
+  u = &c->unknown[c->n_unknown];
+  u->val = val;
+  u->key = strdup(key);
+  u->ptr = strdup(ptr);
+  if (u->key == NULL || u->ptr == NULL) {
+    free(u->key);
+    free(u->ptr);
+    return SAM_ENOMEM;
+  }
+  c->n_unknown++;
+  return 0;
+}
+
 static size_t memo_hash(json_object *o, size_t cap) {
   uintptr_t h = (uintptr_t)o;
   h ^= h >> 17;
@@ -679,8 +705,10 @@ int sam__scompile_node(sam__sctx *c,
   json_object_object_foreach(o, key, val) {
     const keyword *k = keyword_find(key);
     if (k == NULL) {
-      rc = sam__sctx_fail(c, "unsupported keyword [%s] at [%s]", key, ptr);
-      goto done;
+      rc = sam__sctx_unknown(c, val, key, ptr);
+      if (rc != 0)
+        goto done;
+      continue;
     }
     a.val = val;
     a.kw = k->name;
@@ -778,6 +806,12 @@ done:
   for (size_t i = 0; i < c.n_ids; i++)
     free(c.ids[i].uri);
   free(c.ids);
+  for (size_t i = 0; i < c.n_unknown; i++) {
+    free(c.unknown[i].key);
+    free(c.unknown[i].ptr);
+  }
+  free(c.unknown);
+  free(c.walked);
   if (rc != 0) {
     sam__schema_free(c.s);
     return rc;

@@ -143,6 +143,14 @@ typedef struct sam__sid {
   struct json_object *doc; /* the document obj lives in */
 } sam__sid;
 
+/* A key that is no keyword. Refused unless a $ref points into it (the
+ * suite uses such keys as ad-hoc definitions: "#/tilda~0field"). */
+typedef struct sam__sunknown {
+  struct json_object *val; /* borrowed */
+  char *key;               /* owned */
+  char *ptr;               /* owned: pointer of the schema holding it */
+} sam__sunknown;
+
 typedef struct sam__sctx {
   sam__schema *s;
   unsigned flags;
@@ -154,6 +162,10 @@ typedef struct sam__sctx {
   size_t memo_cap, memo_n;
   sam__sid *ids;
   size_t n_ids, cap_ids;
+  sam__sunknown *unknown;
+  size_t n_unknown, cap_unknown;
+  struct json_object **walked; /* values a $ref pointer passed through */
+  size_t n_walked, cap_walked;
 } sam__sctx;
 
 /* Records the first compile error (later ones are dropped). Returns
@@ -183,8 +195,16 @@ int sam__sref_register_id(sam__sctx *c,
                           struct json_object *doc);
 
 /* Resolves every pending $ref (compiling targets as needed), then refuses
- * reference loops that never reach a keyword. Returns 0 or SAM_E*. */
+ * reference loops that never reach a keyword and unknown keys no $ref
+ * uses. Returns 0 or SAM_E*. */
 int sam__sref_resolve_all(sam__sctx *c);
+
+/* Remembers an unknown key for the check after $ref resolution. Returns 0
+ * or SAM_ENOMEM. */
+int sam__sctx_unknown(sam__sctx *c,
+                      struct json_object *val,
+                      const char *key,
+                      const char *ptr);
 
 /* The node compiled for o, or NULL. */
 sam__snode *sam__smemo_get(const sam__sctx *c, struct json_object *o);

@@ -65,18 +65,19 @@ int sam__sjson_parse(const char *text,
     return SAM_ENOMEM;
   }
   json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+  /* json-c returns NULL for the literal null too: judge by the error. */
   o = json_tokener_parse_ex(tok, text, (int)len);
   e = json_tokener_get_error(tok);
-  if (o == NULL && e == json_tokener_continue) {
+  if (e == json_tokener_continue) {
     /* A bare top-level number needs a terminator to finish; the NUL is
      * the one json_tokener_parse would have passed. */
     o = json_tokener_parse_ex(tok, "", 1);
     e = json_tokener_get_error(tok);
-    if (o == NULL && e == json_tokener_continue) {
+    if (e == json_tokener_continue) {
       snprintf(err, err_len, "not JSON: truncated at byte [%zu]", len);
       goto done;
     }
-  } else if (o != NULL) {
+  } else if (e == json_tokener_success) {
     size_t end = json_tokener_get_parse_end(tok);
     for (; end < len; end++) {
       char c = text[end];
@@ -86,7 +87,7 @@ int sam__sjson_parse(const char *text,
       }
     }
   }
-  if (o == NULL) {
+  if (e != json_tokener_success) {
     if (e == json_tokener_error_depth)
       snprintf(err, err_len, "not JSON: nesting deeper than [%d] levels",
                SAM__SCHEMA_MAX_DEPTH);

@@ -82,8 +82,23 @@ static int pct_decode(char *s) {
   return 0;
 }
 
-/* Evaluates a JSON Pointer ("/a/0/b~1c") from doc. NULL when missing. */
-static json_object *pointer_eval(json_object *doc, const char *p) {
+static int walked_add(sam__sctx *c, json_object *o) {
+  if (c->n_walked == c->cap_walked) {
+    size_t ncap = c->cap_walked ? c->cap_walked * 2 : 16;
+    json_object **nw = realloc(c->walked, ncap * sizeof(*nw));
+    if (nw == NULL)
+      return SAM_ENOMEM;
+    c->walked = nw;
+    c->cap_walked = ncap;
+  }
+  c->walked[c->n_walked++] = o;
+  return 0;
+}
+
+/* Evaluates a JSON Pointer ("/a/0/b~1c") from doc, noting every value it
+ * passes through. NULL when missing (or out of memory). */
+static json_object *
+pointer_eval(sam__sctx *c, json_object *doc, const char *p) {
   json_object *cur = doc;
   char tok[512];
 
@@ -126,7 +141,7 @@ static json_object *pointer_eval(json_object *doc, const char *p) {
     } else {
       return NULL;
     }
-    if (cur == NULL)
+    if (cur == NULL || walked_add(c, cur) != 0)
       return NULL; /* a JSON null is not a schema either */
   }
   return *p == '\0' ? cur : NULL;
@@ -212,7 +227,7 @@ static int resolve_one(sam__sctx *c, sam__snode *n) {
     target = id->obj;
     doc = id->doc;
   } else if (pct_decode(frag) != 0 ||
-             (target = pointer_eval(res, frag)) == NULL) {
+             (target = pointer_eval(c, res, frag)) == NULL) {
     rc = sam__sctx_fail(c,
                         "unresolvable reference [%s] for keyword [$ref] at "
                         "[%s]: nothing at that JSON Pointer",
@@ -265,6 +280,15 @@ int sam__sref_resolve_all(sam__sctx *c) {
                             "reference loop through keyword [$ref] at [%s]: "
                             "the references never reach a schema",
                             s->nodes[i]->ptr);
+  }
+  for (size_t i = 0; i < c->n_unknown; i++) {
+    const sam__sunknown *u = &c->unknown[i];
+    size_t j = 0;
+    while (j < c->n_walked && c->walked[j] != u->val)
+      j++;
+    if (j == c->n_walked)
+      return sam__sctx_fail(c, "unsupported keyword [%s] at [%s]", u->key,
+                            u->ptr);
   }
   return 0;
 }
