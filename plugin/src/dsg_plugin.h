@@ -13,7 +13,11 @@
  *            borrowed; *ops_out points into the plugin's context.
  * Returns:   SAM_OK, or a negative code with a message in err.
  */
-int dsg_init(const sam_host_api *api, sam_host *host, const sam_init_args *args,
-             const sam_plugin_ops **ops_out, char *err, size_t err_len);
+int dsg_init(const sam_host_api *api,
+             sam_host *host,
+             const sam_init_args *args,
+             const sam_plugin_ops **ops_out,
+             char *err,
+             size_t err_len);
 
 #endif /* DSG_PLUGIN_H */

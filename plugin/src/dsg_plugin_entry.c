@@ -9,5 +9,5 @@
 
 #include "dsg_plugin.h"
 
-SAM_PLUGIN_DEFINE(DSG_NAME, DSG_VERSION, "DocuSign account-level subscriptions",
-                  0, dsg_init)
+SAM_PLUGIN_DEFINE(
+    DSG_NAME, DSG_VERSION, "DocuSign account-level subscriptions", 0, dsg_init)
