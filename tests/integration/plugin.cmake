@@ -1,0 +1,12 @@
+# Integration tests of the DocuSign plugin.
+# The HTTP client against an in-test HTTP/1.1 server on 127.0.0.1:0.
+sam_add_test(test-dsg-http
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-http.c LIBS dsg_core)
+# The real plugin loaded through the test host.
+if(TARGET samhost_test)
+  sam_add_test(test-dsg-register
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-register.c
+    LIBS samhost_test
+    ARGS ${PROJECT_BINARY_DIR}/plugin/plugin.manifest.json)
+  add_dependencies(test-dsg-register sam_docusign)
+endif()
