@@ -1,0 +1,1006 @@
+/*
+ * registry.c: plugin instances, their phases (ABI.md 8.4), the register_*
+ * calls of the host table, staging until post_init, and rollback.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "runtime_int.h"
+#include "sam_copy_in.h"
+
+#ifndef SAM_HOST_VERSION
+#define SAM_HOST_VERSION "0"
+#endif
+
+#define PT_DESC_V1_0                                                           \
+  (offsetof(sam_profile_type_desc, form_schema_len) + sizeof(size_t))
+#define RT_DESC_V1_0                                                           \
+  (offsetof(sam_record_type_desc, reserved0) + sizeof(uint32_t))
+#define PROC_DESC_V1_0                                                         \
+  (offsetof(sam_process_desc, ud_free) + sizeof(sam_free_fn))
+#define ACTION_DESC_V1_0                                                       \
+  (offsetof(sam_action_desc, ud_free) + sizeof(sam_free_fn))
+#define MODEL_DESC_V1_0 (offsetof(sam_model_desc, model_len) + sizeof(size_t))
+#define TPL_DESC_V1_0                                                          \
+  (offsetof(sam_rule_template_desc, rule_len) + sizeof(size_t))
+
+/* ---- small helpers ---- */
+
+int sam__id_valid(const char *id, size_t max) {
+  size_t i;
+
+  if (id == NULL || id[0] == '\0')
+    return 0;
+  for (i = 0; id[i] != '\0'; i++) {
+    char c = id[i];
+
+    if (i >= max)
+      return 0;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return 0;
+  }
+  return 1;
+}
+
+static int list_push(sam__reg_list *l, sam__reg *r) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    sam__reg **v = realloc(l->v, cap * sizeof(*v));
+
+    if (v == NULL)
+      return SAM_ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = r;
+  return 0;
+}
+
+void sam__reg_free(sam__reg *r) {
+  uint32_t i;
+
+  if (r == NULL)
+    return;
+  free(r->id);
+  free(r->display_name);
+  free(r->json);
+  free(r->key_pointer);
+  for (i = 0; i < r->n_indexes; i++)
+    free(r->indexes[i]);
+  free(r->indexes);
+  for (i = 0; i < r->n_secret_fields; i++)
+    free(r->secret_fields[i]);
+  free(r->secret_fields);
+  sam__schema_free(r->schema);
+  free(r);
+}
+
+static size_t text_len(const char *s, size_t len) {
+  return (s != NULL && len == 0) ? strlen(s) : len;
+}
+
+static json_object *parse_json(const char *s, size_t len) {
+  json_tokener *tok;
+  json_object *o;
+
+  if (s == NULL || len > (size_t)INT32_MAX)
+    return NULL;
+  tok = json_tokener_new();
+  if (tok == NULL)
+    return NULL;
+  o = json_tokener_parse_ex(tok, s, (int)len);
+  if (o != NULL && json_tokener_get_error(tok) != json_tokener_success) {
+    json_object_put(o);
+    o = NULL;
+  }
+  if (o != NULL && tok->char_offset < (int)len) {
+    /* Trailing garbage after the document. */
+    size_t i;
+
+    for (i = (size_t)tok->char_offset; i < len; i++) {
+      if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t') {
+        json_object_put(o);
+        o = NULL;
+        break;
+      }
+    }
+  }
+  json_tokener_free(tok);
+  return o;
+}
+
+/* Records a failed registration: the first message is kept for post_init
+ * and the loader; the ud (owned by the host from the call on) is kept to
+ * be freed on rollback, or after shutdown when init is over. */
+static int reg_fail(
+    sam_host *h, sam__reg *r, int rc, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int reg_fail(
+    sam_host *h, sam__reg *r, int rc, const char *what, const char *fmt, ...) {
+  char msg[256];
+  char line[300];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  snprintf(line, sizeof(line), "%s: %s", what, msg);
+  sam__log(h->rt, SAM_LOG_ERROR, h->name, NULL, "%s [%s]", line,
+           sam_err_name(rc));
+  if (rc != SAM_EBUSY && h->in_init) {
+    if (h->n_failed_regs++ == 0)
+      snprintf(h->reg_err, sizeof(h->reg_err), "%.255s", line);
+  }
+  if (r != NULL) {
+    if (r->ud_free != NULL) {
+      sam__reg_list *l = h->in_init ? &h->regs : &h->late;
+
+      r->kind = SAM__REG_FAILED;
+      if (list_push(l, r) == 0)
+        return rc;
+      /* Out of memory while keeping it: free the ud now rather than leak
+       * (this is a host failure, the plugin cannot do better). */
+      r->ud_free(r->ud);
+    }
+    sam__reg_free(r);
+  }
+  return rc;
+}
+
+/* Common prelude: the copy-in result, the phase and the profile type. */
+static int reg_check(sam_host *h,
+                     sam__reg *r,
+                     int copy_rc,
+                     size_t size,
+                     size_t v1_0,
+                     sam_profile_type *pt,
+                     const char *what) {
+  if (sam__on_loop(h->rt, what) != 0 || !h->in_init ||
+      h->phase != SAM__PHASE_INIT)
+    return reg_fail(h, r, SAM_EBUSY, what,
+                    "registration is allowed only inside init [phase=%d]",
+                    h->phase);
+  if (copy_rc == SAM_EINVAL)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "descriptor too short or NULL [struct_size=%u] "
+                    "[v1.0=%zu]",
+                    (unsigned)size, v1_0);
+  if (copy_rc == SAM_ENOTSUP)
+    return reg_fail(h, r, SAM_ENOTSUP, what,
+                    "descriptor sets fields this host does not know "
+                    "[struct_size=%u] [host=%zu]",
+                    (unsigned)size, v1_0);
+  if (pt != NULL && (pt != &h->pt || h->n_profile_types == 0))
+    return reg_fail(h, r, SAM_EINVAL, what, "unknown profile type handle");
+  return 0;
+}
+
+static uint32_t desc_size(const void *d) {
+  uint32_t s = 0;
+
+  if (d != NULL)
+    memcpy(&s, d, sizeof(s));
+  return s;
+}
+
+static int dup_id(sam_host *h, int kind, const char *id) {
+  size_t i;
+
+  for (i = 0; i < h->regs.n; i++) {
+    if (h->regs.v[i]->kind == kind && strcmp(h->regs.v[i]->id, id) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static int reg_commit(sam_host *h, sam__reg *r, const char *what) {
+  if (list_push(&h->regs, r) != 0)
+    return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+  return 0;
+}
+
+/* ---- the form schema's x-sam-secret fields ---- */
+
+static int collect_secret_fields(sam__reg *r) {
+  json_object *root = parse_json(r->json, r->json_len);
+  json_object *props = NULL;
+  int rc = 0;
+
+  if (root == NULL)
+    return SAM_EINVAL;
+  if (json_object_object_get_ex(root, "properties", &props) &&
+      json_object_is_type(props, json_type_object)) {
+    json_object_object_foreach(props, key, val) {
+      json_object *flag = NULL;
+
+      if (!json_object_is_type(val, json_type_object) ||
+          !json_object_object_get_ex(val, "x-sam-secret", &flag) ||
+          !json_object_get_boolean(flag))
+        continue;
+      char **v =
+          realloc(r->secret_fields, (r->n_secret_fields + 1) * sizeof(*v));
+      if (v == NULL) {
+        rc = SAM_ENOMEM;
+        break;
+      }
+      r->secret_fields = v;
+      v[r->n_secret_fields] = sam__strdup(key);
+      if (v[r->n_secret_fields] == NULL) {
+        rc = SAM_ENOMEM;
+        break;
+      }
+      r->n_secret_fields++;
+    }
+  }
+  json_object_put(root);
+  return rc;
+}
+
+/* ---- register_* ---- */
+
+int sam__api_register_profile_type(sam_host *host,
+                                   const sam_profile_type_desc *src,
+                                   sam_profile_type **out) {
+  static const char what[] = "register_profile_type";
+  sam_host *h = sam__host_check(host);
+  sam_profile_type_desc d;
+  char err[256];
+  sam__reg *r;
+  int rc;
+
+  if (out != NULL)
+    *out = NULL;
+  if (h == NULL)
+    return SAM_EINVAL;
+  rc = sam__copy_in(&d, sizeof(d), PT_DESC_V1_0, src);
+  r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
+  rc = reg_check(h, r, rc, desc_size(src), PT_DESC_V1_0, NULL, what);
+  if (rc != 0)
+    return rc;
+  if (out == NULL)
+    return reg_fail(h, r, SAM_EINVAL, what, "out is NULL");
+  if (h->n_profile_types > 0)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "one profile type per plugin [type=%s]",
+                    d.type_id ? d.type_id : "");
+  if (!sam__id_valid(d.type_id, SAM__ID_MAX) ||
+      strncmp(d.type_id, "sam_", 4) == 0)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "type_id must match [a-z0-9_]{1,64} without the sam_ "
+                    "prefix [type=%s]",
+                    d.type_id ? d.type_id : "(null)");
+  if (d.display_name == NULL || d.form_schema_json == NULL)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "display_name and form_schema_json are required "
+                    "[type=%s]",
+                    d.type_id);
+  r->kind = SAM__REG_PROFILE_TYPE;
+  r->host = h;
+  r->version = d.form_schema_version;
+  r->json_len = text_len(d.form_schema_json, d.form_schema_len);
+  r->id = sam__strdup(d.type_id);
+  r->display_name = sam__strdup(d.display_name);
+  r->json = sam__strndup(d.form_schema_json, r->json_len);
+  if (r->id == NULL || r->display_name == NULL || r->json == NULL)
+    return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+  err[0] = '\0';
+  rc = sam__schema_compile(r->json, r->json_len, SAM__SCHEMA_FORM, &r->schema,
+                           err, sizeof(err));
+  if (rc != 0)
+    return reg_fail(h, r, SAM_EINVAL, what, "form schema [%s]: %s", r->id, err);
+  rc = collect_secret_fields(r);
+  if (rc != 0)
+    return reg_fail(h, r, rc, what, "form schema fields [type=%s]", r->id);
+  rc = reg_commit(h, r, what);
+  if (rc != 0)
+    return rc;
+  h->n_profile_types++;
+  h->pt.magic = SAM__MAGIC_PT;
+  h->pt.host = h;
+  *out = &h->pt;
+  return 0;
+}
+
+/* Validates and copies a record type; shared with host-owned types. */
+static int record_type_fill(sam__reg *r,
+                            const sam_record_type_desc *d,
+                            char *err,
+                            size_t err_len) {
+  json_object *arr = NULL;
+  size_t i, n;
+  int rc = SAM_EINVAL;
+
+  if (sam__reserved_zero(d, offsetof(sam_record_type_desc, reserved0),
+                         sizeof(uint32_t)) != 0) {
+    snprintf(err, err_len, "reserved0 must be zero");
+    return SAM_EINVAL;
+  }
+  if ((d->flags & ~(uint32_t)SAM_RECORD_ALL_FLAGS) != 0) {
+    snprintf(err, err_len, "unknown flags [flags=0x%x]", (unsigned)d->flags);
+    return SAM_EINVAL;
+  }
+  if (d->schema_json == NULL || d->key_pointer == NULL ||
+      d->key_pointer[0] != '/') {
+    snprintf(err, err_len,
+             "schema_json and a key_pointer starting with / are required");
+    return SAM_EINVAL;
+  }
+  r->kind = SAM__REG_RECORD_TYPE;
+  r->flags = d->flags;
+  r->version = d->schema_version;
+  r->json_len = text_len(d->schema_json, d->schema_len);
+  r->id = sam__strdup(d->record_type);
+  r->json = sam__strndup(d->schema_json, r->json_len);
+  r->key_pointer = sam__strdup(d->key_pointer);
+  if (r->id == NULL || r->json == NULL || r->key_pointer == NULL) {
+    snprintf(err, err_len, "out of memory");
+    return SAM_ENOMEM;
+  }
+  if (d->indexes_json != NULL) {
+    arr = parse_json(d->indexes_json, strlen(d->indexes_json));
+    if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+      snprintf(err, err_len, "indexes_json must be a JSON array of pointers");
+      goto done;
+    }
+    n = json_object_array_length(arr);
+    r->indexes = calloc(n ? n : 1, sizeof(char *));
+    if (r->indexes == NULL) {
+      rc = SAM_ENOMEM;
+      goto done;
+    }
+    for (i = 0; i < n; i++) {
+      json_object *e = json_object_array_get_idx(arr, i);
+      const char *p = json_object_get_string(e);
+
+      if (!json_object_is_type(e, json_type_string) || p[0] != '/') {
+        snprintf(err, err_len, "index pointer must start with / [index=%zu]",
+                 i);
+        goto done;
+      }
+      r->indexes[i] = sam__strdup(p);
+      if (r->indexes[i] == NULL) {
+        rc = SAM_ENOMEM;
+        goto done;
+      }
+      r->n_indexes++;
+    }
+  }
+  rc = sam__schema_compile(r->json, r->json_len, 0, &r->schema, err, err_len);
+  if (rc != 0)
+    rc = SAM_EINVAL;
+
+done:
+  json_object_put(arr);
+  return rc;
+}
+
+int sam__api_register_record_type(sam_host *host,
+                                  sam_profile_type *pt,
+                                  const sam_record_type_desc *src) {
+  static const char what[] = "register_record_type";
+  sam_host *h = sam__host_check(host);
+  sam_record_type_desc d;
+  char err[256];
+  size_t nlen;
+  sam__reg *r;
+  int rc;
+
+  if (h == NULL)
+    return SAM_EINVAL;
+  rc = sam__copy_in(&d, sizeof(d), RT_DESC_V1_0, src);
+  r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
+  rc = reg_check(h, r, rc, desc_size(src), RT_DESC_V1_0, pt, what);
+  if (rc != 0)
+    return rc;
+  nlen = strlen(h->name);
+  if (!sam__id_valid(d.record_type, SAM__ID_MAX) ||
+      strncmp(d.record_type, h->name, nlen) != 0 ||
+      d.record_type[nlen] != '_' || d.record_type[nlen + 1] == '\0' ||
+      strncmp(d.record_type, "sam_", 4) == 0)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "record type must be named <plugin>_<thing> "
+                    "[record_type=%s] [plugin=%s]",
+                    d.record_type ? d.record_type : "(null)", h->name);
+  if (dup_id(h, SAM__REG_RECORD_TYPE, d.record_type))
+    return reg_fail(h, r, SAM_EINVAL, what, "duplicate [record_type=%s]",
+                    d.record_type);
+  err[0] = '\0';
+  r->host = h;
+  rc = record_type_fill(r, &d, err, sizeof(err));
+  if (rc != 0)
+    return reg_fail(h, r, rc, what, "[record_type=%s]: %s", d.record_type, err);
+  return reg_commit(h, r, what);
+}
+
+int sam__api_register_process(sam_host *host,
+                              sam_profile_type *pt,
+                              const sam_process_desc *src) {
+  static const char what[] = "register_process";
+  sam_host *h = sam__host_check(host);
+  sam_process_desc d;
+  char err[256];
+  sam__reg *r;
+  int rc;
+
+  if (h == NULL)
+    return SAM_EINVAL;
+  rc = sam__copy_in(&d, sizeof(d), PROC_DESC_V1_0, src);
+  r = calloc(1, sizeof(*r));
+  if (r == NULL) {
+    /* Still the host's to free: do it now, nothing else can. */
+    if (rc != SAM_EINVAL && d.ud_free != NULL)
+      d.ud_free(d.ud);
+    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
+  }
+  r->ud = d.ud;
+  r->ud_free = d.ud_free;
+  rc = reg_check(h, r, rc, desc_size(src), PROC_DESC_V1_0, pt, what);
+  if (rc != 0)
+    return rc;
+  if (!sam__id_valid(d.process_id, SAM__ID_MAX))
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "process_id must match [a-z0-9_]{1,64} [process=%s]",
+                    d.process_id ? d.process_id : "(null)");
+  if (dup_id(h, SAM__REG_PROCESS, d.process_id))
+    return reg_fail(h, r, SAM_EINVAL, what, "duplicate [process=%s]",
+                    d.process_id);
+  if ((d.flags & ~(uint32_t)SAM_PROC_ALL_FLAGS) != 0)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "unknown flags [flags=0x%x] [process=%s]",
+                    (unsigned)d.flags, d.process_id);
+  if (d.start == NULL)
+    return reg_fail(h, r, SAM_EINVAL, what, "start is required [process=%s]",
+                    d.process_id);
+  if ((d.flags & SAM_PROC_CANCELLABLE) && d.cancel == NULL)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "SAM_PROC_CANCELLABLE requires cancel [process=%s]",
+                    d.process_id);
+  r->kind = SAM__REG_PROCESS;
+  r->host = h;
+  r->flags = d.flags;
+  r->timeout_ms = d.timeout_ms;
+  r->start = d.start;
+  r->cancel = d.cancel;
+  r->id = sam__strdup(d.process_id);
+  r->display_name = sam__strdup(d.display_name ? d.display_name : "");
+  if (r->id == NULL || r->display_name == NULL)
+    return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+  if (d.input_schema_json != NULL) {
+    r->json_len = text_len(d.input_schema_json, d.input_schema_len);
+    r->json = sam__strndup(d.input_schema_json, r->json_len);
+    if (r->json == NULL)
+      return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+    err[0] = '\0';
+    if (sam__schema_compile(r->json, r->json_len, 0, &r->schema, err,
+                            sizeof(err)) != 0)
+      return reg_fail(h, r, SAM_EINVAL, what, "input schema [process=%s]: %s",
+                      r->id, err);
+  }
+  return reg_commit(h, r, what);
+}
+
+int sam__api_register_action(sam_host *host,
+                             sam_profile_type *pt,
+                             const sam_action_desc *src) {
+  static const char what[] = "register_action";
+  static const uint32_t oauth_flags[2] = {SAM_ACTION_OAUTH_START,
+                                          SAM_ACTION_OAUTH_CALLBACK};
+  sam_host *h = sam__host_check(host);
+  sam_action_desc d;
+  sam__reg *r;
+  size_t i, k;
+  int rc;
+
+  if (h == NULL)
+    return SAM_EINVAL;
+  rc = sam__copy_in(&d, sizeof(d), ACTION_DESC_V1_0, src);
+  r = calloc(1, sizeof(*r));
+  if (r == NULL) {
+    if (rc != SAM_EINVAL && d.ud_free != NULL)
+      d.ud_free(d.ud);
+    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
+  }
+  r->ud = d.ud;
+  r->ud_free = d.ud_free;
+  rc = reg_check(h, r, rc, desc_size(src), ACTION_DESC_V1_0, pt, what);
+  if (rc != 0)
+    return rc;
+  if (!sam__id_valid(d.action_id, SAM__ID_MAX))
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "action_id must match [a-z0-9_]{1,64} [action=%s]",
+                    d.action_id ? d.action_id : "(null)");
+  if (dup_id(h, SAM__REG_ACTION, d.action_id))
+    return reg_fail(h, r, SAM_EINVAL, what, "duplicate [action=%s]",
+                    d.action_id);
+  if ((d.flags & ~(uint32_t)SAM_ACTION_ALL_FLAGS) != 0)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "unknown flags [flags=0x%x] [action=%s]", (unsigned)d.flags,
+                    d.action_id);
+  if (d.start == NULL)
+    return reg_fail(h, r, SAM_EINVAL, what, "start is required [action=%s]",
+                    d.action_id);
+  for (k = 0; k < 2; k++) {
+    if (!(d.flags & oauth_flags[k]))
+      continue;
+    for (i = 0; i < h->regs.n; i++) {
+      if (h->regs.v[i]->kind == SAM__REG_ACTION &&
+          (h->regs.v[i]->flags & oauth_flags[k]))
+        return reg_fail(h, r, SAM_EINVAL, what,
+                        "at most one action per OAuth flag [action=%s] "
+                        "[other=%s]",
+                        d.action_id, h->regs.v[i]->id);
+    }
+  }
+  r->kind = SAM__REG_ACTION;
+  r->host = h;
+  r->flags = d.flags;
+  r->timeout_ms = d.timeout_ms;
+  r->start = d.start;
+  r->cancel = d.cancel;
+  r->id = sam__strdup(d.action_id);
+  r->display_name = sam__strdup(d.display_name ? d.display_name : "");
+  if (r->id == NULL || r->display_name == NULL)
+    return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+  return reg_commit(h, r, what);
+}
+
+/* Models and rule templates: an id and a JSON object. */
+static int reg_json_entry(sam_host *h,
+                          sam__reg *r,
+                          int kind,
+                          const char *what,
+                          const char *id,
+                          int id_is_ident,
+                          const char *json,
+                          size_t len,
+                          uint32_t version) {
+  json_object *o;
+
+  if (id_is_ident ? (id == NULL || id[0] == '\0' || strlen(id) > 256)
+                  : !sam__id_valid(id, SAM__ID_MAX))
+    return reg_fail(h, r, SAM_EINVAL, what, "bad id [id=%s]",
+                    id ? id : "(null)");
+  if (dup_id(h, kind, id))
+    return reg_fail(h, r, SAM_EINVAL, what, "duplicate [id=%s]", id);
+  len = text_len(json, len);
+  o = parse_json(json, len);
+  if (o == NULL || !json_object_is_type(o, json_type_object)) {
+    json_object_put(o);
+    return reg_fail(h, r, SAM_EINVAL, what, "not a JSON object [id=%s]", id);
+  }
+  json_object_put(o);
+  r->kind = kind;
+  r->host = h;
+  r->version = version;
+  r->id = sam__strdup(id);
+  r->json = sam__strndup(json, len);
+  r->json_len = len;
+  if (r->id == NULL || r->json == NULL)
+    return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+  return reg_commit(h, r, what);
+}
+
+int sam__api_register_model(sam_host *host,
+                            sam_profile_type *pt,
+                            const sam_model_desc *src) {
+  static const char what[] = "register_model";
+  sam_host *h = sam__host_check(host);
+  sam_model_desc d;
+  sam__reg *r;
+  int rc;
+
+  if (h == NULL)
+    return SAM_EINVAL;
+  rc = sam__copy_in(&d, sizeof(d), MODEL_DESC_V1_0, src);
+  r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
+  rc = reg_check(h, r, rc, desc_size(src), MODEL_DESC_V1_0, pt, what);
+  if (rc != 0)
+    return rc;
+  if (sam__reserved_zero(&d, offsetof(sam_model_desc, reserved0),
+                         sizeof(uint32_t)) != 0)
+    return reg_fail(h, r, SAM_EINVAL, what, "reserved0 must be zero");
+  return reg_json_entry(h, r, SAM__REG_MODEL, what, d.identifier, 1,
+                        d.model_json, d.model_len, 0);
+}
+
+int sam__api_register_rule_template(sam_host *host,
+                                    sam_profile_type *pt,
+                                    const sam_rule_template_desc *src) {
+  static const char what[] = "register_rule_template";
+  sam_host *h = sam__host_check(host);
+  sam_rule_template_desc d;
+  sam__reg *r;
+  int rc;
+
+  if (h == NULL)
+    return SAM_EINVAL;
+  rc = sam__copy_in(&d, sizeof(d), TPL_DESC_V1_0, src);
+  r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
+  rc = reg_check(h, r, rc, desc_size(src), TPL_DESC_V1_0, pt, what);
+  if (rc != 0)
+    return rc;
+  return reg_json_entry(h, r, SAM__REG_TEMPLATE, what, d.template_id, 0,
+                        d.rule_json, d.rule_len, d.template_version);
+}
+
+/* ---- host-owned record types ---- */
+
+int sam_runtime_register_record_type(sam_runtime *rt,
+                                     const sam_record_type_desc *src,
+                                     char *err,
+                                     size_t err_len) {
+  sam_record_type_desc d;
+  char buf[256];
+  sam__reg *r;
+  size_t i;
+  int rc;
+
+  if (err == NULL || err_len == 0) {
+    err = buf;
+    err_len = sizeof(buf);
+  }
+  err[0] = '\0';
+  if (rt->stopping)
+    return SAM_EBUSY;
+  rc = sam__copy_in(&d, sizeof(d), RT_DESC_V1_0, src);
+  if (rc != 0) {
+    snprintf(err, err_len, "bad descriptor [struct_size=%u]",
+             (unsigned)desc_size(src));
+    return rc;
+  }
+  if (!sam__id_valid(d.record_type, SAM__ID_MAX) ||
+      strncmp(d.record_type, "sam_", 4) != 0) {
+    snprintf(err, err_len, "host record types are named sam_<thing> [%s]",
+             d.record_type ? d.record_type : "(null)");
+    return SAM_EINVAL;
+  }
+  for (i = 0; i < rt->host_types.n; i++) {
+    if (strcmp(rt->host_types.v[i]->id, d.record_type) == 0) {
+      snprintf(err, err_len, "record type exists [%s]", d.record_type);
+      return SAM_EEXIST;
+    }
+  }
+  r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return SAM_ENOMEM;
+  rc = record_type_fill(r, &d, err, err_len);
+  if (rc == 0)
+    rc = list_push(&rt->host_types, r);
+  if (rc != 0)
+    sam__reg_free(r);
+  return rc;
+}
+
+/* ---- lookups ---- */
+
+sam__reg *
+sam__registry_find(sam_runtime *rt, sam_host *only, int kind, const char *id) {
+  sam_host *h;
+  size_t i;
+
+  for (h = rt->plugins; h != NULL; h = h->next) {
+    if ((only != NULL && h != only) || !h->published ||
+        h->phase != SAM__PHASE_RUNNING)
+      continue;
+    for (i = 0; i < h->regs.n; i++) {
+      if (h->regs.v[i]->kind == kind && strcmp(h->regs.v[i]->id, id) == 0)
+        return h->regs.v[i];
+    }
+  }
+  return NULL;
+}
+
+sam__reg *
+sam__registry_record_type(sam_runtime *rt, sam_host *h, const char *name) {
+  size_t i;
+
+  if (name == NULL)
+    return NULL;
+  if (strncmp(name, "sam_", 4) == 0) {
+    for (i = 0; i < rt->host_types.n; i++) {
+      if (strcmp(rt->host_types.v[i]->id, name) == 0)
+        return rt->host_types.v[i];
+    }
+    return NULL;
+  }
+  if (h == NULL)
+    return NULL;
+  for (i = 0; i < h->regs.n; i++) {
+    if (h->regs.v[i]->kind == SAM__REG_RECORD_TYPE &&
+        strcmp(h->regs.v[i]->id, name) == 0)
+      return h->regs.v[i];
+  }
+  return NULL;
+}
+
+int sam__registry_is_form_secret(sam_host *h, const char *name) {
+  size_t i, k;
+
+  for (i = 0; i < h->regs.n; i++) {
+    sam__reg *r = h->regs.v[i];
+
+    if (r->kind != SAM__REG_PROFILE_TYPE)
+      continue;
+    for (k = 0; k < r->n_secret_fields; k++) {
+      if (strcmp(r->secret_fields[k], name) == 0)
+        return 1;
+    }
+  }
+  return 0;
+}
+
+/* ---- ud ownership ---- */
+
+static void free_list_uds(sam__reg_list *l) {
+  size_t i;
+
+  for (i = l->n; i > 0; i--) {
+    sam__reg *r = l->v[i - 1];
+    sam_free_fn fn = r->ud_free;
+
+    if (fn == NULL)
+      continue;
+    /* Cleared first: each ud_free runs exactly once. */
+    r->ud_free = NULL;
+    fn(r->ud);
+  }
+}
+
+void sam__registry_free_uds(sam_host *h) {
+  h->uds_pending = 0;
+  h->uds_freed = 1;
+  free_list_uds(&h->late);
+  free_list_uds(&h->regs);
+}
+
+static void free_list(sam__reg_list *l) {
+  size_t i;
+
+  for (i = 0; i < l->n; i++)
+    sam__reg_free(l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof(*l));
+}
+
+void sam__registry_free_all(sam_runtime *rt) {
+  sam_host *h;
+
+  for (h = rt->plugins; h != NULL; h = h->next) {
+    /* A runtime freed without close: the uds are still the host's. */
+    free_list_uds(&h->late);
+    free_list_uds(&h->regs);
+    free_list(&h->late);
+    free_list(&h->regs);
+  }
+  free_list(&rt->host_types);
+}
+
+/* ---- plugin instances ---- */
+
+static void after_shutdown(sam__task *t) {
+  sam_host *h = t->owner;
+
+  if (h->uds_pending)
+    sam__registry_free_uds(h);
+}
+
+int sam__plugin_create(sam_runtime *rt,
+                       const char *name,
+                       const char *version,
+                       const char *manifest_path,
+                       sam_host **out) {
+  sam_host *h;
+
+  *out = NULL;
+  if (rt == NULL || name == NULL)
+    return SAM_EINVAL;
+  if (rt->stopping)
+    return SAM_EBUSY;
+  h = calloc(1, sizeof(*h));
+  if (h == NULL)
+    return SAM_ENOMEM;
+  h->magic = SAM__MAGIC_HOST;
+  h->rt = rt;
+  h->phase = SAM__PHASE_LOADING;
+  h->name = sam__strdup(name);
+  h->version = sam__strdup(version ? version : "");
+  h->manifest_path = sam__strdup(manifest_path ? manifest_path : "");
+  h->done.magic = SAM__MAGIC_DONE;
+  h->done.host = h;
+  h->after_shutdown.fn = after_shutdown;
+  h->after_shutdown.owner = h;
+  if (h->name == NULL || h->version == NULL || h->manifest_path == NULL) {
+    free(h->name);
+    free(h->version);
+    free(h->manifest_path);
+    free(h);
+    return SAM_ENOMEM;
+  }
+  *rt->plugins_tail = h;
+  rt->plugins_tail = &h->next;
+  *out = h;
+  return 0;
+}
+
+/* Redacts err in place (it is plugin text). */
+static void redact_err(sam_runtime *rt, char *err, size_t err_len) {
+  char *red;
+
+  if (err == NULL || err_len == 0)
+    return;
+  err[err_len - 1] = '\0';
+  red = sam__redact(rt, err, strlen(err));
+  if (red == NULL) {
+    snprintf(err, err_len, "[redacted]");
+    return;
+  }
+  snprintf(err, err_len, "%s", red);
+  free(red);
+}
+
+int sam__plugin_run_init(sam_host *h,
+                         sam_plugin_init_fn init,
+                         const char *config_json,
+                         char *err,
+                         size_t err_len) {
+  sam_init_args args;
+  const sam_plugin_ops *ops = NULL;
+  int rc;
+
+  if (err != NULL && err_len > 0)
+    err[0] = '\0';
+  if (h == NULL || init == NULL)
+    return SAM_EINVAL;
+  if (h->phase != SAM__PHASE_LOADING)
+    return SAM_EBUSY;
+  memset(&args, 0, sizeof(args));
+  args.struct_size = sizeof(args);
+  args.host_name = "samhost";
+  args.host_version = SAM_HOST_VERSION;
+  args.config_json = config_json;
+  args.config_len = config_json != NULL ? strlen(config_json) : 0;
+  h->phase = SAM__PHASE_INIT;
+  h->in_init = 1;
+  rc = init(sam__host_api(), h, &args, &ops, err, err_len);
+  h->in_init = 0;
+  redact_err(h->rt, err, err_len);
+  if (rc > 0) {
+    sam__violation(h->rt, h->name, "init returned a positive value [rc=%d]",
+                   rc);
+    rc = SAM_EINVAL;
+  }
+  if (rc == 0 && ops != NULL) {
+    int crc =
+        sam__copy_in(&h->ops, sizeof(h->ops), SAM_PLUGIN_OPS_V1_0_SIZE, ops);
+
+    if (crc == 0)
+      crc = sam__reserved_zero(&h->ops, offsetof(sam_plugin_ops, reserved0),
+                               sizeof(uint32_t));
+    if (crc == 0) {
+      h->has_ops = 1;
+    } else {
+      uint32_t size = desc_size(ops);
+
+      memset(&h->ops, 0, sizeof(h->ops));
+      if (h->n_failed_regs++ == 0)
+        snprintf(h->reg_err, sizeof(h->reg_err),
+                 "ops rejected [struct_size=%u] [%s]", (unsigned)size,
+                 sam_err_name(crc));
+    }
+  }
+  return rc;
+}
+
+int sam__plugin_post_init(sam_host *h, char *err, size_t err_len) {
+  char buf[300];
+  size_t i;
+
+  buf[0] = '\0';
+  if (h == NULL || h->phase != SAM__PHASE_INIT) {
+    snprintf(buf, sizeof(buf), "plugin not in init [phase=%d]",
+             h ? h->phase : -1);
+  } else if (h->n_failed_regs > 0) {
+    snprintf(buf, sizeof(buf), "a registration failed [count=%d]: %s",
+             h->n_failed_regs, h->reg_err);
+  } else if (!h->has_ops) {
+    snprintf(buf, sizeof(buf),
+             "init returned no ops (ops_out NULL or struct_size below v1.0)");
+  } else if (h->ops.shutdown == NULL) {
+    snprintf(buf, sizeof(buf), "ops.shutdown is required");
+  } else if (h->n_profile_types != 1) {
+    snprintf(buf, sizeof(buf),
+             "exactly one profile type must be registered [count=%d]",
+             h->n_profile_types);
+  }
+  if (buf[0] == '\0') {
+    h->published = 1;
+    h->phase = SAM__PHASE_RUNNING;
+    for (i = 0; i < h->regs.n; i++) {
+      sam__reg *r = h->regs.v[i];
+      size_t k;
+
+      for (k = 0; r->kind == SAM__REG_PROFILE_TYPE && k < r->n_secret_fields;
+           k++)
+        sam__redact_add_key(h->rt, r->secret_fields[k]);
+    }
+    if (err != NULL && err_len > 0)
+      err[0] = '\0';
+    return 0;
+  }
+  if (err != NULL && err_len > 0)
+    snprintf(err, err_len, "%s", buf);
+  if (h == NULL || h->phase != SAM__PHASE_INIT)
+    return SAM_EINVAL;
+  sam__log(h->rt, SAM_LOG_ERROR, h->name, NULL, "post_init failed: %s", buf);
+  if (h->has_ops && h->ops.shutdown != NULL) {
+    /* The plugin built its state in init; let it tear it down before its
+     * user data is freed (after shutdown_done). */
+    h->phase = SAM__PHASE_STOPPING;
+    h->shutdown_called = 1;
+    h->ops.shutdown(h->ops.plugin_ud, &h->done);
+  }
+  sam__plugin_rollback(h);
+  return SAM_EINVAL;
+}
+
+void sam__plugin_rollback(sam_host *h) {
+  if (h == NULL || h->uds_freed || h->uds_pending)
+    return;
+  h->published = 0;
+  h->phase = SAM__PHASE_STOPPED;
+  if (h->shutdown_called && !h->shutdown_finished)
+    h->uds_pending = 1; /* freed by after_shutdown or at close */
+  else
+    sam__registry_free_uds(h);
+}
+
+void sam__api_shutdown_done(sam_done *done) {
+  sam_host *h;
+
+  if (done == NULL || done->magic != SAM__MAGIC_DONE)
+    return;
+  h = done->host;
+  if (sam__on_loop(h->rt, "shutdown_done") != 0)
+    return;
+  if (done->used || !h->shutdown_called) {
+    sam__violation(h->rt, h->name, "shutdown_done called %s [plugin=%s]",
+                   done->used ? "twice" : "before shutdown", h->name);
+    return;
+  }
+  done->used = 1;
+  h->shutdown_finished = 1;
+  h->phase = SAM__PHASE_STOPPED;
+  /* ud_frees are plugin code: never from inside this call (C4). */
+  if (h->uds_pending)
+    sam__defer(h->rt, &h->after_shutdown);
+  sam__runtime_kick_close(h->rt);
+}
+
+int sam__plugin_phase(const sam_host *h) {
+  return h->phase;
+}
+
+const char *sam__plugin_name(const sam_host *h) {
+  return h->name;
+}
+
+const char *sam__plugin_last_error(const sam_host *h) {
+  return h->reg_err;
+}
+
+int sam__plugin_degraded(const sam_host *h) {
+  return h->degraded;
+}
