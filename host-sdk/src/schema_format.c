@@ -10,6 +10,10 @@
 #include "sam/sam_plugin.h"
 #include "schema_internal.h"
 
+/*
+ * Maps a "format" value to the checker we implement. Thread: any.
+ * Returns the id, or SAM__SF_NONE when we do not implement it.
+ */
 sam__sfmt sam__sformat_lookup(const char *name) {
   static const struct {
     const char *name;
@@ -280,6 +284,11 @@ static int check_email(const char *s, size_t len) {
 
 /* ---- regex ---- */
 
+/*
+ * Compiles an ECMA-262 pattern with PCRE2 (see schema_internal.h).
+ * Thread: any. Ownership: *out is the caller's (pcre2_code_free).
+ * Returns 0, SAM_EINVAL with a reason in err, or SAM_ENOMEM.
+ */
 int sam__sregex_compile(
     const char *src, size_t len, pcre2_code **out, char *err, size_t err_len) {
   int code = 0;
@@ -334,6 +343,10 @@ static int check_regex(const char *s, size_t len) {
   return 1;
 }
 
+/*
+ * Checks s (len bytes) against format f. Thread: any.
+ * Returns 1 when it conforms (always for SAM__SF_NONE), else 0.
+ */
 int sam__sformat_check(sam__sfmt f, const char *s, size_t len) {
   switch (f) {
   case SAM__SF_URI:

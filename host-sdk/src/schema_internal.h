@@ -199,6 +199,17 @@ int sam__sref_register_id(sam__sctx *c,
  * uses. Returns 0 or SAM_E*. */
 int sam__sref_resolve_all(sam__sctx *c);
 
+/* Applies one keyword to n (schema_keywords.c). Returns 0, 1 for a key
+ * that is no keyword, or SAM_EINVAL / SAM_ENOMEM. */
+int sam__skeyword_apply(sam__sctx *c,
+                        sam__snode *n,
+                        const char *key,
+                        struct json_object *val,
+                        struct json_object *doc,
+                        const char *base,
+                        const char *ptr,
+                        int depth);
+
 /* Remembers an unknown key for the check after $ref resolution. Returns 0
  * or SAM_ENOMEM. */
 int sam__sctx_unknown(sam__sctx *c,

@@ -40,6 +40,11 @@ static int all_finite(json_object *o, int depth) {
   }
 }
 
+/*
+ * Strict JSON parse with bounded depth (see schema_internal.h).
+ * Thread: any. Ownership: text is borrowed; *out is the caller's.
+ * Returns 0, SAM_EINVAL with a reason in err, or SAM_ENOMEM.
+ */
 int sam__sjson_parse(const char *text,
                      size_t len,
                      json_object **out,
@@ -112,6 +117,10 @@ done:
 
 /* ---- numbers, types, equality ---- */
 
+/*
+ * Reads a JSON number as long double. Thread: any; o is only read.
+ * Returns 1 for a number (and sets *v), 0 for any other type.
+ */
 int sam__sjson_number(json_object *o, long double *v) {
   switch (json_object_get_type(o)) {
   case json_type_int: {
@@ -132,6 +141,10 @@ int sam__sjson_number(json_object *o, long double *v) {
   }
 }
 
+/*
+ * Draft-07 integer test: json-c ints, and doubles without a fraction.
+ * Thread: any. Returns 1 or 0.
+ */
 int sam__sjson_is_integer(json_object *o) {
   if (json_object_get_type(o) == json_type_int)
     return 1;
@@ -142,6 +155,10 @@ int sam__sjson_is_integer(json_object *o) {
   return 0;
 }
 
+/*
+ * The instance's SAM__ST_* bits (an integer is NUMBER|INTEGER).
+ * Thread: any. Returns the bits.
+ */
 unsigned sam__sjson_type(json_object *o) {
   switch (json_object_get_type(o)) {
   case json_type_null:
@@ -211,6 +228,11 @@ static int equal_depth(json_object *a, json_object *b, int depth) {
   }
 }
 
+/*
+ * Draft-07 equality (enum, const, uniqueItems). Thread: any; both values
+ * are only read, so a shared schema's values are safe to compare.
+ * Returns 1 when equal.
+ */
 int sam__sjson_equal(json_object *a, json_object *b) {
   return equal_depth(a, b, 0);
 }
@@ -323,6 +345,10 @@ static void r_value(rbuf *r, json_object *o, int depth) {
   }
 }
 
+/*
+ * Renders o as compact JSON into buf, cut with "..." to fit. Thread: any;
+ * never writes to o. Ownership: buf is the caller's. Returns buf.
+ */
 char *sam__sjson_render(json_object *o, char *buf, size_t buf_len) {
   rbuf r;
   if (buf_len < 8) {
@@ -343,6 +369,10 @@ char *sam__sjson_render(json_object *o, char *buf, size_t buf_len) {
   return buf;
 }
 
+/*
+ * Same as sam__sjson_render into a malloc'd string (caller frees) of at
+ * most max bytes. Returns it, or NULL when out of memory.
+ */
 char *sam__sjson_render_dup(json_object *o, size_t max) {
   char *buf = malloc(max);
   char *out;
@@ -356,6 +386,10 @@ char *sam__sjson_render_dup(json_object *o, size_t max) {
 
 /* ---- strings and pointers ---- */
 
+/*
+ * Counts Unicode code points in UTF-8 text (bytes that are not
+ * continuation bytes). Thread: any. Returns the count.
+ */
 size_t sam__sjson_codepoints(const char *s, size_t len) {
   size_t n = 0;
   for (size_t i = 0; i < len; i++)
@@ -364,6 +398,11 @@ size_t sam__sjson_codepoints(const char *s, size_t len) {
   return n;
 }
 
+/*
+ * Appends "/" and tok, escaped per RFC 6901 (~ as ~0, / as ~1), to the
+ * growable buffer *buf (the caller frees it). Thread: any.
+ * Returns 0 or SAM_ENOMEM (the buffer is then unchanged).
+ */
 int sam__sptr_push(
     char **buf, size_t *len, size_t *cap, const char *tok, size_t tok_len) {
   size_t need = *len + 2 + 2 * tok_len; /* worst case: every byte escaped */

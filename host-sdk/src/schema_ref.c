@@ -10,6 +10,11 @@
 #include "sam/sam_plugin.h"
 #include "schema_internal.h"
 
+/*
+ * Registers the resolved $id uri for obj inside doc. Thread: the
+ * compiling thread. Ownership: uri is copied. Returns 0, SAM_EINVAL for
+ * an $id that names two different schemas, or SAM_ENOMEM.
+ */
 int sam__sref_register_id(sam__sctx *c,
                           const char *uri,
                           json_object *obj,
@@ -254,6 +259,12 @@ done:
   return rc;
 }
 
+/*
+ * Resolves every node's $ref, compiling targets not compiled yet, then
+ * refuses $ref chains that loop without reaching a schema and unknown
+ * keys that no $ref uses. Thread: the compiling thread.
+ * Returns 0, SAM_EINVAL (c->err says why) or SAM_ENOMEM.
+ */
 int sam__sref_resolve_all(sam__sctx *c) {
   sam__schema *s = c->s;
   int rc;

@@ -100,6 +100,11 @@ static void put(char **w, const char *s, size_t n) {
   *w += n;
 }
 
+/*
+ * Resolves ref against base per RFC 3986 5.2 (no network, no case
+ * normalisation). Thread: any. Ownership: the result is malloc'd, the
+ * caller frees it. Returns it, or NULL when out of memory.
+ */
 char *sam__suri_resolve(const char *base, const char *ref) {
   uparts b, r;
   size_t cap = strlen(base) + strlen(ref) + 16;
