@@ -1,0 +1,456 @@
+/*
+ * backend_sqlite.c: the SQLite backend's loop side and its worker thread.
+ *
+ * One worker thread owns the only connection. The loop thread queues work
+ * under a mutex and signals a condition variable; the worker executes it in
+ * submission order, so SQLite writes are serialized without SQLite's own
+ * locking and the loop never waits on the disk.
+ *
+ * - Core requests (sam__req) sit in a bounded ring: a full ring makes
+ *   submit return SAM_EAGAIN. The worker calls sam__req_begin() (0 means
+ *   cancelled: skip the work) and always sam__req_done(), which the core
+ *   turns into a callback on the loop.
+ * - Host-table operations (sam_backend_sqlite.h) sit in an unbounded list
+ *   (they are few: admin and housekeeping), and come back to the loop
+ *   through one uv_async_t, which also tells the loop that the worker has
+ *   exited during close.
+ * - close() marks the backend closing; the worker drains everything
+ *   queued, finalizes the statements, closes the database and exits; the
+ *   async callback joins it, closes the async handle, frees the backend and
+ *   calls done(ud).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "backend_sqlite_int.h"
+#include "sam/sam_plugin.h"
+#include "sam_backend_sqlite.h"
+
+typedef struct sq_backend {
+  uv_loop_t *loop;
+  uv_async_t async;
+  uv_thread_t thread;
+  uv_mutex_t mu;
+  uv_cond_t cond;
+  /* ---- under mu ---- */
+  sam__req **ring;
+  size_t cap;
+  size_t head;
+  size_t count;
+  sam__sq_op *ops_head; /* queued host-table operations */
+  sam__sq_op *ops_tail;
+  sam__sq_op *done_head; /* finished, waiting for the loop */
+  sam__sq_op *done_tail;
+  int closing;
+  int worker_exited;
+  /* ---- loop thread only ---- */
+  int async_closing;
+  void (*close_done)(void *ud);
+  void *close_ud;
+  /* ---- worker thread only (after open) ---- */
+  sam__sq_conn conn;
+} sq_backend;
+
+static int sq_submit(void *self, sam__req *req);
+static void sq_close(void *self, void (*done)(void *ud), void *ud);
+
+static const sam__backend_vt sqlite_vt = {"sqlite", sq_submit, sq_close};
+
+/* ---- worker thread ---- */
+
+static void push_done(sq_backend *b, sam__sq_op *op) {
+  op->next = NULL;
+  if (b->done_tail != NULL)
+    b->done_tail->next = op;
+  else
+    b->done_head = op;
+  b->done_tail = op;
+}
+
+static void worker(void *arg) {
+  sq_backend *b = arg;
+
+  uv_mutex_lock(&b->mu);
+  for (;;) {
+    if (b->ops_head != NULL) {
+      sam__sq_op *op = b->ops_head;
+      b->ops_head = op->next;
+      if (b->ops_head == NULL)
+        b->ops_tail = NULL;
+      uv_mutex_unlock(&b->mu);
+      sam__sq_exec_op(&b->conn, op);
+      uv_mutex_lock(&b->mu);
+      push_done(b, op);
+      /* uv_async_send is thread-safe; coalesced wake-ups are fine: the
+       * loop side drains the whole done list each time */
+      (void)uv_async_send(&b->async);
+      continue;
+    }
+    if (b->count > 0) {
+      sam__req *req = b->ring[b->head];
+      b->head = (b->head + 1) % b->cap;
+      b->count--;
+      uv_mutex_unlock(&b->mu);
+      if (sam__req_begin(req))
+        sam__sq_exec_req(&b->conn, req);
+      else
+        req->status = SAM_ECANCELED;
+      sam__req_done(req); /* the request is the core's from here on */
+      uv_mutex_lock(&b->mu);
+      continue;
+    }
+    if (b->closing)
+      break;
+    uv_cond_wait(&b->cond, &b->mu);
+  }
+  uv_mutex_unlock(&b->mu);
+
+  sam__sq_conn_close(&b->conn);
+
+  uv_mutex_lock(&b->mu);
+  b->worker_exited = 1;
+  uv_mutex_unlock(&b->mu);
+  (void)uv_async_send(&b->async);
+}
+
+/* ---- loop side ---- */
+
+static void free_op(sam__sq_op *op) {
+  size_t i;
+
+  for (i = 0; i < sizeof(op->s) / sizeof(op->s[0]); i++)
+    free(op->s[i]);
+  free(op);
+}
+
+static void free_backend(sq_backend *b) {
+  uv_cond_destroy(&b->cond);
+  uv_mutex_destroy(&b->mu);
+  free(b->ring);
+  free(b);
+}
+
+static void on_async_closed(uv_handle_t *h) {
+  sq_backend *b = h->data;
+  void (*done)(void *) = b->close_done;
+  void *ud = b->close_ud;
+
+  free_backend(b);
+  if (done != NULL)
+    done(ud);
+}
+
+static void on_async(uv_async_t *h) {
+  sq_backend *b = h->data;
+  sam__sq_op *list;
+  int exited;
+
+  uv_mutex_lock(&b->mu);
+  list = b->done_head;
+  b->done_head = b->done_tail = NULL;
+  exited = b->worker_exited;
+  uv_mutex_unlock(&b->mu);
+
+  while (list != NULL) {
+    sam__sq_op *op = list;
+    list = op->next;
+    if (op->cb != NULL)
+      op->cb(op->status, op->count, op->errmsg, op->ud);
+    free_op(op);
+  }
+  if (exited && !b->async_closing) {
+    b->async_closing = 1;
+    /* the worker has left its loop: the join returns at once */
+    (void)uv_thread_join(&b->thread);
+    uv_close((uv_handle_t *)&b->async, on_async_closed);
+  }
+}
+
+/* Loop thread. Queues a core request; SAM_EAGAIN when the ring is full. */
+static int sq_submit(void *self, sam__req *req) {
+  sq_backend *b = self;
+  int rc = 0;
+
+  if (req == NULL)
+    return SAM_EINVAL;
+  uv_mutex_lock(&b->mu);
+  if (b->closing) {
+    rc = SAM_EBUSY;
+  } else if (b->count == b->cap) {
+    rc = SAM_EAGAIN;
+  } else {
+    b->ring[(b->head + b->count) % b->cap] = req;
+    b->count++;
+    uv_cond_signal(&b->cond);
+  }
+  uv_mutex_unlock(&b->mu);
+  return rc;
+}
+
+/* Loop thread. Starts closing; done(ud) runs on the loop once the worker
+ * has finished every queued request and closed the database. */
+static void sq_close(void *self, void (*done)(void *ud), void *ud) {
+  sq_backend *b = self;
+
+  b->close_done = done;
+  b->close_ud = ud;
+  uv_mutex_lock(&b->mu);
+  b->closing = 1;
+  uv_cond_signal(&b->cond);
+  uv_mutex_unlock(&b->mu);
+}
+
+/*
+ * The schema version of this build's migrations.
+ *
+ * Thread: any.
+ */
+int sam__backend_sqlite_schema_version(void) {
+  return sam__sqlite_latest_version();
+}
+
+/*
+ * Opens the SQLite backend (see sam_backend_sqlite.h).
+ *
+ * Thread: loop thread, at start-up (blocks for the open and migrations).
+ */
+int sam__backend_sqlite_open(struct uv_loop_s *loop,
+                             const char *path,
+                             const sam__sqlite_opts *opts,
+                             sam__backend *out,
+                             char *err,
+                             size_t err_len) {
+  sam__sqlite_opts o;
+  sq_backend *b = NULL;
+  int have_sync = 0;
+  int rc = SAM_ENOMEM;
+
+  if (err != NULL && err_len > 0)
+    err[0] = '\0';
+  if (loop == NULL || path == NULL || out == NULL)
+    return SAM_EINVAL;
+  memset(&o, 0, sizeof(o));
+  if (opts != NULL)
+    o = *opts;
+  b = calloc(1, sizeof(*b));
+  if (b == NULL)
+    goto fail;
+  b->loop = loop;
+  b->cap = o.queue_max > 0 ? o.queue_max : 1024;
+  b->ring = calloc(b->cap, sizeof(*b->ring));
+  if (b->ring == NULL)
+    goto fail;
+  rc = SAM_EIO;
+  if (uv_mutex_init(&b->mu) != 0)
+    goto fail;
+  if (uv_cond_init(&b->cond) != 0) {
+    uv_mutex_destroy(&b->mu);
+    goto fail;
+  }
+  have_sync = 1;
+  rc = sam__sqlite_db_open(path, o.busy_timeout_ms, o.synchronous_full,
+                           &b->conn.db, err, err_len);
+  if (rc != 0)
+    goto fail;
+  rc = sam__sq_conn_prepare(&b->conn, err, err_len);
+  if (rc != 0)
+    goto fail;
+  rc = uv_async_init(loop, &b->async, on_async);
+  if (rc != 0) {
+    if (err != NULL)
+      snprintf(err, err_len, "uv_async_init failed [%s]", uv_strerror(rc));
+    rc = SAM_EIO;
+    goto fail;
+  }
+  b->async.data = b;
+  rc = uv_thread_create(&b->thread, worker, b);
+  if (rc != 0) {
+    if (err != NULL)
+      snprintf(err, err_len, "cannot start the store thread [%s]",
+               uv_strerror(rc));
+    sam__sq_conn_close(&b->conn);
+    /* the async handle is live: free the backend from its close callback */
+    b->async_closing = 1;
+    uv_close((uv_handle_t *)&b->async, on_async_closed);
+    return SAM_EIO;
+  }
+  out->vt = &sqlite_vt;
+  out->self = b;
+  return 0;
+
+fail:
+  if (b != NULL) {
+    sam__sq_conn_close(&b->conn);
+    if (have_sync) {
+      uv_cond_destroy(&b->cond);
+      uv_mutex_destroy(&b->mu);
+    }
+    free(b->ring);
+    free(b);
+  }
+  return rc;
+}
+
+/* ---- host-table operations ---- */
+
+static sq_backend *as_sqlite(sam__backend *be) {
+  if (be == NULL || be->vt != &sqlite_vt)
+    return NULL;
+  return be->self;
+}
+
+static int dup_arg(sam__sq_op *op, int i, const char *s) {
+  if (s == NULL)
+    return 0;
+  op->s[i] = strdup(s);
+  return op->s[i] == NULL ? SAM_ENOMEM : 0;
+}
+
+static int queue_op(sam__backend *be, sam__sq_op *op) {
+  sq_backend *b = as_sqlite(be);
+  int rc = 0;
+
+  uv_mutex_lock(&b->mu);
+  if (b->closing) {
+    rc = SAM_EBUSY;
+  } else {
+    op->next = NULL;
+    if (b->ops_tail != NULL)
+      b->ops_tail->next = op;
+    else
+      b->ops_head = op;
+    b->ops_tail = op;
+    uv_cond_signal(&b->cond);
+  }
+  uv_mutex_unlock(&b->mu);
+  if (rc != 0)
+    free_op(op);
+  return rc;
+}
+
+/* Allocates an op with up to 4 copied strings. */
+static int new_op(int kind,
+                  const char *a,
+                  const char *b_,
+                  const char *c,
+                  const char *d,
+                  sam__sqlite_cb cb,
+                  void *ud,
+                  sam__sq_op **out) {
+  sam__sq_op *op = calloc(1, sizeof(*op));
+
+  *out = NULL;
+  if (op == NULL)
+    return SAM_ENOMEM;
+  op->kind = kind;
+  op->cb = cb;
+  op->ud = ud;
+  if (dup_arg(op, 0, a) != 0 || dup_arg(op, 1, b_) != 0 ||
+      dup_arg(op, 2, c) != 0 || dup_arg(op, 3, d) != 0) {
+    free_op(op);
+    return SAM_ENOMEM;
+  }
+  *out = op;
+  return 0;
+}
+
+/* Loop thread; see sam_backend_sqlite.h. */
+int sam__sqlite_audit_append(sam__backend *b,
+                             int64_t at_ms,
+                             const char *actor,
+                             const char *action,
+                             const char *profile_id,
+                             const char *detail,
+                             sam__sqlite_cb cb,
+                             void *ud) {
+  sam__sq_op *op = NULL;
+  int rc;
+
+  if (as_sqlite(b) == NULL || actor == NULL || action == NULL)
+    return SAM_EINVAL;
+  rc = new_op(SAM__SQ_OP_AUDIT, actor, action, profile_id, detail, cb, ud, &op);
+  if (rc != 0)
+    return rc;
+  op->num = at_ms;
+  return queue_op(b, op);
+}
+
+/* Loop thread; see sam_backend_sqlite.h. */
+int sam__sqlite_usage_append(sam__backend *b,
+                             const char *profile_id,
+                             const char *subject,
+                             const char *event,
+                             int64_t at_ms,
+                             const char *detail_json,
+                             sam__sqlite_cb cb,
+                             void *ud) {
+  sam__sq_op *op = NULL;
+  int rc;
+
+  if (as_sqlite(b) == NULL || profile_id == NULL || subject == NULL ||
+      event == NULL)
+    return SAM_EINVAL;
+  rc = new_op(SAM__SQ_OP_USAGE_ADD, profile_id, subject, event, detail_json, cb,
+              ud, &op);
+  if (rc != 0)
+    return rc;
+  op->num = at_ms;
+  return queue_op(b, op);
+}
+
+/* Loop thread; see sam_backend_sqlite.h. */
+int sam__sqlite_usage_purge(sam__backend *b,
+                            int64_t now_ms,
+                            uint32_t max_age_days,
+                            sam__sqlite_cb cb,
+                            void *ud) {
+  sam__sq_op *op = NULL;
+  int64_t days = max_age_days > 0 ? max_age_days : 365;
+  int rc;
+
+  if (as_sqlite(b) == NULL)
+    return SAM_EINVAL;
+  rc = new_op(SAM__SQ_OP_USAGE_PURGE, NULL, NULL, NULL, NULL, cb, ud, &op);
+  if (rc != 0)
+    return rc;
+  op->num =
+      (now_ms != 0 ? now_ms : sam__sq_now_ms()) - days * 24 * 60 * 60 * 1000;
+  return queue_op(b, op);
+}
+
+/* Loop thread; see sam_backend_sqlite.h. */
+int sam__sqlite_profile_purge(sam__backend *b,
+                              const char *profile_id,
+                              sam__sqlite_cb cb,
+                              void *ud) {
+  sam__sq_op *op = NULL;
+  int rc;
+
+  if (as_sqlite(b) == NULL || profile_id == NULL)
+    return SAM_EINVAL;
+  rc = new_op(SAM__SQ_OP_PROFILE_PURGE, profile_id, NULL, NULL, NULL, cb, ud,
+              &op);
+  if (rc != 0)
+    return rc;
+  return queue_op(b, op);
+}
+
+/* Loop thread; see sam_backend_sqlite.h. */
+int sam__sqlite_reseal_all(sam__backend *b,
+                           const sam__keyring *kr,
+                           sam__sqlite_cb cb,
+                           void *ud) {
+  sam__sq_op *op = NULL;
+  int rc;
+
+  if (as_sqlite(b) == NULL || kr == NULL)
+    return SAM_EINVAL;
+  rc = new_op(SAM__SQ_OP_RESEAL, NULL, NULL, NULL, NULL, cb, ud, &op);
+  if (rc != 0)
+    return rc;
+  op->kr = kr;
+  return queue_op(b, op);
+}

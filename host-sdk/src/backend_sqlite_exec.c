@@ -1,0 +1,812 @@
+/*
+ * backend_sqlite_exec.c: the SQL of each request of the SQLite backend,
+ * executed by its worker thread on the one connection (statements are
+ * prepared once per connection and reset after each use).
+ *
+ * Versions: a record is created with version 1 and every write adds 1.
+ * Cursors: keyset paging by key. A cursor is "k1." + hex(last key) + "." +
+ * an 8-hex checksum of the key and the query (profile, record type, filter
+ * terms), so it stays valid as long as the query is the same, and a cursor
+ * of another query or a mangled one is refused with SAM_EINVAL.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "backend_sqlite_int.h"
+#include "sam/sam_plugin.h"
+
+static const char *const stmt_sql[SAM__SQ_COUNT] = {
+    [SAM__SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SAM__SQ_COMMIT] = "COMMIT",
+    [SAM__SQ_ROLLBACK] = "ROLLBACK",
+    [SAM__SQ_GET] = "SELECT version, json FROM records WHERE profile_id = ?1"
+                    " AND record_type = ?2 AND key = ?3",
+    [SAM__SQ_UPSERT] =
+        "INSERT INTO records (profile_id, record_type, key, version,"
+        " schema_version, json, updated_at) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)"
+        " ON CONFLICT (profile_id, record_type, key) DO UPDATE SET"
+        " version = version + 1, schema_version = excluded.schema_version,"
+        " json = excluded.json, updated_at = excluded.updated_at"
+        " RETURNING version",
+    [SAM__SQ_IDX_DEL] = "DELETE FROM record_index WHERE profile_id = ?1 AND"
+                        " record_type = ?2 AND key = ?3",
+    [SAM__SQ_IDX_INS] = "INSERT OR IGNORE INTO record_index (profile_id,"
+                        " record_type, key, pointer, value)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SAM__SQ_DEL] = "DELETE FROM records WHERE profile_id = ?1 AND"
+                    " record_type = ?2 AND key = ?3",
+    [SAM__SQ_BLOB_PUT] =
+        "INSERT INTO blobs (profile_id, name, blob, updated_at)"
+        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (profile_id, name) DO UPDATE"
+        " SET blob = excluded.blob, updated_at = excluded.updated_at",
+    [SAM__SQ_BLOB_GET] = "SELECT blob FROM blobs WHERE profile_id = ?1 AND"
+                         " name = ?2",
+    [SAM__SQ_BLOB_DEL] = "DELETE FROM blobs WHERE profile_id = ?1 AND"
+                         " name = ?2",
+    [SAM__SQ_AUDIT_INS] = "INSERT INTO audit_log (at, actor, action,"
+                          " profile_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SAM__SQ_USAGE_INS] = "INSERT INTO usage_events (profile_id, subject,"
+                          " event, created_at, detail)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SAM__SQ_USAGE_PURGE] = "DELETE FROM usage_events WHERE created_at < ?1",
+};
+
+/* ---- helpers ---- */
+
+/*
+ * Unix time in milliseconds (wall clock: stored as updated_at).
+ *
+ * Thread: any.
+ */
+int64_t sam__sq_now_ms(void) {
+  struct timespec ts;
+
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+    return 0;
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void msg(char *buf, size_t len, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(buf, len, fmt, ap);
+  va_end(ap);
+}
+
+/* The SAM_E* code for an SQLite failure: a lock held by another process
+ * past busy_timeout is worth a retry; anything else is a storage failure. */
+static int sq_status(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return SAM_EAGAIN;
+  case SQLITE_NOMEM:
+    return SAM_ENOMEM;
+  default:
+    return SAM_EIO;
+  }
+}
+
+/* Records an SQLite failure in errmsg and returns its SAM_E* code. */
+static int
+sq_fail(sam__sq_conn *c, int rc, char *errmsg, size_t len, const char *what) {
+  msg(errmsg, len, "sqlite: %s failed [%s] [code=%d]", what,
+      sqlite3_errmsg(c->db), rc);
+  return sq_status(rc);
+}
+
+static sqlite3_stmt *stmt(sam__sq_conn *c, int which) {
+  sqlite3_stmt *st = c->st[which];
+
+  sqlite3_reset(st); /* returns the previous step's error; already seen */
+  sqlite3_clear_bindings(st);
+  return st;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s) {
+  if (s == NULL)
+    return sqlite3_bind_null(st, i);
+  return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* Binds ?1 profile, ?2 record type, ?3 key. */
+static int
+bind_prk(sqlite3_stmt *st, const char *p, const char *rt, const char *key) {
+  int rc = bind_text(st, 1, p);
+
+  if (rc == SQLITE_OK)
+    rc = bind_text(st, 2, rt);
+  if (rc == SQLITE_OK && key != NULL)
+    rc = bind_text(st, 3, key);
+  return rc;
+}
+
+static char *dup_n(const void *p, size_t n) {
+  char *s = malloc(n + 1);
+
+  if (s == NULL)
+    return NULL;
+  if (n > 0)
+    memcpy(s, p, n);
+  s[n] = '\0';
+  return s;
+}
+
+static int step_done(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* Runs BEGIN IMMEDIATE, COMMIT or ROLLBACK. */
+static int tx(sam__sq_conn *c, int which) {
+  int rc = sqlite3_step(stmt(c, which));
+
+  sqlite3_reset(c->st[which]);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void rollback(sam__sq_conn *c) {
+  if (!sqlite3_get_autocommit(c->db))
+    (void)tx(c, SAM__SQ_ROLLBACK); /* the failure is already reported */
+}
+
+/* Reads a record's version: 0 and *found = 0 when absent. */
+static int read_version(sam__sq_conn *c,
+                        const char *p,
+                        const char *rt,
+                        const char *key,
+                        uint64_t *version,
+                        int *found) {
+  sqlite3_stmt *st = stmt(c, SAM__SQ_GET);
+  int rc = bind_prk(st, p, rt, key);
+
+  *version = 0;
+  *found = 0;
+  if (rc != SQLITE_OK)
+    return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *version = (uint64_t)sqlite3_column_int64(st, 0);
+    *found = 1;
+    rc = SQLITE_OK;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_OK;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* Appends (key, version[, json]) to req->out_recs (capacity `cap`). */
+static int out_push(sam__req *req,
+                    size_t cap,
+                    const char *key,
+                    uint64_t version,
+                    const void *json,
+                    size_t json_len,
+                    int with_json) {
+  sam_record *r;
+
+  if (req->out_recs == NULL) {
+    req->out_recs = calloc(cap > 0 ? cap : 1, sizeof(sam_record));
+    if (req->out_recs == NULL)
+      return SAM_ENOMEM;
+  }
+  r = &req->out_recs[req->out_n];
+  r->struct_size = (uint32_t)sizeof(sam_record);
+  r->version = version;
+  r->key = dup_n(key, strlen(key));
+  if (r->key == NULL)
+    return SAM_ENOMEM;
+  if (with_json) {
+    r->json = dup_n(json, json_len);
+    if (r->json == NULL) {
+      free((char *)r->key);
+      r->key = NULL;
+      return SAM_ENOMEM;
+    }
+    r->json_len = json_len;
+  }
+  req->out_n++;
+  return 0;
+}
+
+/* Frees the outputs of a failed request so the core sees none. */
+static void out_clear(sam__req *req) {
+  size_t i;
+
+  for (i = 0; i < req->out_n; i++) {
+    free((char *)req->out_recs[i].key);
+    free((char *)req->out_recs[i].json);
+  }
+  free(req->out_recs);
+  req->out_recs = NULL;
+  req->out_n = 0;
+  free(req->next_cursor);
+  req->next_cursor = NULL;
+}
+
+/* ---- get ---- */
+
+static int do_get(sam__sq_conn *c, sam__req *req) {
+  sqlite3_stmt *st = stmt(c, SAM__SQ_GET);
+  int rc = bind_prk(st, req->profile_id, req->record_type, req->key);
+  int status;
+
+  if (rc != SQLITE_OK)
+    return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "get bind");
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    status = SAM_ENOENT;
+  } else if (rc == SQLITE_ROW) {
+    status = out_push(req, 1, req->key, (uint64_t)sqlite3_column_int64(st, 0),
+                      sqlite3_column_text(st, 1),
+                      (size_t)sqlite3_column_bytes(st, 1), 1);
+  } else {
+    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "get");
+  }
+  sqlite3_reset(st);
+  return status;
+}
+
+/* ---- put batch ---- */
+
+/* Phase 1: every if_version check against the state before the batch.
+ * Collects every failing record into out_recs. */
+static int check_batch(sam__sq_conn *c, sam__req *req) {
+  int conflict = 0;
+  int exists = 0;
+  size_t i;
+
+  for (i = 0; i < req->n; i++) {
+    const sam__req_record *r = &req->recs[i];
+    uint64_t version = 0;
+    int found = 0;
+    int rc;
+
+    if (r->if_version == SAM_IF_ANY)
+      continue;
+    rc = read_version(c, req->profile_id, req->record_type, r->key, &version,
+                      &found);
+    if (rc != SQLITE_OK)
+      return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put check");
+    if (r->if_version == SAM_IF_NEW ? !found
+                                    : (found && version == r->if_version))
+      continue;
+    if (r->if_version == SAM_IF_NEW)
+      exists++;
+    else
+      conflict++;
+    rc = out_push(req, req->n, r->key, version, NULL, 0, 0);
+    if (rc != 0)
+      return rc;
+  }
+  if (conflict > 0 || exists > 0) {
+    msg(req->errmsg, sizeof(req->errmsg),
+        "put_batch refused [conflicts=%d] [already_exist=%d] [first=%s]",
+        conflict, exists, req->out_recs[0].key);
+    /* an expected version that fails is the stronger signal: re-read */
+    return conflict > 0 ? SAM_ECONFLICT : SAM_EEXIST;
+  }
+  return 0;
+}
+
+/* Phase 2: writes one record and its index values; *version is the new. */
+static int write_record(sam__sq_conn *c,
+                        sam__req *req,
+                        const sam__req_record *r,
+                        int64_t now,
+                        uint64_t *version) {
+  sqlite3_stmt *st = stmt(c, SAM__SQ_UPSERT);
+  uint32_t k;
+  int rc;
+
+  rc = bind_prk(st, req->profile_id, req->record_type, r->key);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 4, (int64_t)r->schema_version);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 5, r->json, (int)r->json_len, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 6, now);
+  if (rc != SQLITE_OK)
+    return rc;
+  rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+  }
+  *version = (uint64_t)sqlite3_column_int64(st, 0);
+  rc = step_done(st); /* finish the RETURNING statement */
+  sqlite3_reset(st);
+  if (rc != SQLITE_OK)
+    return rc;
+  /* version 1 is a fresh insert: no old index values to remove */
+  if (*version != 1) {
+    st = stmt(c, SAM__SQ_IDX_DEL);
+    rc = bind_prk(st, req->profile_id, req->record_type, r->key);
+    if (rc == SQLITE_OK)
+      rc = step_done(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_OK)
+      return rc;
+  }
+  for (k = 0; k < r->n_index; k++) {
+    if (r->index[k].value == NULL || r->index[k].pointer == NULL)
+      continue; /* the record lacks this pointer */
+    st = stmt(c, SAM__SQ_IDX_INS);
+    rc = bind_prk(st, req->profile_id, req->record_type, r->key);
+    if (rc == SQLITE_OK)
+      rc = bind_text(st, 4, r->index[k].pointer);
+    if (rc == SQLITE_OK)
+      rc = bind_text(st, 5, r->index[k].value);
+    if (rc == SQLITE_OK)
+      rc = step_done(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_OK)
+      return rc;
+  }
+  return SQLITE_OK;
+}
+
+/* The whole batch is one transaction: checks first, then writes; any
+ * failure rolls everything back. */
+static int do_put_batch(sam__sq_conn *c, sam__req *req) {
+  int64_t now = sam__sq_now_ms();
+  size_t i;
+  int status;
+  int rc;
+
+  if (req->n == 0)
+    return 0;
+  rc = tx(c, SAM__SQ_BEGIN);
+  if (rc != SQLITE_OK)
+    return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put begin");
+  status = check_batch(c, req);
+  if (status != 0)
+    goto fail;
+  for (i = 0; i < req->n; i++) {
+    uint64_t version = 0;
+    rc = write_record(c, req, &req->recs[i], now, &version);
+    if (rc != SQLITE_OK) {
+      status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put write");
+      goto fail;
+    }
+    status = out_push(req, req->n, req->recs[i].key, version, NULL, 0, 0);
+    if (status != 0)
+      goto fail;
+  }
+  rc = tx(c, SAM__SQ_COMMIT);
+  if (rc != SQLITE_OK) {
+    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put commit");
+    out_clear(req);
+    rollback(c);
+    return status;
+  }
+  return 0;
+
+fail:
+  rollback(c);
+  if (status != SAM_ECONFLICT && status != SAM_EEXIST)
+    out_clear(req);
+  return status;
+}
+
+/* ---- delete ---- */
+
+static int do_delete(sam__sq_conn *c, sam__req *req) {
+  sqlite3_stmt *st;
+  uint64_t version = 0;
+  int found = 0;
+  int status = 0;
+  int rc;
+
+  if (req->if_version == SAM_IF_NEW) {
+    msg(req->errmsg, sizeof(req->errmsg), "delete with SAM_IF_NEW");
+    return SAM_EINVAL;
+  }
+  rc = tx(c, SAM__SQ_BEGIN);
+  if (rc != SQLITE_OK)
+    return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete begin");
+  rc = read_version(c, req->profile_id, req->record_type, req->key, &version,
+                    &found);
+  if (rc != SQLITE_OK) {
+    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete read");
+    goto done;
+  }
+  if (!found) {
+    status = SAM_ENOENT;
+    goto done;
+  }
+  if (req->if_version != SAM_IF_ANY && version != req->if_version) {
+    status = out_push(req, 1, req->key, version, NULL, 0, 0);
+    if (status == 0)
+      status = SAM_ECONFLICT;
+    goto done;
+  }
+  st = stmt(c, SAM__SQ_DEL);
+  rc = bind_prk(st, req->profile_id, req->record_type, req->key);
+  if (rc == SQLITE_OK)
+    rc = step_done(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_OK) {
+    st = stmt(c, SAM__SQ_IDX_DEL);
+    rc = bind_prk(st, req->profile_id, req->record_type, req->key);
+    if (rc == SQLITE_OK)
+      rc = step_done(st);
+    sqlite3_reset(st);
+  }
+  if (rc == SQLITE_OK)
+    rc = tx(c, SAM__SQ_COMMIT);
+  if (rc != SQLITE_OK)
+    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete");
+
+done:
+  rollback(c); /* no-op after COMMIT */
+  return status;
+}
+
+/* ---- query ---- */
+
+static uint32_t fnv_add(uint32_t h, const char *s, size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 16777619u;
+  }
+  h ^= 0xff; /* separator, so ("ab","c") differs from ("a","bc") */
+  h *= 16777619u;
+  return h;
+}
+
+static uint32_t
+cursor_sum(const sam__req *req, const char *key, size_t key_len) {
+  uint32_t h = 2166136261u;
+  size_t i;
+
+  h = fnv_add(h, "samcursor1", 10);
+  h = fnv_add(h, req->profile_id, strlen(req->profile_id));
+  h = fnv_add(h, req->record_type, strlen(req->record_type));
+  for (i = 0; i < req->n_terms; i++) {
+    h = fnv_add(h, req->terms[i].pointer, strlen(req->terms[i].pointer));
+    h = fnv_add(h, req->terms[i].value, strlen(req->terms[i].value));
+  }
+  return fnv_add(h, key, key_len);
+}
+
+static char *cursor_encode(const sam__req *req, const char *key) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = strlen(key);
+  char *s = malloc(3 + 2 * n + 1 + 8 + 1);
+  size_t i;
+  size_t o = 0;
+
+  if (s == NULL)
+    return NULL;
+  memcpy(s, "k1.", 3);
+  o = 3;
+  for (i = 0; i < n; i++) {
+    s[o++] = hex[(unsigned char)key[i] >> 4];
+    s[o++] = hex[(unsigned char)key[i] & 15];
+  }
+  snprintf(s + o, 10, ".%08x", (unsigned)cursor_sum(req, key, n));
+  return s;
+}
+
+static int hexval(char ch) {
+  if (ch >= '0' && ch <= '9')
+    return ch - '0';
+  if (ch >= 'a' && ch <= 'f')
+    return ch - 'a' + 10;
+  return -1;
+}
+
+/* Decodes a cursor into a malloc'd key; SAM_EINVAL when it is not one of
+ * this query's cursors. */
+static int cursor_decode(const sam__req *req, const char *cur, char **key) {
+  size_t len = strlen(cur);
+  size_t hex_len;
+  char *k = NULL;
+  char sum[9];
+  size_t i;
+
+  *key = NULL;
+  if (len < 3 + 1 + 8 || memcmp(cur, "k1.", 3) != 0 || cur[len - 9] != '.')
+    return SAM_EINVAL;
+  hex_len = len - 3 - 9;
+  if (hex_len % 2 != 0)
+    return SAM_EINVAL;
+  k = malloc(hex_len / 2 + 1);
+  if (k == NULL)
+    return SAM_ENOMEM;
+  for (i = 0; i < hex_len / 2; i++) {
+    int hi = hexval(cur[3 + 2 * i]);
+    int lo = hexval(cur[3 + 2 * i + 1]);
+    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+      free(k);
+      return SAM_EINVAL;
+    }
+    k[i] = (char)(hi << 4 | lo);
+  }
+  k[hex_len / 2] = '\0';
+  snprintf(sum, sizeof(sum), "%08x", (unsigned)cursor_sum(req, k, hex_len / 2));
+  if (memcmp(sum, cur + len - 8, 8) != 0) {
+    free(k);
+    return SAM_EINVAL;
+  }
+  *key = k;
+  return 0;
+}
+
+/*
+ * The query for n filter terms. Without terms it walks the records' primary
+ * key; with terms it walks record_index_lookup for the first term in key
+ * order and checks the others with EXISTS on the same index (intersection).
+ * Parameters: ?1 profile, ?2 record type, ?3 last key ("" first), ?4 limit,
+ * then pointer/value pairs from ?5.
+ */
+static char *query_sql(size_t n_terms) {
+  size_t cap = 512 + n_terms * 256;
+  char *s = malloc(cap);
+  size_t o;
+  size_t i;
+
+  if (s == NULL)
+    return NULL;
+  if (n_terms == 0) {
+    snprintf(s, cap,
+             "SELECT key, version, json FROM records WHERE profile_id = ?1"
+             " AND record_type = ?2 AND key > ?3 ORDER BY key LIMIT ?4");
+    return s;
+  }
+  o = (size_t)snprintf(s, cap,
+                       "SELECT r.key, r.version, r.json FROM record_index i0"
+                       " JOIN records r ON r.profile_id = i0.profile_id AND"
+                       " r.record_type = i0.record_type AND r.key = i0.key"
+                       " WHERE i0.profile_id = ?1 AND i0.record_type = ?2 AND"
+                       " i0.pointer = ?5 AND i0.value = ?6 AND i0.key > ?3");
+  for (i = 1; i < n_terms; i++)
+    o += (size_t)snprintf(
+        s + o, cap - o,
+        " AND EXISTS (SELECT 1 FROM record_index i%zu WHERE"
+        " i%zu.profile_id = ?1 AND i%zu.record_type = ?2 AND"
+        " i%zu.pointer = ?%zu AND i%zu.value = ?%zu AND i%zu.key = i0.key)",
+        i, i, i, i, 5 + 2 * i, i, 6 + 2 * i, i);
+  snprintf(s + o, cap - o, " ORDER BY i0.key LIMIT ?4");
+  return s;
+}
+
+static int query_stmt(sam__sq_conn *c,
+                      size_t n_terms,
+                      sqlite3_stmt **out,
+                      int *transient) {
+  char *sql;
+  int rc;
+
+  *transient = n_terms > SAM__SQ_QUERY_CACHE;
+  if (!*transient && c->query[n_terms] != NULL) {
+    *out = c->query[n_terms];
+    sqlite3_reset(*out);
+    sqlite3_clear_bindings(*out);
+    return SQLITE_OK;
+  }
+  sql = query_sql(n_terms);
+  if (sql == NULL)
+    return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v3(
+      c->db, sql, -1, *transient ? 0 : SQLITE_PREPARE_PERSISTENT, out, NULL);
+  free(sql);
+  if (rc == SQLITE_OK && !*transient)
+    c->query[n_terms] = *out;
+  return rc;
+}
+
+static int do_query(sam__sq_conn *c, sam__req *req) {
+  sqlite3_stmt *st = NULL;
+  char *after = NULL;
+  uint32_t limit = req->limit > 0 ? req->limit : 1;
+  int transient = 0;
+  int status = 0;
+  size_t i;
+  int rc;
+
+  if (req->cursor != NULL && req->cursor[0] != '\0') {
+    status = cursor_decode(req, req->cursor, &after);
+    if (status != 0) {
+      msg(req->errmsg, sizeof(req->errmsg),
+          "cursor is malformed or belongs to another query");
+      return status;
+    }
+  }
+  rc = query_stmt(c, req->n_terms, &st, &transient);
+  if (rc != SQLITE_OK) {
+    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "query prep");
+    goto done;
+  }
+  rc = bind_prk(st, req->profile_id, req->record_type,
+                after != NULL ? after : "");
+  /* one row more than the page tells whether there is a next page */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
+  for (i = 0; rc == SQLITE_OK && i < req->n_terms; i++) {
+    rc = bind_text(st, (int)(5 + 2 * i), req->terms[i].pointer);
+    if (rc == SQLITE_OK)
+      rc = bind_text(st, (int)(6 + 2 * i), req->terms[i].value);
+  }
+  if (rc != SQLITE_OK) {
+    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "query bind");
+    goto done;
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *key = (const char *)sqlite3_column_text(st, 0);
+    if (req->out_n == limit) {
+      req->next_cursor = cursor_encode(req, req->out_recs[limit - 1].key);
+      if (req->next_cursor == NULL)
+        status = SAM_ENOMEM;
+      break;
+    }
+    status = out_push(req, limit, key != NULL ? key : "",
+                      (uint64_t)sqlite3_column_int64(st, 1),
+                      sqlite3_column_text(st, 2),
+                      (size_t)sqlite3_column_bytes(st, 2), 1);
+    if (status != 0)
+      break;
+  }
+  if (status == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "query");
+
+done:
+  if (transient)
+    sqlite3_finalize(st);
+  else if (st != NULL)
+    sqlite3_reset(st);
+  free(after);
+  if (status != 0)
+    out_clear(req);
+  return status;
+}
+
+/* ---- sealed secrets ---- */
+
+static int do_blob(sam__sq_conn *c, sam__req *req) {
+  const char *name = req->record_type; /* for BLOB_*: the secret name */
+  sqlite3_stmt *st;
+  int status = 0;
+  int rc;
+
+  switch (req->kind) {
+  case SAM__REQ_BLOB_PUT:
+    st = stmt(c, SAM__SQ_BLOB_PUT);
+    rc = bind_prk(st, req->profile_id, name, NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_bind_blob(st, 3, req->blob, (int)req->blob_len,
+                             SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_bind_int64(st, 4, sam__sq_now_ms());
+    if (rc == SQLITE_OK)
+      rc = step_done(st);
+    break;
+  case SAM__REQ_BLOB_GET:
+    st = stmt(c, SAM__SQ_BLOB_GET);
+    rc = bind_prk(st, req->profile_id, name, NULL);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        req->out_blob = (unsigned char *)dup_n(sqlite3_column_blob(st, 0), n);
+        req->out_blob_len = n;
+        status = req->out_blob == NULL ? SAM_ENOMEM : 0;
+        rc = SQLITE_OK;
+      } else if (rc == SQLITE_DONE) {
+        status = SAM_ENOENT;
+        rc = SQLITE_OK;
+      }
+    }
+    break;
+  default: /* SAM__REQ_BLOB_DELETE */
+    st = stmt(c, SAM__SQ_BLOB_DEL);
+    rc = bind_prk(st, req->profile_id, name, NULL);
+    if (rc == SQLITE_OK)
+      rc = step_done(st);
+    if (rc == SQLITE_OK && sqlite3_changes(c->db) == 0)
+      status = SAM_ENOENT;
+    break;
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_OK)
+    return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "secret");
+  return status;
+}
+
+/*
+ * Executes one core request on the worker thread: fills req->status and the
+ * outputs (malloc'd, freed by the core). Never calls sam__req_done.
+ */
+void sam__sq_exec_req(sam__sq_conn *conn, sam__req *req) {
+  int status;
+
+  if (req->profile_id == NULL || req->record_type == NULL) {
+    msg(req->errmsg, sizeof(req->errmsg), "request without profile or type");
+    req->status = SAM_EINVAL;
+    return;
+  }
+  switch (req->kind) {
+  case SAM__REQ_GET:
+  case SAM__REQ_DELETE:
+    if (req->key == NULL) {
+      status = SAM_EINVAL;
+      break;
+    }
+    status =
+        req->kind == SAM__REQ_GET ? do_get(conn, req) : do_delete(conn, req);
+    break;
+  case SAM__REQ_PUT_BATCH:
+    status = do_put_batch(conn, req);
+    break;
+  case SAM__REQ_QUERY:
+    status = do_query(conn, req);
+    break;
+  case SAM__REQ_BLOB_PUT:
+  case SAM__REQ_BLOB_GET:
+  case SAM__REQ_BLOB_DELETE:
+    status = do_blob(conn, req);
+    break;
+  default:
+    msg(req->errmsg, sizeof(req->errmsg), "unknown request kind [%d]",
+        req->kind);
+    status = SAM_ENOTSUP;
+    break;
+  }
+  req->status = status;
+}
+
+/* ---- statements ---- */
+
+/*
+ * Prepares the fixed statements (persistent: they live as long as the
+ * connection).
+ *
+ * Thread: the thread that owns the connection.
+ */
+int sam__sq_conn_prepare(sam__sq_conn *conn, char *err, size_t err_len) {
+  int i;
+
+  for (i = 0; i < SAM__SQ_COUNT; i++) {
+    if (sqlite3_prepare_v3(conn->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                           &conn->st[i], NULL) != SQLITE_OK) {
+      msg(err, err_len, "sqlite: preparing statement [%d] failed [%s]", i,
+          sqlite3_errmsg(conn->db));
+      return SAM_EIO;
+    }
+  }
+  return 0;
+}
+
+/*
+ * Finalizes every statement and closes the connection (sqlite3_close
+ * cannot fail once every statement is finalized).
+ *
+ * Thread: the thread that owns the connection.
+ */
+void sam__sq_conn_close(sam__sq_conn *conn) {
+  int i;
+
+  for (i = 0; i < SAM__SQ_COUNT; i++) {
+    sqlite3_finalize(conn->st[i]);
+    conn->st[i] = NULL;
+  }
+  for (i = 0; i <= SAM__SQ_QUERY_CACHE; i++) {
+    sqlite3_finalize(conn->query[i]);
+    conn->query[i] = NULL;
+  }
+  if (conn->db != NULL)
+    (void)sqlite3_close(conn->db); /* SQLITE_OK: nothing is left open */
+  conn->db = NULL;
+}

@@ -1,0 +1,99 @@
+/*
+ * backend_sqlite_int.h: what the files of the SQLite backend share
+ * (backend_sqlite.c: queue, worker, loop side; backend_sqlite_exec.c: the
+ * SQL of each request; backend_sqlite_migrate.c: open, pragmas,
+ * migrations). Not for use outside backend_sqlite*.c.
+ *
+ * Thread: everything here runs on the worker thread, except
+ * sam__sqlite_db_open, which sam__backend_sqlite_open calls on the loop
+ * thread before the worker starts.
+ */
+#ifndef SAM_BACKEND_SQLITE_INT_H
+#define SAM_BACKEND_SQLITE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "sam_backend.h"
+#include "sam_seal.h"
+
+/* Query statements are cached per number of filter terms up to this. */
+#define SAM__SQ_QUERY_CACHE 8
+
+enum {
+  SAM__SQ_BEGIN = 0,
+  SAM__SQ_COMMIT,
+  SAM__SQ_ROLLBACK,
+  SAM__SQ_GET,
+  SAM__SQ_UPSERT,
+  SAM__SQ_IDX_DEL,
+  SAM__SQ_IDX_INS,
+  SAM__SQ_DEL,
+  SAM__SQ_BLOB_PUT,
+  SAM__SQ_BLOB_GET,
+  SAM__SQ_BLOB_DEL,
+  SAM__SQ_AUDIT_INS,
+  SAM__SQ_USAGE_INS,
+  SAM__SQ_USAGE_PURGE,
+  SAM__SQ_COUNT
+};
+
+/* The worker's connection and its prepared statements. */
+typedef struct sam__sq_conn {
+  sqlite3 *db;
+  sqlite3_stmt *st[SAM__SQ_COUNT];
+  sqlite3_stmt *query[SAM__SQ_QUERY_CACHE + 1]; /* by term count; lazy */
+} sam__sq_conn;
+
+/* Host-table operations (sam_backend_sqlite.h), executed by the worker. */
+enum {
+  SAM__SQ_OP_AUDIT = 1,
+  SAM__SQ_OP_USAGE_ADD,
+  SAM__SQ_OP_USAGE_PURGE,
+  SAM__SQ_OP_PROFILE_PURGE,
+  SAM__SQ_OP_RESEAL
+};
+
+typedef struct sam__sq_op {
+  int kind;
+  char *s[5];  /* string arguments, by kind; owned */
+  int64_t num; /* time or age argument */
+  const sam__keyring *kr;
+  /* outputs */
+  int status;
+  int64_t count;
+  char errmsg[256];
+  /* completion on the loop */
+  void (*cb)(int status, int64_t count, const char *errmsg, void *ud);
+  void *ud;
+  struct sam__sq_op *next;
+} sam__sq_op;
+
+/*
+ * Opens or creates the database file (mode 0600), sets the pragmas, runs
+ * the pending migrations. Blocks. 0, SAM_EIO, SAM_EVERSION or SAM_ENOMEM
+ * with a message in err; *out is NULL on error.
+ */
+int sam__sqlite_db_open(const char *path,
+                        uint32_t busy_timeout_ms,
+                        int synchronous_full,
+                        sqlite3 **out,
+                        char *err,
+                        size_t err_len);
+/* The version the migrations end at. */
+int sam__sqlite_latest_version(void);
+
+/* Prepares the fixed statements on conn->db. 0 or SAM_EIO with err. */
+int sam__sq_conn_prepare(sam__sq_conn *conn, char *err, size_t err_len);
+/* Finalizes every statement and closes the database. NULL-safe fields. */
+void sam__sq_conn_close(sam__sq_conn *conn);
+/* Executes one core request, filling its outputs (not sam__req_done). */
+void sam__sq_exec_req(sam__sq_conn *conn, sam__req *req);
+/* Executes one host-table operation, filling status, count, errmsg. */
+void sam__sq_exec_op(sam__sq_conn *conn, sam__sq_op *op);
+/* Unix time in milliseconds. */
+int64_t sam__sq_now_ms(void);
+
+#endif /* SAM_BACKEND_SQLITE_INT_H */

@@ -1,0 +1,134 @@
+/*
+ * sam_backend_sqlite.h: the SQLite storage backend of the reference host
+ * (sam__backend_vt "sqlite"), plus the host-owned tables that need SQL of
+ * their own: the append-only audit log and the usage events (kept one year).
+ *
+ * The host-owned SAM record types (sam_profile, sam_subscription, ...) are
+ * plain record types stored in the same records/record_index tables as the
+ * plugins' records; they need nothing here.
+ *
+ * Threads: one worker thread owns the only connection and executes every
+ * request in submission order, so writes are serialized and the loop never
+ * touches the disk after open. Core requests finish with sam__req_done()
+ * on the worker; the functions below call their callbacks on the loop.
+ */
+#ifndef SAM_BACKEND_SQLITE_H
+#define SAM_BACKEND_SQLITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sam_backend.h"
+#include "sam_seal.h"
+
+struct uv_loop_s;
+
+/* Options; zero-initialise, then set what you need. */
+typedef struct sam__sqlite_opts {
+  uint32_t queue_max;       /* core requests queued at once; 0 = 1024 */
+  uint32_t busy_timeout_ms; /* wait for another process' lock; 0 = 5000 */
+  int synchronous_full;     /* 1: synchronous=FULL (survives power loss
+                               with the last commits); default NORMAL */
+} sam__sqlite_opts;
+
+/*
+ * Opens (creating it with mode 0600 when missing) the database at `path`,
+ * applies the pragmas and every pending migration, prepares the statements
+ * and starts the worker thread. ":memory:" gives a private in-memory
+ * database (tests).
+ *
+ * Thread: the loop thread, at start-up: it blocks on the disk for the open
+ * and the migrations. `loop` is borrowed until close() has called done.
+ * Ownership: out->self belongs to the backend; close it with
+ * out->vt->close(out->self, done, ud), which frees it.
+ * Returns: 0; SAM_EIO (cannot open, corrupt, or migrations failed),
+ * SAM_EVERSION (the database is newer than this build), SAM_ENOMEM, with a
+ * message in err.
+ */
+int sam__backend_sqlite_open(struct uv_loop_s *loop,
+                             const char *path,
+                             const sam__sqlite_opts *opts,
+                             sam__backend *out,
+                             char *err,
+                             size_t err_len);
+
+/* The schema version a database at this build's migrations ends at. */
+int sam__backend_sqlite_schema_version(void);
+
+/*
+ * Completion of the host-table operations below: runs exactly once, on the
+ * loop thread, never inside the call that queued it. `count` is what the
+ * operation says (rows appended: the new row id; rows purged; secrets
+ * resealed). `errmsg` is borrowed for the call ("" when none).
+ */
+typedef void (*sam__sqlite_cb)(int status,
+                               int64_t count,
+                               const char *errmsg,
+                               void *ud);
+
+/*
+ * Appends one audit entry (the audit_log table is append-only: triggers
+ * refuse UPDATE and DELETE). `at_ms` is Unix time in ms (0 = now);
+ * `profile_id` and `detail` may be NULL. Strings are copied.
+ *
+ * Thread: loop. Callback: count = the entry's id.
+ * Returns: 0 (queued); SAM_EINVAL (not an sqlite backend, NULL actor or
+ * action), SAM_EBUSY (closing), SAM_ENOMEM; cb never runs on error.
+ */
+int sam__sqlite_audit_append(sam__backend *b,
+                             int64_t at_ms,
+                             const char *actor,
+                             const char *action,
+                             const char *profile_id,
+                             const char *detail,
+                             sam__sqlite_cb cb,
+                             void *ud);
+
+/*
+ * Appends one usage event of `subject` (a user) for a profile. `at_ms` 0 =
+ * now; `detail_json` may be NULL. Same thread, callback and return rules
+ * as sam__sqlite_audit_append.
+ */
+int sam__sqlite_usage_append(sam__backend *b,
+                             const char *profile_id,
+                             const char *subject,
+                             const char *event,
+                             int64_t at_ms,
+                             const char *detail_json,
+                             sam__sqlite_cb cb,
+                             void *ud);
+
+/*
+ * Deletes the usage events created before now_ms - max_age_days (0 = 365
+ * days; now_ms 0 = now). Callback: count = rows deleted. Same rules.
+ */
+int sam__sqlite_usage_purge(sam__backend *b,
+                            int64_t now_ms,
+                            uint32_t max_age_days,
+                            sam__sqlite_cb cb,
+                            void *ud);
+
+/*
+ * Deletes every record, index entry, sealed secret and usage event of a
+ * profile in one transaction (profile deletion). The audit log is kept.
+ * Callback: count = records deleted. Same rules.
+ */
+int sam__sqlite_profile_purge(sam__backend *b,
+                              const char *profile_id,
+                              sam__sqlite_cb cb,
+                              void *ud);
+
+/*
+ * Key rotation: re-seals every secret not sealed with kr's current key, in
+ * one transaction, on the worker thread. `kr` is borrowed until cb runs and
+ * must hold the old keys too (sam__keyring_rotate keeps them). A secret
+ * that opens with no key is left as it is and reported: status SAM_EAUTH,
+ * errmsg names it; the others are still re-sealed.
+ * Callback: count = secrets re-sealed. Same rules.
+ */
+int sam__sqlite_reseal_all(sam__backend *b,
+                           const sam__keyring *kr,
+                           sam__sqlite_cb cb,
+                           void *ud);
+
+#endif /* SAM_BACKEND_SQLITE_H */

@@ -1,0 +1,26 @@
+# The SQLite storage backend (host-sdk/src/backend_sqlite*.c).
+#
+# These tests exercise the backend on its own: they link the backend's and
+# the sealing module's sources directly, not libsamhost, because the
+# harness (test-backend-sqlite-common.c) provides doubles of the core's
+# sam__req_begin()/sam__req_done().
+set(SAM_SQLITE_BACKEND_SOURCES
+  ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite.c
+  ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite_exec.c
+  ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite_migrate.c
+  ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite_tables.c
+  ${PROJECT_SOURCE_DIR}/host-sdk/src/seal.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/integration/test-backend-sqlite-common.c)
+
+foreach(t test-backend-sqlite test-backend-sqlite-tables
+          test-backend-sqlite-crash)
+  sam_add_test(${t}
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.c
+            ${SAM_SQLITE_BACKEND_SOURCES}
+    LIBS PkgConfig::UV PkgConfig::SQLITE PkgConfig::OPENSSL
+    LABELS integration store
+    TIMEOUT 300)
+  target_include_directories(${t} PRIVATE
+    ${PROJECT_SOURCE_DIR}/host-sdk/src
+    ${CMAKE_CURRENT_SOURCE_DIR}/integration)
+endforeach()
