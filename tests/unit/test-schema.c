@@ -124,6 +124,11 @@ static void test_unsupported_keyword(void) {
                               0));
   compile_fails("{\"format\":\"hostname\"}", 0,
                 "unsupported format [hostname]");
+  compile_fails(
+      "{\"$schema\":\"http://json-schema.org/draft-04/schema#\"}", 0,
+      "unsupported $schema [http://json-schema.org/draft-04/schema#]");
+  sam__schema_free(compile_ok(
+      "{\"$schema\":\"http://json-schema.org/draft-07/schema#\"}", 0));
 }
 
 static void test_bad_values(void) {
