@@ -1,0 +1,102 @@
+/*
+ * sim_limits.c: DocuSign's per-account API limits (DOCUSIGN.md 7, A20-A22):
+ * an hourly quota on the UTC hour (window length configurable for tests)
+ * and a fixed 30 s burst window. Every REST reply carries the five headers.
+ */
+#include "sim.h"
+
+#include <time.h>
+
+static void roll(sim_limits *l, int64_t now) {
+  int64_t hs = now - now % (l->hourly_window_s > 0 ? l->hourly_window_s : 3600);
+  int64_t bs = now - now % (l->burst_window_s > 0 ? l->burst_window_s : 30);
+
+  if (hs != l->hour_start) {
+    l->hour_start = hs;
+    l->hour_used = 0;
+  }
+  if (bs != l->burst_start) {
+    l->burst_start = bs;
+    l->burst_used = 0;
+  }
+}
+
+static long left(long limit, long used) {
+  return used >= limit ? 0 : limit - used;
+}
+
+/*
+ * Adds X-RateLimit-Limit/Remaining/Reset and X-BurstLimit-Limit/Remaining
+ * for the current windows, without counting the call.
+ */
+void sim_limits_headers(sim_req *r) {
+  sim_limits *l = &r->ctx->limits;
+  char v[32];
+
+  roll(l, (int64_t)time(NULL));
+  snprintf(v, sizeof(v), "%ld", l->hourly);
+  sim_add_header(r, "X-RateLimit-Limit", v);
+  snprintf(v, sizeof(v), "%ld", left(l->hourly, l->hour_used));
+  sim_add_header(r, "X-RateLimit-Remaining", v);
+  snprintf(v, sizeof(v), "%lld",
+           (long long)(l->hour_start +
+                       (l->hourly_window_s > 0 ? l->hourly_window_s : 3600)));
+  sim_add_header(r, "X-RateLimit-Reset", v);
+  snprintf(v, sizeof(v), "%ld", l->burst);
+  sim_add_header(r, "X-BurstLimit-Limit", v);
+  snprintf(v, sizeof(v), "%ld", left(l->burst, l->burst_used));
+  sim_add_header(r, "X-BurstLimit-Remaining", v);
+}
+
+/*
+ * Counts the call against both windows, or rejects it (hourly: 400
+ * HOURLY_APIINVOCATION_LIMIT_EXCEEDED, burst: 429
+ * BURST_APIINVOCATION_LIMIT_EXCEEDED; swapped by --limit-swap-status) and
+ * sends that reply. Returns 0 when the call may proceed, 1 when rejected.
+ */
+int sim_limits_check(sim_req *r) {
+  sim_limits *l = &r->ctx->limits;
+  int64_t now = (int64_t)time(NULL);
+  int hourly;
+  char v[32];
+
+  roll(l, now);
+  if (!l->enabled || (l->hour_used < l->hourly && l->burst_used < l->burst)) {
+    l->hour_used++;
+    l->burst_used++;
+    sim_limits_headers(r);
+    return 0;
+  }
+  hourly = l->hour_used >= l->hourly;
+  sim_limits_headers(r);
+  if (l->retry_after) {
+    int64_t wait =
+        hourly ? l->hour_start +
+                     (l->hourly_window_s > 0 ? l->hourly_window_s : 3600) - now
+               : l->burst_start +
+                     (l->burst_window_s > 0 ? l->burst_window_s : 30) - now;
+    snprintf(v, sizeof(v), "%lld", (long long)(wait > 0 ? wait : 1));
+    sim_add_header(r, "Retry-After", v);
+  }
+  if (hourly)
+    sim_reply_error(r, l->swap_status ? 429 : 400,
+                    "HOURLY_APIINVOCATION_LIMIT_EXCEEDED",
+                    "The maximum number of hourly API invocations has been "
+                    "exceeded. Hourly Limit is 3000.");
+  else
+    sim_reply_error(r, l->swap_status ? 400 : 429,
+                    "BURST_APIINVOCATION_LIMIT_EXCEEDED",
+                    "The maximum number of API requests per 30 seconds has "
+                    "been reached.");
+  return 1;
+}
+
+/*
+ * Starts both windows afresh (control API).
+ */
+void sim_limits_reset(sim_limits *l) {
+  l->hour_used = 0;
+  l->burst_used = 0;
+  l->hour_start = 0;
+  l->burst_start = 0;
+}
