@@ -109,20 +109,25 @@ static void conn_send(conn *c, const char *data, size_t len, int close_after) {
 }
 
 static void send_ok(conn *c, const char *body) {
-  char resp[1024];
-  int n = snprintf(resp, sizeof(resp),
-                   "HTTP/1.1 200 OK\r\n"
-                   "Content-Type: application/json\r\n"
-                   "X-RateLimit-Limit: 3000\r\n"
-                   "X-RateLimit-Remaining: 2999\r\n"
-                   "X-RateLimit-Reset: 1700000000\r\n"
-                   "X-BurstLimit-Limit: 500\r\n"
-                   "X-BurstLimit-Remaining: 499\r\n"
-                   "Retry-After: 7\r\n"
-                   "Content-Length: %zu\r\n\r\n%s",
-                   strlen(body), body);
+  size_t cap = strlen(body) + 512;
+  char *resp = malloc(cap);
+  int n;
 
+  EXPECT_TRUE(resp != NULL);
+  n = snprintf(resp, cap,
+               "HTTP/1.1 200 OK\r\n"
+               "Content-Type: application/json\r\n"
+               "X-RateLimit-Limit: 3000\r\n"
+               "X-RateLimit-Remaining: 2999\r\n"
+               "X-RateLimit-Reset: 1700000000\r\n"
+               "X-BurstLimit-Limit: 500\r\n"
+               "X-BurstLimit-Remaining: 499\r\n"
+               "Retry-After: 7\r\n"
+               "Content-Length: %zu\r\n\r\n%s",
+               strlen(body), body);
+  EXPECT_TRUE(n > 0 && (size_t)n < cap);
   conn_send(c, resp, (size_t)n, 0);
+  free(resp);
 }
 
 /* Copies header `name`'s value from the header block into out. */
