@@ -170,6 +170,21 @@ int sam_runtime_set_form_secret(sam_runtime *rt,
  */
 char *sam_runtime_redact(sam_runtime *rt, const char *text, size_t len);
 
+/*
+ * The host's own pseudo-plugin handle, for host code (scheduler, service
+ * layer) that reads and writes records through the same async store API
+ * as plugins: sam__host_api()->store_get/put_batch/query/delete with this
+ * handle. It is created on first use in phase RUNNING, is named "host" in
+ * logs, never appears in the registry JSON, owns no registrations and is
+ * freed by sam_runtime_free. Every call returns the same handle.
+ *
+ * Thread:    loop thread.
+ * Ownership: the runtime owns the handle.
+ * Returns:   the handle, or NULL when out of memory or once the runtime is
+ *            stopping (and no handle was made before).
+ */
+sam_host *sam_runtime_host_handle(sam_runtime *rt);
+
 #ifdef __cplusplus
 }
 #endif
