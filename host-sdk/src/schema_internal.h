@@ -246,6 +246,9 @@ unsigned sam__sjson_type(struct json_object *o);
 /* JSON Schema equality: numbers by value, objects by key set. Read-only. */
 int sam__sjson_equal(struct json_object *a, struct json_object *b);
 
+/* A hash consistent with sam__sjson_equal (for uniqueItems). */
+uint64_t sam__sjson_hash(struct json_object *o);
+
 /*
  * Renders a value as compact JSON into buf (NUL-terminated, cut with "..."
  * past buf_len). Never touches the object's own print buffer, so it is safe

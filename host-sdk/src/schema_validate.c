@@ -211,6 +211,59 @@ static int v_string(
   return ok;
 }
 
+typedef struct hashed {
+  uint64_t h;
+  size_t idx;
+} hashed;
+
+static int cmp_hashed(const void *x, const void *y) {
+  const hashed *p = x, *q = y;
+  if (p->h != q->h)
+    return p->h < q->h ? -1 : 1;
+  return p->idx < q->idx ? -1 : (p->idx > q->idx);
+}
+
+/* Finds two equal items. Pairwise for short arrays; otherwise sorts by a
+ * hash that agrees with equality, so 100000 items stay O(n log n).
+ * Returns 1 (sets *a < *b), 0, or -1 when out of memory. */
+static int find_duplicate(json_object *arr, size_t len, size_t *a, size_t *b) {
+  hashed *hs;
+  int found = 0;
+  if (len <= 16) {
+    for (size_t i = 0; i < len; i++) {
+      for (size_t j = i + 1; j < len; j++) {
+        if (sam__sjson_equal(json_object_array_get_idx(arr, i),
+                             json_object_array_get_idx(arr, j))) {
+          *a = i;
+          *b = j;
+          return 1;
+        }
+      }
+    }
+    return 0;
+  }
+  hs = malloc(len * sizeof(*hs));
+  if (hs == NULL)
+    return -1;
+  for (size_t i = 0; i < len; i++) {
+    hs[i].h = sam__sjson_hash(json_object_array_get_idx(arr, i));
+    hs[i].idx = i;
+  }
+  qsort(hs, len, sizeof(*hs), cmp_hashed);
+  for (size_t i = 0; i < len && !found; i++) {
+    for (size_t j = i + 1; j < len && hs[j].h == hs[i].h && !found; j++) {
+      if (sam__sjson_equal(json_object_array_get_idx(arr, hs[i].idx),
+                           json_object_array_get_idx(arr, hs[j].idx))) {
+        *a = hs[i].idx < hs[j].idx ? hs[i].idx : hs[j].idx;
+        *b = hs[i].idx < hs[j].idx ? hs[j].idx : hs[i].idx;
+        found = 1;
+      }
+    }
+  }
+  free(hs);
+  return found;
+}
+
 static int v_array(
     vctx *v, const sam__snode *n, json_object *inst, int quiet, int redact) {
   size_t len;
@@ -224,17 +277,15 @@ static int v_array(
   if (n->max_items >= 0 && len > (size_t)n->max_items)
     FAILED("must have maxItems [%lld]; got [%zu] items",
            (long long)n->max_items, len);
-  if (n->unique) {
-    for (size_t i = 0; i < len; i++) {
-      for (size_t j = i + 1; j < len; j++) {
-        if (sam__sjson_equal(json_object_array_get_idx(inst, i),
-                             json_object_array_get_idx(inst, j))) {
-          FAILED("must have uniqueItems; items [%zu] and [%zu] are equal", i,
-                 j);
-          i = j = len; /* one report is enough */
-        }
-      }
+  if (n->unique && len > 1) {
+    size_t a, b;
+    int dup = find_duplicate(inst, len, &a, &b);
+    if (dup < 0) {
+      v->oom = 1;
+      return 0;
     }
+    if (dup)
+      FAILED("must have uniqueItems; items [%zu] and [%zu] are equal", a, b);
   }
   if (n->items != NULL) {
     for (size_t i = 0; i < len; i++)

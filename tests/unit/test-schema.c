@@ -34,25 +34,37 @@ static char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
-static sam__schema *compile_ok(const char *text, unsigned flags) {
+static sam__schema *
+compile_ok_len(const char *text, size_t len, unsigned flags) {
   sam__schema *s = NULL;
   char err[512] = "";
-  int rc = sam__schema_compile(text, strlen(text), flags, &s, err, sizeof(err));
+  int rc = sam__schema_compile(text, len, flags, &s, err, sizeof(err));
   if (rc != 0)
     SAM_T_FAIL("compile failed [%d] [%s] for [%s]", rc, err, text);
   EXPECT_TRUE(s != NULL);
   return s;
 }
 
+static sam__schema *compile_ok(const char *text, unsigned flags) {
+  return compile_ok_len(text, strlen(text), flags);
+}
+
 /* Compiling must fail with SAM_EINVAL and a message containing want. */
-static void compile_fails(const char *text, unsigned flags, const char *want) {
+static void compile_fails_len(const char *text,
+                              size_t len,
+                              unsigned flags,
+                              const char *want) {
   sam__schema *s = NULL;
   char err[512] = "";
-  int rc = sam__schema_compile(text, strlen(text), flags, &s, err, sizeof(err));
+  int rc = sam__schema_compile(text, len, flags, &s, err, sizeof(err));
   if (rc != SAM_EINVAL)
     SAM_T_FAIL("expected SAM_EINVAL, got [%d] for [%s]", rc, text);
   EXPECT_TRUE(s == NULL);
   EXPECT_CONTAINS(err, want);
+}
+
+static void compile_fails(const char *text, unsigned flags, const char *want) {
+  compile_fails_len(text, strlen(text), flags, want);
 }
 
 static sam__schema *compile_file(const char *rel, unsigned flags) {
@@ -322,6 +334,26 @@ static void test_error_messages(void) {
   sam__schema_free(s);
 }
 
+static void test_unique_items_big(void) {
+  sam__schema *s = compile_ok("{\"uniqueItems\":true}", 0);
+  size_t cap = 20001 * 24 + 16, len = 0;
+  char *text = malloc(cap);
+  EXPECT_TRUE(text != NULL);
+  text[len++] = '[';
+  for (int i = 0; i < 20000; i++)
+    len +=
+        (size_t)snprintf(text + len, cap - len, "{\"k\":%d,\"v\":[%d]},", i, i);
+  memcpy(text + len, "{\"v\":[5.0],\"k\":5}]", 18);
+  len += 18;
+  text[len] = '\0';
+  /* 20001 items: sorting by hash finds the pair without 2e8 compares. */
+  invalid_at(s, text, "", "items [5] and [20000] are equal");
+  text[len - 12] = '6'; /* [6.0]: now every item differs */
+  valid(s, text);
+  free(text);
+  sam__schema_free(s);
+}
+
 static void test_numbers_and_strings(void) {
   sam__schema *s = compile_ok("{\"type\":\"integer\"}", 0);
   valid(s, "1.0");
@@ -474,6 +506,8 @@ static void test_garbage(void) {
   compile_fails("{\"type\":", 0, "not JSON");
   compile_fails("", 0, "not JSON");
   compile_fails("{} x", 0, "not JSON");
+  compile_fails_len("{}\0 ", 4, 0, "not JSON");
+  sam__schema_free(compile_ok_len("{}", sizeof("{}"), 0)); /* counts the NUL */
   sam__schema_free(compile_ok("{} \n", 0));
   compile_fails("{\"minimum\":NaN}", 0, "not JSON");
   compile_fails("{\"a\":\"\xFF\"}", 0, "not JSON");
@@ -631,6 +665,7 @@ int main(void) {
   SAM_T_RUN(test_form_rules);
   SAM_T_RUN(test_error_messages);
   SAM_T_RUN(test_numbers_and_strings);
+  SAM_T_RUN(test_unique_items_big);
   SAM_T_RUN(test_manifest_schema);
   SAM_T_RUN(test_filter_schema);
   SAM_T_RUN(test_all_repo_schemas);
