@@ -100,14 +100,18 @@ char *sam_sched_progress_json(sam_sched *s);
 
 /*
  * Store scope. Scheduled jobs (sam_scheduled_job, key /job_key) and job
- * results (sam_job_result, key /job_id) are host-level records, like
- * sam_profile: they live under profile_id "" (SAM_SCHED_SCOPE), so one
- * query lists every job or result; filter on /profile_id for one profile.
- * The scheduler writes them through sam_runtime_host_handle(rt). Both
- * record types must be registered (sam_runtime_register_record_type)
- * before sam_sched_start.
+ * results (sam_job_result, key /job_id) are host-level records. The core's
+ * store calls refuse an empty profile_id, so host-level records live under
+ * the fixed scope "_host" (SAM_SCHED_SCOPE); one query lists every job or
+ * result, filter on /profile_id for one profile. The service layer should
+ * keep sam_profile records there too (the scheduler reads a profile's
+ * "form" and "plugin" from SAM_SCHED_SCOPE/sam_profile/<profile_id> for a
+ * job loaded at start that no sam_sched_ensure_job gave a profile JSON),
+ * and refuse "_host" as a profile id. The scheduler writes through
+ * sam_runtime_host_handle(rt). Both record types must be registered
+ * (sam_runtime_register_record_type) before sam_sched_start.
  */
-#define SAM_SCHED_SCOPE ""
+#define SAM_SCHED_SCOPE "_host"
 #define SAM_SCHED_JOB_TYPE "sam_scheduled_job"
 #define SAM_SCHED_RESULT_TYPE "sam_job_result"
 
@@ -122,16 +126,18 @@ typedef struct sam_sched_job_spec {
   const char *process_id;
   const char *plugin;
   const char *profile_json;
+  const char *params_json; /* given to every run; may be NULL */
   uint32_t deadline_s;
-  int active; /* 0 = kept but never run by the timer (run-now still works) */
+  int inactive; /* 1 = kept, never run by the timer (run-now still works) */
 } sam_sched_job_spec;
 
 /*
- * sam_sched_ensure_job with the plugin, a per-job deadline and the active
- * flag. May be called before sam_sched_start (hostsvc does, for every
- * published profile, so runs receive the same profile JSON as the API's);
- * a job loaded at start without a profile JSON gets the "form" object of
- * its sam_profile record (scope "") or "{}".
+ * sam_sched_ensure_job with the plugin, run params, a per-job deadline and
+ * the active flag. May be called before sam_sched_start (the service layer
+ * should, for every published profile, so runs receive the same profile
+ * JSON as the API's); a job loaded at start without a profile JSON gets the
+ * "form" object of its sam_profile record or "{}". Deadlines are real time
+ * (not scaled by time_scale): the work of a job does not speed up.
  * Thread: loop. Callbacks: cb (may be NULL) once, later, after the record
  * was written. Returns 0, SAM_EINVAL (bad ids), SAM_EBUSY (closing),
  * SAM_ENOMEM; cb never runs on error.
