@@ -10,3 +10,6 @@ if(TARGET samhost_test)
     ARGS ${PROJECT_BINARY_DIR}/plugin/plugin.manifest.json)
   add_dependencies(test-dsg-register sam_docusign)
 endif()
+# dsg_init and the async shutdown against a fake host table.
+sam_add_test(test-dsg-init
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-init.c LIBS dsg_core)
