@@ -477,6 +477,7 @@ static void job_finish_task(sam__task *t) {
   deliver_progress(j);
   memset(&o, 0, sizeof(o));
   o.status = j->status;
+  o.completions = j->completions;
   o.job_id = j->id;
   o.message = j->message ? j->message : "";
   o.result_json = j->result;

@@ -31,7 +31,7 @@ typedef void (*sam_runtime_log_fn)(void *ud,
 /* Outcome of a job started by the host. Strings borrowed during the call. */
 typedef struct sam_job_outcome {
   int32_t status;
-  int32_t reserved0;
+  int32_t completions; /* job_complete calls seen so far (0: host completed) */
   const char *job_id;
   const char *message;     /* redacted; may be "" */
   const char *result_json; /* redacted; may be NULL */
