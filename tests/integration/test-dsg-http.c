@@ -50,6 +50,7 @@ struct srv {
   char last_method[16];
   char last_auth[256];
   char last_body[256];
+  char last_agent[256];
   void (*on_hang)(srv *s); /* called when a /hang request arrived */
   void *test_ud;
 };
@@ -203,6 +204,8 @@ static void conn_process(conn *c) {
       snprintf(s->last_method, sizeof(s->last_method), "%s", method);
       header_value(c->buf, hlen, "Authorization", s->last_auth,
                    sizeof(s->last_auth));
+      header_value(c->buf, hlen, "User-Agent", s->last_agent,
+                   sizeof(s->last_agent));
       memcpy(s->last_body, c->buf + hlen, bl);
       s->last_body[bl] = '\0';
       send_ok(c, "{\"echo\":true}");
@@ -721,6 +724,7 @@ static void test_auth_and_trace(void) {
   run_until(&e, &done, 1);
   EXPECT_EQ_INT(SAM_OK, r.status);
   EXPECT_EQ_STR("GET", e.s.last_method);
+  EXPECT_CONTAINS(e.s.last_agent, "sam-docusign/" DSG_VERSION " (+libcurl/");
   EXPECT_EQ_STR("Bearer " TOKEN, e.s.last_auth); /* it was sent... */
   EXPECT_TRUE(g_log_len > 0);                    /* ...traced... */
   EXPECT_NOT_CONTAINS(g_log, TOKEN);             /* ...never logged */
