@@ -203,6 +203,7 @@ gen_envelopes(sim_account *a, uint64_t *rng, int64_t now, size_t *cap) {
       }
       e = &a->envs[a->nenvs++];
       memset(e, 0, sizeof(*e));
+      e->completed = SIM_T_NONE;
       rand_id(rng, e->id);
       e->sender = (uint32_t)i;
       e->sent =

@@ -1,0 +1,33 @@
+# tools/docusign-sim: behaviour (test-sim), wire faults, limits and TLS
+# (test-sim-faults), a million users (test-sim-scale, prints load time and
+# RSS, asserts nothing about time), OpenAPI fidelity and the official Node
+# SDK (when node is installed).
+set(SIM_CHILD ${CMAKE_CURRENT_LIST_DIR}/sim/sim_child.c)
+foreach(t test-sim test-sim-faults test-sim-scale)
+  sam_add_test(${t}
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/${t}.c ${SIM_CHILD}
+            ${PROJECT_SOURCE_DIR}/tests/common/test_tls.c
+    LIBS PkgConfig::CURL PkgConfig::JSONC PkgConfig::OPENSSL
+    LABELS integration sim
+    TIMEOUT 300)
+  target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  target_compile_definitions(${t} PRIVATE
+    SIM_EXE="$<TARGET_FILE:docusign-sim>")
+  add_dependencies(${t} docusign-sim)
+endforeach()
+
+find_program(SAM_NODE node)
+# The OpenAPI file sits beside the checkout (../shared/docusign-openapi).
+set(SIM_OPENAPI
+    ${PROJECT_SOURCE_DIR}/../shared/docusign-openapi/esignature.rest.swagger-v2.1.json)
+if(SAM_NODE AND EXISTS ${SIM_OPENAPI})
+  add_test(NAME test-sim-openapi
+    COMMAND ${SAM_NODE} ${CMAKE_CURRENT_LIST_DIR}/sim/openapi-fidelity.mjs
+            $<TARGET_FILE:docusign-sim>
+            ${SIM_OPENAPI})
+  set_tests_properties(test-sim-openapi PROPERTIES TIMEOUT 120
+                       LABELS "integration;sim")
+else()
+  message(STATUS "node or ${SIM_OPENAPI} not found: test-sim-openapi is "
+                 "skipped (install nodejs to run it)")
+endif()

@@ -1,0 +1,837 @@
+/*
+ * test-sim.c: tools/docusign-sim against DOCUSIGN.md: OAuth with PKCE and
+ * rotation, paging edge cases, the A-rules, account and billing, envelopes
+ * and the account file. Runs the simulator as a child process on port 0.
+ */
+#include "sam_test.h"
+#include "sim/sim_child.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#define REDIRECT "http://127.0.0.1:9/cb"
+
+static sim_child S;
+static char AT[256], RT[256], BEARER[300];
+
+static void sim_start(const char *const *extra) {
+  const char *args[48];
+  int n = 0, i;
+
+  args[n++] = "--auto-consent";
+  args[n++] = "--redirect-uri";
+  args[n++] = REDIRECT;
+  for (i = 0; extra != NULL && extra[i] != NULL; i++)
+    args[n++] = extra[i];
+  args[n] = NULL;
+  EXPECT_EQ_INT(0, sim_child_start(&S, SIM_EXE, args));
+  EXPECT_EQ_INT(0, sim_child_login(S.http, "sim-integration-key", "sim-secret",
+                                   REDIRECT, NULL, AT, sizeof(AT), RT,
+                                   sizeof(RT)));
+  snprintf(BEARER, sizeof(BEARER), "Bearer %s", AT);
+}
+
+static void stop(void) {
+  EXPECT_EQ_INT(0, sim_child_stop(&S)); /* clean exit: loop closed empty */
+}
+
+/* REST call relative to the account; returns parsed body (or NULL). */
+static json_object *rest(const char *method,
+                         const char *body,
+                         long want,
+                         sim_resp *keep,
+                         const char *fmt,
+                         ...) {
+  char path[1024], url[1400];
+  va_list ap;
+  sim_resp r;
+  json_object *o;
+
+  va_start(ap, fmt);
+  vsnprintf(path, sizeof(path), fmt, ap);
+  va_end(ap);
+  snprintf(url, sizeof(url), "%s%s", S.rest, path);
+  sim_http(method, url, BEARER, body, "application/json", NULL, &r);
+  if (want != 0 && r.status != want)
+    SAM_T_FAIL("expected [%ld] got [%ld] for [%s %s] body [%s]", want, r.status,
+               method, path, r.body);
+  o = sim_resp_json(&r);
+  if (keep != NULL)
+    *keep = r;
+  else
+    sim_resp_free(&r);
+  return o;
+}
+
+static json_object *get(json_object *o, const char *k) {
+  json_object *v = NULL;
+
+  if (!json_object_object_get_ex(o, k, &v))
+    return NULL;
+  return v;
+}
+
+static void expect_error(json_object *o, const char *code) {
+  EXPECT_EQ_STR(code, sim_jstr(o, "errorCode"));
+  EXPECT_TRUE(sim_jstr(o, "message") != NULL);
+}
+
+/* A7: YYYY-MM-DDThh:mm:ss.fffffffZ */
+static void expect_date(const char *s) {
+  int i;
+
+  EXPECT_TRUE(s != NULL);
+  EXPECT_EQ_INT(28, strlen(s));
+  for (i = 0; i < 28; i++) {
+    char ch = s[i];
+    if (i == 4 || i == 7)
+      EXPECT_TRUE(ch == '-');
+    else if (i == 10)
+      EXPECT_TRUE(ch == 'T');
+    else if (i == 13 || i == 16)
+      EXPECT_TRUE(ch == ':');
+    else if (i == 19)
+      EXPECT_TRUE(ch == '.');
+    else if (i == 27)
+      EXPECT_TRUE(ch == 'Z');
+    else
+      EXPECT_TRUE(ch >= '0' && ch <= '9');
+  }
+}
+
+/* ---- OAuth ---- */
+
+static void
+basic_header(char *out, size_t n, const char *id, const char *secret) {
+  char pair[256];
+
+  snprintf(pair, sizeof(pair), "%s:%s", id, secret);
+  snprintf(out, n, "Basic ");
+  EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)pair,
+                  (int)strlen(pair));
+}
+
+static json_object *
+token_call(const char *form, const char *secret, long want) {
+  char url[256], basic[512];
+  sim_resp r;
+  json_object *o;
+
+  snprintf(url, sizeof(url), "%s/oauth/token", S.http);
+  basic_header(basic, sizeof(basic), "sim-integration-key", secret);
+  sim_http("POST", url, basic, form, "application/x-www-form-urlencoded", NULL,
+           &r);
+  EXPECT_EQ_INT(want, r.status);
+  /* A22: no rate headers on OAuth replies */
+  {
+    char v[32];
+    EXPECT_EQ_INT(0, sim_resp_header(&r, "X-RateLimit-Limit", v, sizeof(v)));
+  }
+  o = sim_resp_json(&r);
+  sim_resp_free(&r);
+  return o;
+}
+
+static void auth_redirect(const char *query, long want, char *loc, size_t n) {
+  char url[2048];
+  sim_resp r;
+
+  snprintf(url, sizeof(url), "%s/oauth/auth?%s", S.http, query);
+  sim_http("GET", url, NULL, NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(want, r.status);
+  if (loc != NULL && !sim_resp_header(&r, "location", loc, n))
+    loc[0] = '\0';
+  sim_resp_free(&r);
+}
+
+static void test_oauth(void) {
+  const char *args[] = {"--users", "3", NULL};
+  char loc[2048], form[1024], url[512];
+  json_object *o;
+  sim_resp r;
+  char *code;
+
+  sim_start(args);
+  /* the refresh grant rotates: new token works, the old one is dead */
+  snprintf(form, sizeof(form), "grant_type=refresh_token&refresh_token=%s", RT);
+  o = token_call(form, "sim-secret", 200);
+  EXPECT_TRUE(sim_jstr(o, "refresh_token") != NULL);
+  EXPECT_TRUE(strcmp(sim_jstr(o, "refresh_token"), RT) != 0);
+  EXPECT_EQ_STR("Bearer", sim_jstr(o, "token_type"));
+  EXPECT_EQ_INT(28800, json_object_get_int(get(o, "expires_in")));
+  EXPECT_TRUE(get(o, "scope") == NULL); /* A15 */
+  {
+    char newrt[256];
+    snprintf(newrt, sizeof(newrt), "%s", sim_jstr(o, "refresh_token"));
+    json_object_put(o);
+    o = token_call(form, "sim-secret", 400); /* the old one: A14 */
+    EXPECT_EQ_STR("invalid_grant", sim_jstr(o, "error"));
+    json_object_put(o);
+    snprintf(form, sizeof(form), "grant_type=refresh_token&refresh_token=%s",
+             newrt);
+    o = token_call(form, "wrong", 400); /* A17 wrong secret */
+    EXPECT_EQ_STR("invalid_grant", sim_jstr(o, "error"));
+    EXPECT_EQ_STR("unauthorized_client", sim_jstr(o, "error_description"));
+    json_object_put(o);
+    o = token_call(form, "sim-secret", 200);
+    json_object_put(o);
+  }
+  /* A16: plain is refused with a redirect carrying the state */
+  auth_redirect("response_type=code&client_id=sim-integration-key"
+                "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=s9"
+                "&code_challenge=abc&code_challenge_method=plain",
+                302, loc, sizeof(loc));
+  EXPECT_CONTAINS(loc, "error=invalid_request");
+  EXPECT_CONTAINS(loc, "state=s9");
+  /* unregistered redirect and unknown client: an error page, no redirect */
+  auth_redirect("response_type=code&client_id=sim-integration-key"
+                "&redirect_uri=http%3A%2F%2Fevil%2Fcb",
+                400, NULL, 0);
+  auth_redirect("response_type=code&client_id=nope"
+                "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb",
+                400, NULL, 0);
+  auth_redirect("response_type=token&client_id=sim-integration-key"
+                "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=q",
+                302, loc, sizeof(loc));
+  EXPECT_CONTAINS(loc, "error=unsupported_response_type");
+  /* no challenge: a verifier is refused (A16); the code is single use */
+  auth_redirect("response_type=code&client_id=sim-integration-key"
+                "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=a",
+                302, loc, sizeof(loc));
+  code = strstr(loc, "code=");
+  EXPECT_TRUE(code != NULL);
+  code += 5;
+  code[strcspn(code, "&")] = '\0';
+  snprintf(form, sizeof(form),
+           "grant_type=authorization_code&code=%s&code_verifier=xyz", code);
+  o = token_call(form, "sim-secret", 400);
+  EXPECT_EQ_STR("invalid_grant", sim_jstr(o, "error"));
+  json_object_put(o);
+  snprintf(form, sizeof(form), "grant_type=authorization_code&code=%s", code);
+  o = token_call(form, "sim-secret", 400); /* used up by the failed try */
+  EXPECT_EQ_STR("expired_client_token", sim_jstr(o, "error_description"));
+  json_object_put(o);
+  auth_redirect("response_type=code&client_id=sim-integration-key"
+                "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=a",
+                302, loc, sizeof(loc));
+  code = strstr(loc, "code=") + 5;
+  code[strcspn(code, "&")] = '\0';
+  snprintf(form, sizeof(form), "grant_type=authorization_code&code=%s", code);
+  o = token_call(form, "sim-secret", 200);
+  json_object_put(o);
+  o = token_call(form, "sim-secret", 400);
+  EXPECT_EQ_STR("expired_client_token", sim_jstr(o, "error_description"));
+  json_object_put(o);
+  o = token_call("grant_type=password", "sim-secret", 400);
+  EXPECT_EQ_STR("unsupported_grant_type", sim_jstr(o, "error"));
+  json_object_put(o);
+  /* userinfo: sub = the consenting user's id, base_uri points back (A24) */
+  snprintf(url, sizeof(url), "%s/oauth/userinfo", S.http);
+  sim_http("GET", url, BEARER, NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(200, r.status);
+  o = sim_resp_json(&r);
+  EXPECT_EQ_STR(S.integ, sim_jstr(o, "sub"));
+  {
+    json_object *acc = json_object_array_get_idx(get(o, "accounts"), 0);
+    EXPECT_EQ_STR(S.account_id, sim_jstr(acc, "account_id"));
+    EXPECT_EQ_STR(S.http, sim_jstr(acc, "base_uri"));
+    EXPECT_TRUE(json_object_is_type(get(acc, "is_default"), json_type_boolean));
+  }
+  json_object_put(o);
+  sim_resp_free(&r);
+  sim_http("GET", url, "Bearer nope", NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(401, r.status);
+  sim_resp_free(&r);
+  {
+    json_object *u = rest("GET", NULL, 200, NULL, "/users/%s", S.integ);
+    EXPECT_EQ_STR("True", sim_jstr(u, "isAdmin"));
+    json_object_put(u);
+  }
+  /* A23: userinfo calls are counted */
+  snprintf(url, sizeof(url), "%s/_sim/stats", S.http);
+  sim_http("GET", url, NULL, NULL, NULL, NULL, &r);
+  o = sim_resp_json(&r);
+  EXPECT_EQ_INT(2, json_object_get_int(get(o, "userinfo_calls")));
+  json_object_put(o);
+  sim_resp_free(&r);
+  stop();
+}
+
+static void test_consent_page(void) {
+  const char *argv[] = {"--redirect-uri", REDIRECT, "--users", "2", NULL};
+  char url[1024], loc[1024], *txn;
+  sim_resp r;
+
+  EXPECT_EQ_INT(0, sim_child_start(&S, SIM_EXE, argv));
+  snprintf(url, sizeof(url),
+           "%s/oauth/auth?response_type=code&client_id=sim-integration-key"
+           "&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9%%2Fcb&state=zz",
+           S.http);
+  sim_http("GET", url, NULL, NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(200, r.status);
+  EXPECT_CONTAINS(r.body, "Accept");
+  EXPECT_CONTAINS(r.body, "Decline");
+  txn = strstr(r.body, "name=\"txn\" value=\"");
+  EXPECT_TRUE(txn != NULL);
+  txn += strlen("name=\"txn\" value=\"");
+  txn[strcspn(txn, "\"")] = '\0';
+  {
+    char form[256], u2[256];
+    sim_resp d;
+    snprintf(u2, sizeof(u2), "%s/oauth/consent", S.http);
+    snprintf(form, sizeof(form), "txn=%s&decision=decline", txn);
+    sim_http("POST", u2, NULL, form, "application/x-www-form-urlencoded", NULL,
+             &d);
+    EXPECT_EQ_INT(302, d.status);
+    sim_resp_header(&d, "location", loc, sizeof(loc));
+    EXPECT_CONTAINS(loc, "error=access_denied");
+    EXPECT_CONTAINS(loc, "state=zz"); /* A17 */
+    sim_resp_free(&d);
+    /* the transaction is gone after one decision */
+    sim_http("POST", u2, NULL, form, "application/x-www-form-urlencoded", NULL,
+             &d);
+    EXPECT_EQ_INT(400, d.status);
+    sim_resp_free(&d);
+  }
+  sim_resp_free(&r);
+  sim_http("GET", url, NULL, NULL, NULL, NULL, &r);
+  txn = strstr(r.body, "name=\"txn\" value=\"") + 18;
+  txn[strcspn(txn, "\"")] = '\0';
+  {
+    char form[256], u2[256];
+    sim_resp d;
+    snprintf(u2, sizeof(u2), "%s/oauth/consent", S.http);
+    snprintf(form, sizeof(form), "txn=%s&decision=accept", txn);
+    sim_http("POST", u2, NULL, form, "application/x-www-form-urlencoded", NULL,
+             &d);
+    EXPECT_EQ_INT(302, d.status);
+    sim_resp_header(&d, "location", loc, sizeof(loc));
+    EXPECT_CONTAINS(loc, "http://127.0.0.1:9/cb?code=");
+    EXPECT_CONTAINS(loc, "state=zz");
+    sim_resp_free(&d);
+  }
+  sim_resp_free(&r);
+  stop();
+}
+
+/* ---- paging ---- */
+
+static void page_all(long n) {
+  char nstr[16];
+  const char *args[] = {"--users", nstr, "--seed", "3", NULL};
+  long start = 0, seen = 0, pages = 0;
+
+  snprintf(nstr, sizeof(nstr), "%ld", n);
+  sim_start(args);
+  for (;;) {
+    json_object *o = rest("GET", NULL, 200, NULL,
+                          "/users?count=100&start_position=%ld"
+                          "&additional_info=true",
+                          start);
+    json_object *users = get(o, "users");
+    long rs = atol(sim_jstr(o, "resultSetSize"));
+    EXPECT_EQ_INT(n, atol(sim_jstr(o, "totalSetSize")));
+    EXPECT_EQ_INT(start, atol(sim_jstr(o, "startPosition")));
+    EXPECT_TRUE(sim_jstr(o, "endPosition") != NULL);
+    pages++;
+    if (rs == 0) {
+      EXPECT_TRUE(users == NULL); /* A2: no users key past the end */
+      EXPECT_TRUE(json_object_is_type(get(o, "nextUri"), json_type_null));
+      json_object_put(o);
+      break;
+    }
+    EXPECT_EQ_INT(rs, json_object_array_length(users));
+    seen += rs;
+    if (start == 0)
+      EXPECT_TRUE(json_object_is_type(get(o, "previousUri"), json_type_null));
+    else
+      EXPECT_CONTAINS(sim_jstr(o, "previousUri"), "/users?");
+    if (seen < n)
+      EXPECT_CONTAINS(sim_jstr(o, "nextUri"), "/users?start_position=");
+    else
+      EXPECT_TRUE(json_object_is_type(get(o, "nextUri"), json_type_null));
+    start += rs;
+    json_object_put(o);
+  }
+  EXPECT_EQ_INT(n, seen);
+  EXPECT_EQ_INT(n == 0 ? 1 : (n + 99) / 100 + 1, pages);
+  stop();
+}
+
+static void test_paging(void) {
+  json_object *o;
+
+  page_all(0);
+  page_all(1);
+  page_all(100);
+  page_all(101);
+  {
+    const char *args[] = {"--users", "620", NULL};
+    sim_start(args);
+  }
+  /* A1: default 100, bad counts refused */
+  o = rest("GET", NULL, 200, NULL, "/users");
+  EXPECT_EQ_STR("100", sim_jstr(o, "resultSetSize"));
+  json_object_put(o);
+  o = rest("GET", NULL, 400, NULL, "/users?count=101");
+  expect_error(o, "INVALID_REQUEST_PARAMETER");
+  json_object_put(o);
+  o = rest("GET", NULL, 400, NULL, "/users?count=0");
+  expect_error(o, "INVALID_REQUEST_PARAMETER");
+  json_object_put(o);
+  o = rest("GET", NULL, 400, NULL, "/users?count=abc");
+  expect_error(o, "INVALID_REQUEST_PARAMETER");
+  json_object_put(o);
+  o = rest("GET", NULL, 400, NULL, "/users?start_position=-1");
+  expect_error(o, "INVALID_REQUEST_PARAMETER");
+  json_object_put(o);
+  /* the v2 list keeps pages of 500 */
+  {
+    char url[512];
+    sim_resp r;
+    snprintf(url, sizeof(url), "%s/restapi/v2/accounts/%s/users?count=500",
+             S.http, S.external_id);
+    sim_http("GET", url, BEARER, NULL, NULL, NULL, &r);
+    EXPECT_EQ_INT(200, r.status);
+    o = sim_resp_json(&r);
+    EXPECT_EQ_STR("500", sim_jstr(o, "resultSetSize"));
+    json_object_put(o);
+    sim_resp_free(&r);
+  }
+  stop();
+}
+
+/* ---- users: A3-A13 ---- */
+
+static void test_users_rules(void) {
+  const char *args[] = {"--users", "300", "--seed", "11", NULL};
+  json_object *o, *users;
+  size_t i, n;
+  int closed = 0, placeholder = 0, lic = 0, nolic = 0, admins = 0;
+  char closed_id[64] = "", active_id[64] = "", email[256] = "";
+
+  sim_start(args);
+  /* A4: without additional_info, no profile, isAdmin, groups, added date */
+  o = rest("GET", NULL, 200, NULL, "/users?count=100");
+  users = get(o, "users");
+  for (i = 0; i < json_object_array_length(users); i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    EXPECT_TRUE(get(u, "permissionProfileName") == NULL);
+    EXPECT_TRUE(get(u, "isAdmin") == NULL);
+    EXPECT_TRUE(get(u, "groupList") == NULL);
+    EXPECT_TRUE(get(u, "userAddedToAccountDateTime") == NULL);
+    EXPECT_TRUE(get(u, "licenseType") == NULL); /* A5: only when asked */
+    EXPECT_TRUE(get(u, "lastLogin") == NULL);   /* A6 */
+  }
+  json_object_put(o);
+  for (long s = 0; s < 300; s += 100) {
+    o = rest("GET", NULL, 200, NULL,
+             "/users?count=100&start_position=%ld&additional_info=true"
+             "&include_license=true",
+             s);
+    users = get(o, "users");
+    n = json_object_array_length(users);
+    for (i = 0; i < n; i++) {
+      json_object *u = json_object_array_get_idx(users, i);
+      const char *st = sim_jstr(u, "userStatus");
+      const char *added = sim_jstr(u, "userAddedToAccountDateTime");
+      const char *adm = sim_jstr(u, "isAdmin");
+      EXPECT_TRUE(strcmp(adm, "True") == 0 || strcmp(adm, "False") == 0);
+      if (strcmp(adm, "True") == 0) {
+        admins++;
+        EXPECT_EQ_STR("Account Administrator",
+                      sim_jstr(u, "permissionProfileName"));
+      }
+      EXPECT_TRUE(sim_jstr(u, "permissionProfileId") != NULL);
+      if (added != NULL) {
+        expect_date(added);
+        if (strcmp(added, "0001-01-01T08:00:00.0000000Z") == 0)
+          placeholder++;
+      }
+      if (sim_jstr(u, "createdDateTime"))
+        expect_date(sim_jstr(u, "createdDateTime"));
+      if (sim_jstr(u, "licenseType") != NULL) {
+        lic++;
+        EXPECT_TRUE(sim_jstr(u, "licenseStatus") != NULL);
+      } else {
+        nolic++;
+      }
+      if (strcmp(st, "Closed") == 0 && !closed_id[0])
+        snprintf(closed_id, sizeof(closed_id), "%s", sim_jstr(u, "userId"));
+      if (strcmp(st, "Closed") == 0)
+        closed++; /* A3: closed users are in the unfiltered list */
+      if (strcmp(st, "Active") == 0 && strcmp(adm, "False") == 0 &&
+          !active_id[0]) {
+        snprintf(active_id, sizeof(active_id), "%s", sim_jstr(u, "userId"));
+        snprintf(email, sizeof(email), "%s", sim_jstr(u, "email"));
+      }
+    }
+    json_object_put(o);
+  }
+  EXPECT_TRUE(closed > 0);
+  EXPECT_TRUE(placeholder > 0);
+  EXPECT_TRUE(lic > 0 && nolic > 0);
+  EXPECT_TRUE(admins > 0);
+  /* status comma list */
+  o = rest("GET", NULL, 200, NULL, "/users?status=Closed,Disabled&count=100");
+  users = get(o, "users");
+  for (i = 0; i < json_object_array_length(users); i++) {
+    const char *st =
+        sim_jstr(json_object_array_get_idx(users, i), "userStatus");
+    EXPECT_TRUE(strcmp(st, "Closed") == 0 || strcmp(st, "Disabled") == 0);
+  }
+  json_object_put(o);
+  o = rest("GET", NULL, 400, NULL, "/users?status=Sleeping");
+  expect_error(o, "INVALID_REQUEST_PARAMETER");
+  json_object_put(o);
+  /* email: exact, case-insensitive; email_substring */
+  {
+    char up[256], esc[600];
+    CURL *e = curl_easy_init();
+    char *x;
+    for (i = 0; email[i]; i++)
+      up[i] = (char)((email[i] >= 'a' && email[i] <= 'z') ? email[i] - 32
+                                                          : email[i]);
+    up[i] = '\0';
+    x = curl_easy_escape(e, up, 0);
+    snprintf(esc, sizeof(esc), "%s", x);
+    curl_free(x);
+    o = rest("GET", NULL, 200, NULL, "/users?email=%s", esc);
+    EXPECT_EQ_STR("1", sim_jstr(o, "resultSetSize"));
+    json_object_put(o);
+    x = curl_easy_escape(e, email + 2, 5);
+    o = rest("GET", NULL, 200, NULL, "/users?email_substring=%s", x);
+    EXPECT_TRUE(atol(sim_jstr(o, "resultSetSize")) >= 1);
+    json_object_put(o);
+    curl_free(x);
+    curl_easy_cleanup(e);
+  }
+  /* A13: get any user */
+  o = rest("GET", NULL, 200, NULL, "/users/%s", active_id);
+  EXPECT_EQ_STR(active_id, sim_jstr(o, "userId"));
+  EXPECT_TRUE(get(o, "permissionProfileName") != NULL);
+  json_object_put(o);
+  o = rest("GET", NULL, 400, NULL,
+           "/users/00000000-0000-4000-8000-000000000000");
+  expect_error(o, "USER_DOES_NOT_EXIST_IN_ACCOUNT");
+  json_object_put(o);
+  /* A9/A10: close; unknown id gets its own errorDetails */
+  {
+    char body[512];
+    json_object *e0, *e1;
+    snprintf(body, sizeof(body),
+             "{\"users\":[{\"userId\":\"%s\"},{\"userId\":\"%s\"},"
+             "{\"userId\":\"00000000-0000-4000-8000-000000000000\"}]}",
+             active_id, closed_id);
+    o = rest("DELETE", body, 200, NULL, "/users");
+    users = get(o, "users");
+    EXPECT_EQ_INT(3, json_object_array_length(users));
+    e0 = json_object_array_get_idx(users, 0);
+    e1 = json_object_array_get_idx(users, 1);
+    EXPECT_EQ_STR("Closed", sim_jstr(e0, "userStatus"));
+    EXPECT_EQ_STR("Closed", sim_jstr(e1, "userStatus"));
+    EXPECT_TRUE(get(e1, "errorDetails") == NULL);
+    expect_error(get(json_object_array_get_idx(users, 2), "errorDetails"),
+                 "USER_DOES_NOT_EXIST_IN_ACCOUNT");
+    json_object_put(o);
+  }
+  o = rest("DELETE", "{\"users\":[]}", 400, NULL, "/users");
+  expect_error(o, "INVALID_REQUEST_BODY");
+  json_object_put(o);
+  o = rest("DELETE", "{\"users\":[{\"userId\":", 400, NULL, "/users");
+  expect_error(o, "INVALID_REQUEST_BODY");
+  json_object_put(o);
+  o = rest("DELETE", NULL, 400, NULL, "/users");
+  expect_error(o, "INVALID_REQUEST_BODY");
+  json_object_put(o);
+  {
+    char big[8192];
+    size_t len = 0;
+    len += (size_t)snprintf(big + len, sizeof(big) - len, "{\"users\":[");
+    for (i = 0; i < 101; i++)
+      len += (size_t)snprintf(big + len, sizeof(big) - len,
+                              "%s{\"userId\":\"%s\"}", i ? "," : "", active_id);
+    snprintf(big + len, sizeof(big) - len, "]}");
+    o = rest("DELETE", big, 400, NULL, "/users");
+    expect_error(o, "INVALID_REQUEST_BODY");
+    json_object_put(o);
+  }
+  /* A12: reopen -> ActivationSent, profile kept; the click -> Active */
+  {
+    char body[256], path[128];
+    json_object *before = rest("GET", NULL, 200, NULL, "/users/%s", active_id);
+    snprintf(body, sizeof(body),
+             "{\"users\":[{\"userId\":\"%s\",\"sendActivationEmail\":"
+             "\"send\"}]}",
+             active_id);
+    o = rest("PUT", body, 200, NULL, "/users");
+    json_object_put(o);
+    o = rest("GET", NULL, 200, NULL, "/users/%s", active_id);
+    EXPECT_EQ_STR("ActivationSent", sim_jstr(o, "userStatus"));
+    EXPECT_EQ_STR(sim_jstr(before, "permissionProfileId"),
+                  sim_jstr(o, "permissionProfileId"));
+    json_object_put(o);
+    json_object_put(before);
+    snprintf(path, sizeof(path), "users/%s/activate", active_id);
+    EXPECT_EQ_INT(200, sim_control(&S, path, "{}"));
+    o = rest("GET", NULL, 200, NULL, "/users/%s", active_id);
+    EXPECT_EQ_STR("Active", sim_jstr(o, "userStatus"));
+    json_object_put(o);
+    /* permission profile change (a downgrade) by name */
+    snprintf(body, sizeof(body),
+             "{\"users\":[{\"userId\":\"%s\",\"permissionProfileName\":"
+             "\"DocuSign Viewer\"}]}",
+             active_id);
+    o = rest("PUT", body, 200, NULL, "/users");
+    json_object_put(o);
+    o = rest("GET", NULL, 200, NULL, "/users/%s", active_id);
+    EXPECT_EQ_STR("DocuSign Viewer", sim_jstr(o, "permissionProfileName"));
+    json_object_put(o);
+  }
+  stop();
+}
+
+/* ---- errors: A18, A19 ---- */
+
+static void test_auth_errors(void) {
+  const char *args[] = {"--users", "5", "--integration-non-admin", NULL};
+  json_object *o;
+  char url[512];
+  sim_resp r;
+
+  sim_start(args);
+  o = rest("GET", NULL, 400, NULL, "/users");
+  expect_error(o, "USER_LACKS_PERMISSIONS");
+  json_object_put(o);
+  o = rest("GET", NULL, 400, NULL, "/billing_charges");
+  expect_error(o, "USER_LACKS_PERMISSIONS");
+  json_object_put(o);
+  o = rest("DELETE", "{\"users\":[{\"userId\":\"x\"}]}", 400, NULL, "/users");
+  expect_error(o, "USER_LACKS_PERMISSIONS");
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, ""); /* account info: any user */
+  json_object_put(o);
+  /* the control API makes the user an admin */
+  EXPECT_EQ_INT(200,
+                sim_control(&S, "users/integration", "{\"isAdmin\":true}"));
+  o = rest("GET", NULL, 200, NULL, "/users");
+  json_object_put(o);
+  /* A19: an account that is not the caller's; numeric id works */
+  snprintf(url, sizeof(url), "%s/restapi/v2.1/accounts/12345/users", S.http);
+  sim_http("GET", url, BEARER, NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(400, r.status);
+  o = sim_resp_json(&r);
+  expect_error(o, "USER_DOES_NOT_BELONG_TO_SPECIFIED_ACCOUNT");
+  json_object_put(o);
+  sim_resp_free(&r);
+  snprintf(url, sizeof(url), "%s/restapi/v2.1/accounts/%s/users?count=1",
+           S.http, S.external_id);
+  sim_http("GET", url, BEARER, NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(200, r.status);
+  sim_resp_free(&r);
+  /* A18: unknown and expired tokens */
+  snprintf(url, sizeof(url), "%s/users", S.rest);
+  sim_http("GET", url, "Bearer nope", NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(401, r.status);
+  o = sim_resp_json(&r);
+  expect_error(o, "AUTHORIZATION_INVALID_TOKEN");
+  json_object_put(o);
+  sim_resp_free(&r);
+  EXPECT_EQ_INT(200, sim_control(&S, "tokens/expire", "{}"));
+  o = rest("GET", NULL, 401, NULL, "/users");
+  expect_error(o, "AUTHORIZATION_INVALID_TOKEN");
+  json_object_put(o);
+  /* the refresh token still works after the access token expired */
+  {
+    char form[512], basic[256], pair[128];
+    snprintf(form, sizeof(form), "grant_type=refresh_token&refresh_token=%s",
+             RT);
+    snprintf(pair, sizeof(pair), "sim-integration-key:sim-secret");
+    strcpy(basic, "Basic ");
+    EVP_EncodeBlock((unsigned char *)basic + 6, (const unsigned char *)pair,
+                    (int)strlen(pair));
+    snprintf(url, sizeof(url), "%s/oauth/token", S.http);
+    sim_http("POST", url, basic, form, "application/x-www-form-urlencoded",
+             NULL, &r);
+    EXPECT_EQ_INT(200, r.status);
+    o = sim_resp_json(&r);
+    snprintf(BEARER, sizeof(BEARER), "Bearer %s", sim_jstr(o, "access_token"));
+    json_object_put(o);
+    sim_resp_free(&r);
+  }
+  o = rest("GET", NULL, 200, NULL, "/users");
+  json_object_put(o);
+  stop();
+}
+
+/* ---- account, billing, profiles, groups, envelopes ---- */
+
+static long count_seats(void) {
+  long start = 0, seats = 0;
+
+  for (;;) {
+    json_object *o = rest("GET", NULL, 200, NULL,
+                          "/users?count=100&start_position=%ld", start);
+    json_object *users = get(o, "users");
+    size_t i, n = users ? json_object_array_length(users) : 0;
+    for (i = 0; i < n; i++) {
+      const char *st =
+          sim_jstr(json_object_array_get_idx(users, i), "userStatus");
+      if (strcmp(st, "Active") == 0 || strcmp(st, "ActivationSent") == 0 ||
+          strcmp(st, "ActivationRequired") == 0)
+        seats++;
+    }
+    json_object_put(o);
+    if (n == 0)
+      break;
+    start += (long)n;
+  }
+  return seats;
+}
+
+static void test_account(void) {
+  const char *args[] = {"--users", "150", NULL};
+  const char *rargs[] = {"--users", "10", "--reseller", NULL};
+  json_object *o, *items, *plan;
+  long seats;
+
+  sim_start(args);
+  seats = count_seats();
+  o = rest("GET", NULL, 200, NULL, "");
+  EXPECT_EQ_STR(S.account_id, sim_jstr(o, "accountIdGuid"));
+  EXPECT_EQ_INT(seats, atol(sim_jstr(o, "seatsInUse"))); /* A27 */
+  EXPECT_EQ_STR("unlimited", sim_jstr(o, "billingPeriodEnvelopesAllowed"));
+  EXPECT_TRUE(sim_jstr(o, "billingPeriodEnvelopesSent") != NULL);
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/billing_charges");
+  items = get(o, "billingChargeItems");
+  EXPECT_TRUE(json_object_array_length(items) >= 1);
+  EXPECT_EQ_STR("seats",
+                sim_jstr(json_object_array_get_idx(items, 0), "chargeName"));
+  EXPECT_EQ_INT(seats, atol(sim_jstr(json_object_array_get_idx(items, 0),
+                                     "usedQuantity")));
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/billing_plan");
+  plan = get(o, "billingPlan");
+  EXPECT_EQ_STR("456.0000", sim_jstr(plan, "perSeatPrice"));
+  EXPECT_TRUE(get(plan, "renewalStatus") == NULL);
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/billing_plan?include_metadata=true");
+  EXPECT_EQ_STR("auto", sim_jstr(get(o, "billingPlan"), "renewalStatus"));
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/permission_profiles?include=user_count");
+  items = get(o, "permissionProfiles");
+  EXPECT_TRUE(json_object_array_length(items) >= 3);
+  EXPECT_TRUE(sim_jstr(json_object_array_get_idx(items, 0), "userCount"));
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/groups");
+  EXPECT_TRUE(json_object_array_length(get(o, "groups")) >= 1);
+  json_object_put(o);
+  stop();
+  /* A25: reseller */
+  sim_start(rargs);
+  o = rest("GET", NULL, 200, NULL, "/billing_charges");
+  EXPECT_EQ_INT(0, json_object_array_length(get(o, "billingChargeItems")));
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/billing_plan");
+  plan = get(o, "billingPlan");
+  EXPECT_EQ_INT(2, json_object_object_length(plan));
+  EXPECT_TRUE(sim_jstr(plan, "planId") && sim_jstr(plan, "planName"));
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "");
+  EXPECT_TRUE(get(o, "billingPeriodEnvelopesAllowed") == NULL);
+  EXPECT_TRUE(get(o, "billingPeriodEnvelopesSent") == NULL);
+  json_object_put(o);
+  stop();
+}
+
+static void test_envelopes(void) {
+  const char *args[] = {
+      "--account", SAM_SOURCE_DIR "/tests/fixtures/accounts/small.json", NULL};
+  json_object *o, *envs;
+  const char *sender = "5b7e1a2c-3d4f-4a5b-8c6d-7e8f9a0b1c2d";
+
+  sim_start(args);
+  /* A28: with user_id, that user's envelopes, sent in the window */
+  o = rest("GET", NULL, 200, NULL,
+           "/envelopes?from_date=2000-01-01T00:00:00Z&user_id=%s"
+           "&from_to_status=sent&order_by=sent&order=desc&count=1",
+           sender);
+  EXPECT_EQ_STR("1", sim_jstr(o, "resultSetSize"));
+  EXPECT_EQ_STR("3", sim_jstr(o, "totalSetSize"));
+  envs = get(o, "envelopes");
+  EXPECT_EQ_STR(
+      sender,
+      sim_jstr(get(json_object_array_get_idx(envs, 0), "sender"), "userId"));
+  EXPECT_EQ_STR("e0000000-0000-4000-8000-000000000001",
+                sim_jstr(json_object_array_get_idx(envs, 0), "envelopeId"));
+  EXPECT_TRUE(get(o, "nextUri") == NULL);
+  json_object_put(o);
+  /* a window that starts after the newest send */
+  o = rest("GET", NULL, 200, NULL,
+           "/envelopes?from_date=2099-01-01&user_id=%s&from_to_status=sent",
+           sender);
+  EXPECT_EQ_STR("0", sim_jstr(o, "resultSetSize"));
+  json_object_put(o);
+  /* no user_id: the caller's own (the integration user sent none) */
+  o = rest("GET", NULL, 200, NULL, "/envelopes?from_date=2000-01-01");
+  EXPECT_EQ_STR("0", sim_jstr(o, "totalSetSize"));
+  json_object_put(o);
+  o = rest("GET", NULL, 400, NULL, "/envelopes");
+  expect_error(o, "INVALID_REQUEST_PARAMETER");
+  json_object_put(o);
+  stop();
+}
+
+static void test_account_file(void) {
+  const char *args[] = {
+      "--account", SAM_SOURCE_DIR "/tests/fixtures/accounts/small.json", NULL};
+  json_object *o, *users;
+  size_t i;
+  int saw_placeholder = 0, saw_missing = 0;
+
+  sim_start(args);
+  EXPECT_EQ_STR("a1b2c3d4-0000-4000-8000-00000000acc1", S.account_id);
+  EXPECT_EQ_STR("9a8b7c6d-1111-4222-8333-444455556666", S.integ);
+  o = rest("GET", NULL, 200, NULL,
+           "/users?additional_info=true&include_license=true");
+  users = get(o, "users");
+  EXPECT_EQ_STR("6", sim_jstr(o, "totalSetSize"));
+  for (i = 0; i < json_object_array_length(users); i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    const char *added = sim_jstr(u, "userAddedToAccountDateTime");
+    if (added == NULL)
+      saw_missing++;
+    else if (strcmp(added, "0001-01-01T08:00:00.0000000Z") == 0)
+      saw_placeholder++;
+    else
+      expect_date(added); /* "-61d" became a date */
+  }
+  EXPECT_TRUE(saw_placeholder == 1 && saw_missing >= 1);
+  EXPECT_EQ_STR("Zoë Müller",
+                sim_jstr(json_object_array_get_idx(users, 1), "userName"));
+  EXPECT_EQ_STR("Professional",
+                sim_jstr(json_object_array_get_idx(users, 1), "licenseType"));
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "");
+  EXPECT_EQ_STR("Small Test Account", sim_jstr(o, "accountName"));
+  EXPECT_EQ_STR("4", sim_jstr(o, "seatsInUse"));
+  json_object_put(o);
+  stop();
+}
+
+int main(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  SAM_T_RUN(test_oauth);
+  SAM_T_RUN(test_consent_page);
+  SAM_T_RUN(test_paging);
+  SAM_T_RUN(test_users_rules);
+  SAM_T_RUN(test_auth_errors);
+  SAM_T_RUN(test_account);
+  SAM_T_RUN(test_envelopes);
+  SAM_T_RUN(test_account_file);
+  curl_global_cleanup();
+  return 0;
+}
