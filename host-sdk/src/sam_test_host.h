@@ -29,21 +29,24 @@ typedef struct sam_test_host_opts {
 } sam_test_host_opts;
 
 /* Creates a test host on `loop` (borrowed). opts may be NULL. */
-int sam_test_host_new(struct uv_loop_s *loop, const sam_test_host_opts *opts,
+int sam_test_host_new(struct uv_loop_s *loop,
+                      const sam_test_host_opts *opts,
                       sam_test_host **out);
 sam_runtime *sam_test_host_runtime(sam_test_host *th);
 
 /* Loads a plugin (sam_loader_load on the test host's runtime). */
-int sam_test_host_load(sam_test_host *th, const char *manifest_path,
-                       const char *config_json, sam_load_result *res);
+int sam_test_host_load(sam_test_host *th,
+                       const char *manifest_path,
+                       const char *config_json,
+                       sam_load_result *res);
 
 /* The result of sam_test_host_run. Strings are owned by the test host until
  * the next run or sam_test_host_free. */
 typedef struct sam_test_run {
-  int status;          /* what the job completed with */
-  int completions;     /* how many job_complete calls the job received */
+  int status;      /* what the job completed with */
+  int completions; /* how many job_complete calls the job received */
   const char *job_id;
-  const char *message; /* redacted */
+  const char *message;     /* redacted */
   const char *result_json; /* redacted; may be NULL */
 } sam_test_run;
 
@@ -54,15 +57,22 @@ typedef struct sam_test_run {
  * it completes or the deadline plus grace passes. timeout_ms 0 = the
  * descriptor's. cancel_after_ms > 0 cancels the job after that long.
  */
-int sam_test_host_run(sam_test_host *th, int kind, const char *id,
-                      const char *profile_id, const char *profile_json,
-                      const char *params_json, uint32_t job_flags,
-                      uint64_t timeout_ms, uint64_t cancel_after_ms,
+int sam_test_host_run(sam_test_host *th,
+                      int kind,
+                      const char *id,
+                      const char *profile_id,
+                      const char *profile_json,
+                      const char *params_json,
+                      uint32_t job_flags,
+                      uint64_t timeout_ms,
+                      uint64_t cancel_after_ms,
                       sam_test_run *out);
 
 /* Seals a secret as the host does for a submitted x-sam-secret form field. */
-int sam_test_host_set_secret(sam_test_host *th, const char *profile_id,
-                             const char *name, const char *value);
+int sam_test_host_set_secret(sam_test_host *th,
+                             const char *profile_id,
+                             const char *name,
+                             const char *value);
 
 /* Runs the loop until nothing is ready (but never blocks on live handles). */
 void sam_test_host_drain(sam_test_host *th);
@@ -85,5 +95,12 @@ int sam_test_host_shutdown(sam_test_host *th);
 /* Frees; call after sam_test_host_shutdown. The caller then runs its loop
  * to completion and asserts uv_loop_close(loop) == 0. */
 void sam_test_host_free(sam_test_host *th);
+
+/* ---- additions (core) ---- */
+
+struct sam__backend;
+/* The test host's in-memory backend (borrowed), for tests that tamper with
+ * stored data (sam_backend_memory.h). Valid until shutdown. */
+struct sam__backend *sam_test_host_backend(sam_test_host *th);
 
 #endif /* SAM_TEST_HOST_H */

@@ -35,6 +35,7 @@ struct sam_test_host {
   int closed;
   int shut_down;
   uv_timer_t cancel_timer;
+  sam__backend backend;
 };
 
 static void tbuf_add(tbuf *b, const char *s) {
@@ -99,6 +100,7 @@ int sam_test_host_new(struct uv_loop_s *loop,
     goto fail;
   uv_timer_init(loop, &th->cancel_timer);
   th->cancel_timer.data = th;
+  th->backend = cfg.backend;
   rc = sam__runtime_new(&cfg, &th->rt);
   if (rc != 0) {
     /* The runtime did not take the backend: close it ourselves. */
@@ -118,6 +120,10 @@ fail:
   sam__keyring_free(th->keyring);
   free(th);
   return rc;
+}
+
+struct sam__backend *sam_test_host_backend(sam_test_host *th) {
+  return &th->backend;
 }
 
 sam_runtime *sam_test_host_runtime(sam_test_host *th) {
