@@ -6,7 +6,7 @@ sam_add_test(test-dsg-http
 if(TARGET samhost_test)
   sam_add_test(test-dsg-register
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-register.c
-    LIBS samhost_test
+    LIBS samhost_test samhost_static m
     ARGS ${PROJECT_BINARY_DIR}/plugin/plugin.manifest.json)
   add_dependencies(test-dsg-register sam_docusign)
 endif()

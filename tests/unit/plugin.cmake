@@ -6,4 +6,4 @@ sam_add_test(test-dsg-status
 # The plugin's JSON against the host's schemas, with the host's validator.
 sam_add_test(test-dsg-schemas
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-schemas.c
-  LIBS dsg_core samhost_static)
+  LIBS dsg_core samhost_static m)
