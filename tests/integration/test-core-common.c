@@ -21,11 +21,14 @@ static const tp_proc *g_procs;
 static size_t g_n;
 static sam_plugin_ops g_ops;
 
+static void noop_post(void *ud) {
+  (void)ud;
+}
+
 static void tp_shutdown(void *plugin_ud, sam_done *done) {
   (void)plugin_ud;
   tp.shutdown_calls++;
-  tp.post_in_shutdown =
-      tp.api->post(tp.host, (sam_post_fn)(void (*)(void))0, NULL);
+  tp.post_in_shutdown = tp.api->post(tp.host, noop_post, NULL);
   if (tp.on_shutdown != NULL)
     tp.on_shutdown();
   if (!tp.leaky)
