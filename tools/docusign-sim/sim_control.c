@@ -489,7 +489,7 @@ int sim_control_handle(sim_req *r) {
     return stats(r);
   if (strcmp(p, "/users") == 0 && !post)
     return list_users(r);
-  if (strcmp(p, "/faults") == 0 && !post) {
+  if (strcmp(p, "/faults") == 0 && strcmp(r->method, "GET") == 0) {
     sim_buf b = {0};
     faults_json(&b, &c->faults);
     return sim_reply_json(r, 200, &b);

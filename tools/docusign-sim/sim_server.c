@@ -76,9 +76,14 @@ static sim_server *the_server; /* the only instance, for reset lookups */
 void sim_add_header(sim_req *r, const char *name, const char *value) {
   h2o_iovec_t n = h2o_strdup(&r->req->pool, name, strlen(name));
   h2o_iovec_t v = h2o_strdup(&r->req->pool, value, strlen(value));
+  h2o_iovec_t orig = h2o_strdup(&r->req->pool, name, strlen(name));
+  size_t i;
 
-  h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, n.base, n.len, 0,
-                        NULL, v.base, v.len);
+  /* HTTP/2 forbids upper case names; HTTP/1 keeps DocuSign's spelling */
+  for (i = 0; i < n.len; i++)
+    n.base[i] = (char)tolower((unsigned char)n.base[i]);
+  h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, n.base, n.len, 1,
+                        orig.base, v.base, v.len);
 }
 
 /*
