@@ -678,8 +678,9 @@ static void on_closed(uv_handle_t *h) {
   void (*done)(void *) = m->close_done;
   void *ud = m->close_ud;
 
-  hmap_free(&m->recs, ment_free);
+  /* Collections first: they read the live entries the recs map owns. */
   hmap_free(&m->colls, mcoll_free);
+  hmap_free(&m->recs, ment_free);
   hmap_free(&m->blobs, mblob_free);
   free(m->q);
   free(m);
