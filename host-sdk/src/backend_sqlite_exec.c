@@ -27,15 +27,18 @@ static const char *const stmt_sql[SAM__SQ_COUNT] = {
     [SAM__SQ_ROLLBACK] = "ROLLBACK",
     [SAM__SQ_GET] = "SELECT version, json FROM records WHERE profile_id = ?1"
                     " AND record_type = ?2 AND key = ?3",
-    [SAM__SQ_UPSERT] =
+    [SAM__SQ_PEEK] = "SELECT version, idx FROM records WHERE profile_id = ?1"
+                     " AND record_type = ?2 AND key = ?3",
+    [SAM__SQ_INS] =
         "INSERT INTO records (profile_id, record_type, key, version,"
-        " schema_version, json, updated_at) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)"
-        " ON CONFLICT (profile_id, record_type, key) DO UPDATE SET"
-        " version = version + 1, schema_version = excluded.schema_version,"
-        " json = excluded.json, updated_at = excluded.updated_at"
-        " RETURNING version",
+        " schema_version, json, updated_at, idx)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [SAM__SQ_UPD] = "UPDATE records SET version = ?4, schema_version = ?5,"
+                    " json = ?6, updated_at = ?7, idx = ?8"
+                    " WHERE profile_id = ?1 AND record_type = ?2 AND key = ?3",
     [SAM__SQ_IDX_DEL] = "DELETE FROM record_index WHERE profile_id = ?1 AND"
-                        " record_type = ?2 AND key = ?3",
+                        " record_type = ?2 AND key = ?3 AND pointer = ?4 AND"
+                        " value = ?5",
     [SAM__SQ_IDX_INS] = "INSERT OR IGNORE INTO record_index (profile_id,"
                         " record_type, key, pointer, value)"
                         " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -158,18 +161,22 @@ static void rollback(sam__sq_conn *c) {
     (void)tx(c, SAM__SQ_ROLLBACK); /* the failure is already reported */
 }
 
-/* Reads a record's version: 0 and *found = 0 when absent. */
-static int read_version(sam__sq_conn *c,
-                        const char *p,
-                        const char *rt,
-                        const char *key,
-                        uint64_t *version,
-                        int *found) {
-  sqlite3_stmt *st = stmt(c, SAM__SQ_GET);
+/* Reads a record's version and, when `idx` is non-NULL, a malloc'd copy of
+ * its serialized index values (NULL when none). *found = 0 when absent. */
+static int peek(sam__sq_conn *c,
+                const char *p,
+                const char *rt,
+                const char *key,
+                uint64_t *version,
+                int *found,
+                char **idx) {
+  sqlite3_stmt *st = stmt(c, SAM__SQ_PEEK);
   int rc = bind_prk(st, p, rt, key);
 
   *version = 0;
   *found = 0;
+  if (idx != NULL)
+    *idx = NULL;
   if (rc != SQLITE_OK)
     return rc;
   rc = sqlite3_step(st);
@@ -177,11 +184,110 @@ static int read_version(sam__sq_conn *c,
     *version = (uint64_t)sqlite3_column_int64(st, 0);
     *found = 1;
     rc = SQLITE_OK;
+    if (idx != NULL && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+      *idx = dup_n(sqlite3_column_text(st, 1),
+                   (size_t)sqlite3_column_bytes(st, 1));
+      if (*idx == NULL)
+        rc = SQLITE_NOMEM;
+    }
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_OK;
   }
   sqlite3_reset(st);
   return rc;
+}
+
+/* ---- index values ---- */
+
+/*
+ * Serializes a record's index values as "<len>:<pointer><len>:<value>"
+ * pairs (length-prefixed: values are arbitrary text). Values the record
+ * lacks are skipped. *out is malloc'd, or NULL when there is none.
+ */
+static int idx_serialize(const sam__req_record *r, char **out) {
+  size_t cap = 1;
+  size_t o = 0;
+  uint32_t k;
+  char *s;
+
+  *out = NULL;
+  for (k = 0; k < r->n_index; k++)
+    if (r->index[k].pointer != NULL && r->index[k].value != NULL)
+      cap += strlen(r->index[k].pointer) + strlen(r->index[k].value) + 42;
+  if (cap == 1)
+    return 0;
+  s = malloc(cap);
+  if (s == NULL)
+    return SQLITE_NOMEM;
+  for (k = 0; k < r->n_index; k++) {
+    const char *ptr = r->index[k].pointer;
+    const char *val = r->index[k].value;
+    if (ptr == NULL || val == NULL)
+      continue; /* the record lacks this pointer */
+    o += (size_t)snprintf(s + o, cap - o, "%zu:%s%zu:%s", strlen(ptr), ptr,
+                          strlen(val), val);
+  }
+  *out = s;
+  return 0;
+}
+
+/* Reads the next length-prefixed field of a serialized index list. */
+static int idx_next(const char **pos, const char **field, size_t *len) {
+  const char *p = *pos;
+  char *end;
+  unsigned long n;
+
+  if (*p == '\0')
+    return 0;
+  n = strtoul(p, &end, 10);
+  if (end == p || *end != ':' || strlen(end + 1) < n)
+    return -1; /* corrupt: treated as a storage failure */
+  *field = end + 1;
+  *len = (size_t)n;
+  *pos = end + 1 + n;
+  return 1;
+}
+
+/* Runs IDX_DEL or IDX_INS for every pair of a serialized list. */
+static int idx_apply(sam__sq_conn *c,
+                     int which,
+                     const sam__req *req,
+                     const char *key,
+                     const char *list) {
+  const char *pos = list;
+
+  while (pos != NULL) {
+    const char *ptr;
+    const char *val;
+    size_t plen;
+    size_t vlen;
+    sqlite3_stmt *st;
+    int more = idx_next(&pos, &ptr, &plen);
+    int rc;
+
+    if (more == 0)
+      break;
+    if (more < 0 || idx_next(&pos, &val, &vlen) != 1)
+      return SQLITE_CORRUPT;
+    st = stmt(c, which);
+    rc = bind_prk(st, req->profile_id, req->record_type, key);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_bind_text(st, 4, ptr, (int)plen, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_bind_text(st, 5, val, (int)vlen, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+      rc = step_done(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_OK)
+      return rc;
+  }
+  return SQLITE_OK;
+}
+
+static int same_text(const char *a, const char *b) {
+  if (a == NULL || b == NULL)
+    return a == b;
+  return strcmp(a, b) == 0;
 }
 
 /* Appends (key, version[, json]) to req->out_recs (capacity `cap`). */
@@ -273,8 +379,8 @@ static int check_batch(sam__sq_conn *c, sam__req *req) {
 
     if (r->if_version == SAM_IF_ANY)
       continue;
-    rc = read_version(c, req->profile_id, req->record_type, r->key, &version,
-                      &found);
+    rc = peek(c, req->profile_id, req->record_type, r->key, &version, &found,
+              NULL);
     if (rc != SQLITE_OK)
       return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put check");
     if (r->if_version == SAM_IF_NEW ? !found
@@ -298,61 +404,54 @@ static int check_batch(sam__sq_conn *c, sam__req *req) {
   return 0;
 }
 
-/* Phase 2: writes one record and its index values; *version is the new. */
+/* Phase 2: writes one record and its index values; *version is the new
+ * one. The index rows are rewritten only when the values changed (a daily
+ * re-download mostly rewrites records whose indexed fields are the same). */
 static int write_record(sam__sq_conn *c,
                         sam__req *req,
                         const sam__req_record *r,
                         int64_t now,
                         uint64_t *version) {
-  sqlite3_stmt *st = stmt(c, SAM__SQ_UPSERT);
-  uint32_t k;
+  sqlite3_stmt *st;
+  char *old_idx = NULL;
+  char *new_idx = NULL;
+  uint64_t old_version = 0;
+  int found = 0;
   int rc;
 
+  rc = peek(c, req->profile_id, req->record_type, r->key, &old_version, &found,
+            &old_idx);
+  if (rc == SQLITE_OK)
+    rc = idx_serialize(r, &new_idx);
+  if (rc != SQLITE_OK)
+    goto done;
+  *version = found ? old_version + 1 : 1;
+  st = stmt(c, found ? SAM__SQ_UPD : SAM__SQ_INS);
   rc = bind_prk(st, req->profile_id, req->record_type, r->key);
   if (rc == SQLITE_OK)
-    rc = sqlite3_bind_int64(st, 4, (int64_t)r->schema_version);
+    rc = sqlite3_bind_int64(st, 4, (int64_t)*version);
   if (rc == SQLITE_OK)
-    rc = sqlite3_bind_text(st, 5, r->json, (int)r->json_len, SQLITE_STATIC);
+    rc = sqlite3_bind_int64(st, 5, (int64_t)r->schema_version);
   if (rc == SQLITE_OK)
-    rc = sqlite3_bind_int64(st, 6, now);
-  if (rc != SQLITE_OK)
-    return rc;
-  rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
-  }
-  *version = (uint64_t)sqlite3_column_int64(st, 0);
-  rc = step_done(st); /* finish the RETURNING statement */
+    rc = sqlite3_bind_text(st, 6, r->json, (int)r->json_len, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 7, now);
+  if (rc == SQLITE_OK)
+    rc = bind_text(st, 8, new_idx);
+  if (rc == SQLITE_OK)
+    rc = step_done(st);
   sqlite3_reset(st);
-  if (rc != SQLITE_OK)
-    return rc;
-  /* version 1 is a fresh insert: no old index values to remove */
-  if (*version != 1) {
-    st = stmt(c, SAM__SQ_IDX_DEL);
-    rc = bind_prk(st, req->profile_id, req->record_type, r->key);
-    if (rc == SQLITE_OK)
-      rc = step_done(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_OK)
-      return rc;
-  }
-  for (k = 0; k < r->n_index; k++) {
-    if (r->index[k].value == NULL || r->index[k].pointer == NULL)
-      continue; /* the record lacks this pointer */
-    st = stmt(c, SAM__SQ_IDX_INS);
-    rc = bind_prk(st, req->profile_id, req->record_type, r->key);
-    if (rc == SQLITE_OK)
-      rc = bind_text(st, 4, r->index[k].pointer);
-    if (rc == SQLITE_OK)
-      rc = bind_text(st, 5, r->index[k].value);
-    if (rc == SQLITE_OK)
-      rc = step_done(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_OK)
-      return rc;
-  }
-  return SQLITE_OK;
+  if (rc != SQLITE_OK || (found && same_text(old_idx, new_idx)))
+    goto done;
+  if (old_idx != NULL)
+    rc = idx_apply(c, SAM__SQ_IDX_DEL, req, r->key, old_idx);
+  if (rc == SQLITE_OK && new_idx != NULL)
+    rc = idx_apply(c, SAM__SQ_IDX_INS, req, r->key, new_idx);
+
+done:
+  free(old_idx);
+  free(new_idx);
+  return rc;
 }
 
 /* The whole batch is one transaction: checks first, then writes; any
@@ -402,6 +501,7 @@ fail:
 
 static int do_delete(sam__sq_conn *c, sam__req *req) {
   sqlite3_stmt *st;
+  char *old_idx = NULL;
   uint64_t version = 0;
   int found = 0;
   int status = 0;
@@ -414,8 +514,8 @@ static int do_delete(sam__sq_conn *c, sam__req *req) {
   rc = tx(c, SAM__SQ_BEGIN);
   if (rc != SQLITE_OK)
     return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete begin");
-  rc = read_version(c, req->profile_id, req->record_type, req->key, &version,
-                    &found);
+  rc = peek(c, req->profile_id, req->record_type, req->key, &version, &found,
+            &old_idx);
   if (rc != SQLITE_OK) {
     status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete read");
     goto done;
@@ -435,19 +535,15 @@ static int do_delete(sam__sq_conn *c, sam__req *req) {
   if (rc == SQLITE_OK)
     rc = step_done(st);
   sqlite3_reset(st);
-  if (rc == SQLITE_OK) {
-    st = stmt(c, SAM__SQ_IDX_DEL);
-    rc = bind_prk(st, req->profile_id, req->record_type, req->key);
-    if (rc == SQLITE_OK)
-      rc = step_done(st);
-    sqlite3_reset(st);
-  }
+  if (rc == SQLITE_OK && old_idx != NULL)
+    rc = idx_apply(c, SAM__SQ_IDX_DEL, req, req->key, old_idx);
   if (rc == SQLITE_OK)
     rc = tx(c, SAM__SQ_COMMIT);
   if (rc != SQLITE_OK)
     status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete");
 
 done:
+  free(old_idx);
   rollback(c); /* no-op after COMMIT */
   return status;
 }
@@ -547,8 +643,9 @@ static int cursor_decode(const sam__req *req, const char *cur, char **key) {
 
 /*
  * The query for n filter terms. Without terms it walks the records' primary
- * key; with terms it walks record_index_lookup for the first term in key
- * order and checks the others with EXISTS on the same index (intersection).
+ * key; with terms it walks record_index's primary key (profile, type,
+ * pointer, value, key) for the first term in key order and checks the
+ * others with point lookups in the same b-tree (intersection).
  * Parameters: ?1 profile, ?2 record type, ?3 last key ("" first), ?4 limit,
  * then pointer/value pairs from ?5.
  */

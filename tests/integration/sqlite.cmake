@@ -24,3 +24,9 @@ foreach(t test-backend-sqlite test-backend-sqlite-tables
     ${PROJECT_SOURCE_DIR}/host-sdk/src
     ${CMAKE_CURRENT_SOURCE_DIR}/integration)
 endforeach()
+
+# The store benchmark at a tiny size, so it cannot rot (tools/bench).
+if(TARGET bench-store)
+  add_test(NAME bench-store-smoke COMMAND bench-store --rows 2000)
+  set_tests_properties(bench-store-smoke PROPERTIES LABELS bench TIMEOUT 300)
+endif()

@@ -405,23 +405,26 @@ static void test_index_rewrite_and_delete(void) {
   EXPECT_EQ_U64(1, put1(&b, "d1", "{}", SAM_IF_ANY, idx_active));
   EXPECT_EQ_U64(1, put1(&b, "d2", "{}", SAM_IF_ANY, idx_active));
   EXPECT_EQ_INT(2, (long long)count_query(&b, 10, f_blue, &pages));
+  /* a rewrite with the same index values keeps them */
+  EXPECT_EQ_U64(2, put1(&b, "d1", "{\"same\":1}", SAM_IF_ANY, idx_active));
+  EXPECT_EQ_INT(2, (long long)count_query(&b, 10, f_blue, &pages));
   /* d1 moves to red; d2 loses the field */
-  EXPECT_EQ_U64(2, put1(&b, "d1", "{}", SAM_IF_ANY, idx_red));
+  EXPECT_EQ_U64(3, put1(&b, "d1", "{}", SAM_IF_ANY, idx_red));
   EXPECT_EQ_U64(2, put1(&b, "d2", "{}", SAM_IF_ANY, idx_lacks));
   EXPECT_EQ_INT(0, (long long)count_query(&b, 10, f_blue, &pages));
   EXPECT_EQ_INT(1, (long long)count_query(&b, 10, f_red, &pages));
 
   /* delete: wrong version conflicts and reports the current one */
   t = t_new(SAM__REQ_DELETE, P, RT, "d1");
-  t->req.if_version = 1;
+  t->req.if_version = 2;
   EXPECT_EQ_INT(SAM_ECONFLICT, t_run(&b, t));
   EXPECT_EQ_INT(1, (long long)t->req.out_n);
   EXPECT_EQ_STR("d1", t->req.out_recs[0].key);
-  EXPECT_EQ_U64(2, t->req.out_recs[0].version);
+  EXPECT_EQ_U64(3, t->req.out_recs[0].version);
   t_free(t);
   EXPECT_EQ_INT(0, get1(&b, "d1", &v, json, sizeof(json)));
   t = t_new(SAM__REQ_DELETE, P, RT, "d1");
-  t->req.if_version = 2;
+  t->req.if_version = 3;
   EXPECT_EQ_INT(0, t_run(&b, t));
   t_free(t);
   EXPECT_EQ_INT(SAM_ENOENT, get1(&b, "d1", &v, json, sizeof(json)));
