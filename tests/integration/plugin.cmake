@@ -13,3 +13,18 @@ endif()
 # dsg_init and the async shutdown against a fake host table.
 sam_add_test(test-dsg-init
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-init.c LIBS dsg_core)
+# The HTTP client over HTTPS against the simulator with a throwaway CA.
+if(TARGET docusign-sim)
+  sam_add_test(test-dsg-http-tls
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-http-tls.c
+            ${CMAKE_CURRENT_LIST_DIR}/sim/sim_child.c
+            ${PROJECT_SOURCE_DIR}/tests/common/test_tls.c
+    LIBS dsg_core PkgConfig::CURL PkgConfig::JSONC PkgConfig::OPENSSL
+    LABELS integration
+    TIMEOUT 120)
+  target_include_directories(test-dsg-http-tls PRIVATE
+                             ${CMAKE_CURRENT_LIST_DIR}/sim)
+  target_compile_definitions(test-dsg-http-tls PRIVATE
+                             SIM_EXE="$<TARGET_FILE:docusign-sim>")
+  add_dependencies(test-dsg-http-tls docusign-sim)
+endif()
