@@ -4,7 +4,7 @@
 if(TARGET samhost_test AND TARGET sam-plugin-probe)
   sam_add_test(test-loader
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-loader.c
-    LIBS samhost_test samhost_static ${CMAKE_DL_LIBS}
+    LIBS samhost_test samhost_static ${CMAKE_DL_LIBS} m
     LABELS loader integration)
   target_compile_definitions(test-loader PRIVATE
     SAM_FIXTURE_DIR="${SAM_FIXTURE_DIR}"
@@ -13,7 +13,7 @@ if(TARGET samhost_test AND TARGET sam-plugin-probe)
 
   sam_add_test(test-loader-jobs
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-loader-jobs.c
-    LIBS samhost_test samhost_static
+    LIBS samhost_test samhost_static m
     LABELS loader integration)
   target_compile_definitions(test-loader-jobs PRIVATE
     SAM_FIXTURE_DIR="${SAM_FIXTURE_DIR}")

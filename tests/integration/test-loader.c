@@ -117,18 +117,21 @@ static void print_result(const char *what, const sam_load_result *res) {
 /* Loads `manifest` into a host that already runs the good fixture, and
  * checks the failure and that the registry did not change. */
 static void expect_failure(const char *what,
-                           const char *manifest,
+                           const char *manifest_path,
                            int step,
                            int status,
                            const char *frag1,
                            const char *frag2) {
   sam_test_host *th = host_new();
+  char manifest[1024];
   sam_load_result res;
   sam_host *h = (sam_host *)&res; /* must be set to NULL on failure */
   char *before;
   char *after;
   int rc;
 
+  /* fixture_manifest() reuses its buffer: copy before loading "good". */
+  snprintf(manifest, sizeof(manifest), "%s", manifest_path);
   EXPECT_EQ_INT(0, sam_loader_load(sam_test_host_runtime(th),
                                    fixture_manifest("good"), NULL, &res, NULL));
   before = registry(th);
@@ -383,26 +386,6 @@ static void test_ugly_manifests(void) {
   unlink(tmp_path("short_elf.json"));
 }
 
-/* The same plugin twice: the second load fails and changes nothing. */
-static void test_twice(void) {
-  sam_test_host *th = host_new();
-  sam_load_result res;
-  char *before;
-  char *after;
-
-  EXPECT_EQ_INT(0, sam_loader_load(sam_test_host_runtime(th),
-                                   fixture_manifest("good"), NULL, &res, NULL));
-  before = registry(th);
-  EXPECT_TRUE(sam_loader_load(sam_test_host_runtime(th),
-                              fixture_manifest("good"), NULL, &res, NULL) != 0);
-  print_result("good (twice)", &res);
-  after = registry(th);
-  EXPECT_EQ_STR(before, after);
-  free(before);
-  free(after);
-  host_end(th);
-}
-
 /* ---- the crash probe ---- */
 
 static void test_probe(void) {
@@ -458,7 +441,6 @@ int main(void) {
   SAM_T_RUN(test_major_alone);
   SAM_T_RUN(test_rollback_ud_free);
   SAM_T_RUN(test_ugly_manifests);
-  SAM_T_RUN(test_twice);
   SAM_T_RUN(test_probe);
 
   uv_run(&loop, UV_RUN_DEFAULT);
