@@ -18,7 +18,7 @@ foreach(t test-backend-sqlite test-backend-sqlite-tables
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.c
             ${SAM_SQLITE_BACKEND_SOURCES}
     LIBS PkgConfig::UV PkgConfig::SQLITE PkgConfig::OPENSSL
-    LABELS integration store
+    LABELS integration store tsan
     TIMEOUT 300)
   target_include_directories(${t} PRIVATE
     ${PROJECT_SOURCE_DIR}/host-sdk/src
