@@ -78,16 +78,20 @@ int sim_limits_check(sim_req *r) {
     snprintf(v, sizeof(v), "%lld", (long long)(wait > 0 ? wait : 1));
     sim_add_header(r, "Retry-After", v);
   }
-  if (hourly)
+  if (hourly) {
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "The maximum number of hourly API invocations has been "
+             "exceeded. Hourly Limit is %ld.",
+             l->hourly);
     sim_reply_error(r, l->swap_status ? 429 : 400,
-                    "HOURLY_APIINVOCATION_LIMIT_EXCEEDED",
-                    "The maximum number of hourly API invocations has been "
-                    "exceeded. Hourly Limit is 3000.");
-  else
+                    "HOURLY_APIINVOCATION_LIMIT_EXCEEDED", msg);
+  } else {
     sim_reply_error(r, l->swap_status ? 400 : 429,
                     "BURST_APIINVOCATION_LIMIT_EXCEEDED",
                     "The maximum number of API requests per 30 seconds has "
                     "been reached.");
+  }
   return 1;
 }
 
