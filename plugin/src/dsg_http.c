@@ -504,6 +504,7 @@ int dsg_http_start(uv_loop_t *loop,
                                ? cfg->max_response_bytes
                                : DEFAULT_MAX_RESPONSE;
   http->set.debug = cfg->debug;
+  http->set.allow_plain_http = cfg->allow_plain_http;
   http->set.log = cfg->log;
   http->set.log_ud = cfg->log_ud;
   if (cfg->user_agent != NULL)

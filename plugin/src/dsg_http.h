@@ -31,6 +31,7 @@ typedef struct dsg_http_config {
   size_t max_response_bytes;     /* 0: 16 MiB */
   uint32_t max_host_connections; /* 0: 6 */
   int debug;                     /* 1: redacted curl trace to the log */
+  int allow_plain_http;          /* 1: http:// too (tests); else https only */
   dsg_http_log_fn log;           /* may be NULL */
   void *log_ud;
 } dsg_http_config;
@@ -97,7 +98,8 @@ int dsg_http_start(uv_loop_t *loop, const dsg_http_config *cfg, dsg_http **out);
  *            dsg_http_cancel.
  * Callbacks: `cb` runs exactly once, later, never inside this call.
  * Returns:   0 (queued), SAM_EINVAL (bad options, an Authorization header in
- *            `headers`), SAM_ENOMEM, or SAM_EBUSY once dsg_http_close ran.
+ *            `headers`, an http:// URL without allow_plain_http), SAM_ENOMEM,
+ *            or SAM_EBUSY once dsg_http_close ran.
  *            On error `cb` never runs.
  */
 int dsg_http_request(dsg_http *http,
@@ -109,7 +111,8 @@ int dsg_http_request(dsg_http *http,
 /*
  * Cancels a request whose callback has not started yet: the transfer stops
  * now, and `cb` runs once with status SAM_ECANCELED from a later loop
- * callback. Cancelling twice is harmless.
+ * callback; a request that had already finished keeps its real status (as
+ * in ABI.md C3). Cancelling twice is harmless.
  *
  * Thread: loop thread. Returns nothing; a NULL req is ignored.
  */

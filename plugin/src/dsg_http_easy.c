@@ -260,12 +260,15 @@ done:
   return rc;
 }
 
-static int check_opts(const dsg_http_req_opts *o) {
+static int check_opts(const dsg_http_settings *set,
+                      const dsg_http_req_opts *o) {
   const char *const *h;
 
   if (o == NULL || o->url == NULL || has_crlf(o->url))
     return SAM_EINVAL;
-  if (strncmp(o->url, "https://", 8) != 0 && strncmp(o->url, "http://", 7) != 0)
+  /* Plain http only where the client allows it (tests on loopback). */
+  if (strncmp(o->url, "https://", 8) != 0 &&
+      !(set->allow_plain_http && strncmp(o->url, "http://", 7) == 0))
     return SAM_EINVAL;
   if (o->method != NULL && strcmp(o->method, "GET") != 0 &&
       strcmp(o->method, "POST") != 0 && strcmp(o->method, "PUT") != 0 &&
@@ -320,7 +323,8 @@ static int easy_setup(dsg_http_req *req, const dsg_http_req_opts *o) {
   SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
   if (set->ca_file != NULL)
     SETOPT(CURLOPT_CAINFO, set->ca_file);
-  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+  SETOPT(CURLOPT_PROTOCOLS_STR, set->allow_plain_http ? "http,https" : "https");
+  SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
   SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
@@ -367,7 +371,7 @@ int dsg_http_req_new(dsg_http *http,
   int rc;
 
   *out = NULL;
-  rc = check_opts(opts);
+  rc = check_opts(set, opts);
   if (rc != 0)
     return rc;
   rc = SAM_ENOMEM;

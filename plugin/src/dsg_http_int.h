@@ -22,6 +22,7 @@ typedef struct dsg_http_settings {
   uint64_t request_timeout_ms;
   size_t max_response;
   int debug;
+  int allow_plain_http;
   dsg_http_log_fn log;
   void *log_ud;
 } dsg_http_settings;

@@ -249,6 +249,8 @@ int dsg_init(const sam_host_api *api,
   hc.max_response_bytes = (size_t)ctx->cfg.max_response_bytes;
   hc.max_host_connections = ctx->cfg.max_host_connections;
   hc.debug = ctx->cfg.http_debug;
+  /* Plain http only in test mode (the simulator on loopback). */
+  hc.allow_plain_http = ctx->cfg.test_mode;
   hc.log = http_log;
   hc.log_ud = ctx;
   rc = dsg_http_start(ctx->loop, &hc, &ctx->http);

@@ -381,10 +381,15 @@ static void env_start(env *e, const dsg_http_config *cfg_in) {
   memset(&cfg, 0, sizeof(cfg));
   if (cfg_in != NULL)
     cfg = *cfg_in;
+  cfg.allow_plain_http = 1; /* the in-test server speaks http */
   EXPECT_EQ_INT(0, uv_loop_init(&e->loop));
   srv_start(&e->s, &e->loop);
   EXPECT_EQ_INT(0, dsg_http_start(&e->loop, &cfg, &e->http));
   e->closed = 0;
+}
+
+static void on_closed_count(void *ud) {
+  (*(int *)ud)++;
 }
 
 static void on_closed(void *ud) {
@@ -790,7 +795,28 @@ static void test_bad_options(void) {
   uv_run(&e.loop, UV_RUN_NOWAIT);
   EXPECT_EQ_INT(0, r.calls); /* rejected: the callback never runs */
   env_finish(&e);
+
+  /* Without allow_plain_http, http:// is refused up front. */
+  {
+    uv_loop_t loop;
+    dsg_http *http = NULL;
+    dsg_http_config cfg;
+    int closed = 0;
+
+    EXPECT_EQ_INT(0, uv_loop_init(&loop));
+    memset(&cfg, 0, sizeof(cfg));
+    EXPECT_EQ_INT(0, dsg_http_start(&loop, &cfg, &http));
+    memset(&o, 0, sizeof(o));
+    o.url = "http://127.0.0.1:9/";
+    EXPECT_EQ_INT(SAM_EINVAL, dsg_http_request(http, &o, on_done, &r, NULL));
+    dsg_http_close(http, on_closed_count, &closed);
+    EXPECT_EQ_INT(0, uv_run(&loop, UV_RUN_DEFAULT));
+    EXPECT_EQ_INT(1, closed);
+    EXPECT_EQ_INT(0, uv_loop_close(&loop));
+  }
+  EXPECT_EQ_INT(0, r.calls);
 }
+
 
 /* Nothing listens on the port: a connection failure, reported once. */
 static void test_refused(void) {

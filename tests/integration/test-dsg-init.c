@@ -381,7 +381,8 @@ static void test_shutdown_waits(void) {
 
   fake_reset();
   memset(&g_p, 0, sizeof(g_p));
-  EXPECT_EQ_INT(0, init_with(NULL, &ops, err, sizeof(err)));
+  /* test_mode: plain http to the loopback listener is allowed. */
+  EXPECT_EQ_INT(0, init_with("{\"test_mode\":true}", &ops, err, sizeof(err)));
   g_p.ctx = ops->plugin_ud;
   /* An open job and a pending host operation. */
   g_p.job.job = (sam_job *)&g_p;
