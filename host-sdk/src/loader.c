@@ -268,9 +268,11 @@ static int run_init(sam_runtime *rt,
   memset(err, 0, sizeof(err));
   rc = sam__plugin_post_init(h, err, sizeof(err));
   err[sizeof(err) - 1] = '\0';
-  if (rc != 0) /* post_init has run the shutdown and rolled back */
+  /* The host's own text (no plugin string), so it is not bracketed.
+   * post_init has run the shutdown and rolled back. */
+  if (rc != 0)
     return sam__load_fail(res, who, SAM_LOAD_STEP_POST_INIT,
-                          rc < 0 ? rc : SAM_EINVAL, "[%s]", err);
+                          rc < 0 ? rc : SAM_EINVAL, "%s", err);
   if (out != NULL)
     *out = h;
   return 0;

@@ -202,6 +202,11 @@ static void test_fixture_table(void) {
       {"short_desc", SAM_LOAD_STEP_INIT, SAM_EINVAL, "[struct_size=4]", NULL},
       {"bad_schema", SAM_LOAD_STEP_INIT, SAM_EINVAL, "unevaluatedProperties",
        "/properties/label"},
+      /* Beyond the table: the two steps no row of it reaches. */
+      {"query_null", SAM_LOAD_STEP_QUERY, SAM_EINVAL,
+       "sam_plugin_query_v1 returned [NULL]", NULL},
+      {"post_init", SAM_LOAD_STEP_POST_INIT, SAM_EINVAL,
+       "exactly one profile type", "[count=0]"},
   };
 
   snprintf(ptr_frag, sizeof(ptr_frag), "host [%zu] plugin [4]", sizeof(void *));
