@@ -555,6 +555,8 @@ int dsg_http_start(uv_loop_t *loop,
   return 0;
 
 fail:
+  /* The caller may free its log target as soon as we return. */
+  http->set.log = NULL;
   http->closing = 1;
   curl_multi_cleanup(http->multi);
   http->multi = NULL;
@@ -562,6 +564,7 @@ fail:
   return rc;
 
 fail_timer_only:
+  http->set.log = NULL;
   http->closing = 1;
   curl_multi_cleanup(http->multi);
   http->multi = NULL;
