@@ -110,6 +110,15 @@ static void test_form(void) {
                "\"redirect_url\":\"https://sam.example/oauth_redirect.do\","
                "\"profile_type\":\"DocuSign Subscription\","
                "\"connection_status\":\"validated\"}");
+  /* A client id with a colon would break Basic client authentication. */
+  expect_invalid(
+      s,
+      "{\"display_name\":\"x\",\"integration_type\":\"account_level\","
+      "\"client_id\":\"a:b\",\"client_secret\":\"s\","
+      "\"download_enabled\":true,\"reclaim_enabled\":true,"
+      "\"account_id\":\"1\",\"instance_url\":"
+      "\"https://account.docusign.com\"}",
+      "/client_id");
   /* The simulator on loopback (tests). */
   expect_valid(s, PROFILE_HEAD "\"account_id\":\"" GUID "\","
                                "\"instance_url\":\"http://127.0.0.1:40123\"}");
