@@ -25,6 +25,15 @@ foreach(t test-backend-sqlite test-backend-sqlite-tables
     ${CMAKE_CURRENT_SOURCE_DIR}/integration)
 endforeach()
 
+# The same backend behind the real host core (libsamhost), through the ABI.
+sam_add_test(test-backend-sqlite-core
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test-backend-sqlite-core.c
+  LIBS samhost_static m
+  LABELS integration store tsan
+  TIMEOUT 300)
+target_include_directories(test-backend-sqlite-core PRIVATE
+  ${PROJECT_SOURCE_DIR}/host-sdk/src)
+
 # The store benchmark at a tiny size, so it cannot rot (tools/bench).
 if(TARGET bench-store)
   add_test(NAME bench-store-smoke COMMAND bench-store --rows 2000)
