@@ -168,8 +168,8 @@ static int other_major(void *lib) {
   return 0;
 }
 
-/* Steps dlopen and symbols. Both symbols are looked up before either is called.
- */
+/* Steps dlopen and symbols; both symbols are looked up before either is
+ * called. */
 static int open_library(const sam__manifest *m,
                         sam_plugin_query_fn *query,
                         sam_plugin_init_fn *init,
@@ -185,7 +185,9 @@ static int open_library(const sam__manifest *m,
 #ifndef SAM_LOADER_TEST_DLCLOSE
   /* Never unloaded (ABI.md 8.2): libcurl and OpenSSL keep process-wide
    * state, and a failed init may leave close callbacks pending in the
-   * library's code. */
+   * library's code. A test build (-DSAM_LOADER_TEST_DLCLOSE) drops the flag
+   * so that the library goes once its last handle is closed; the loader
+   * itself still never calls dlclose. */
   flags |= RTLD_NODELETE;
 #endif
   dlerror();

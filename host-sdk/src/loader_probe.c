@@ -5,6 +5,11 @@
  * host is multi-threaded. The child prints one JSON line with the
  * sam_load_result on its stdout; a child killed by a signal is reported as
  * "plugin crashed [signal=SIGSEGV]" at the init step.
+ *
+ * Statuses beyond the child's own result: a crash is SAM_EINVAL with
+ * res->signal set; a child still running after 30 s is killed and gives
+ * SAM_ETIMEDOUT; a helper that cannot run, or exits without a result line,
+ * gives SAM_EIO. All of these are reported at the init step.
  */
 #include <errno.h>
 #include <fcntl.h>
