@@ -8,6 +8,7 @@
  *   /hang       never answers
  *   /reset      resets the connection (RST)
  *   /truncated  promises 100 bytes, sends 5, closes
+ *   /chunked    429, a chunked body, Retry-After as an HTTP date
  * Every test ends with the client closed, the server closed, the loop run
  * empty and uv_loop_close(loop) == 0.
  */
@@ -226,6 +227,16 @@ static void conn_process(conn *c) {
       c->closing = 1;
       EXPECT_EQ_INT(0, uv_tcp_close_reset(&c->tcp, conn_closed));
       return;
+    } else if (strcmp(path, "/chunked") == 0) {
+      /* Chunked, with a Retry-After given as an HTTP date in the past. */
+      const char *r = "HTTP/1.1 429 Too Many Requests\r\n"
+                      "Transfer-Encoding: chunked\r\n"
+                      "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+                      "Content-Type: application/json\r\n\r\n"
+                      "5\r\n{\"err\r\n"
+                      "C\r\norCode\":\"X\"}\r\n"
+                      "0\r\n\r\n";
+      conn_send(c, r, strlen(r), 0);
     } else if (strcmp(path, "/truncated") == 0) {
       const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort";
       conn_send(c, r, strlen(r), 1);
@@ -853,6 +864,131 @@ static void test_refused(void) {
   env_finish(&e);
 }
 
+static void test_chunked_date(void) {
+  env e;
+  rec r;
+  int done = 0;
+
+  memset(&r, 0, sizeof(r));
+  r.done_counter = &done;
+  env_start(&e, NULL);
+  EXPECT_EQ_INT(0, request(&e, "/chunked", NULL, &r, NULL));
+  run_until(&e, &done, 1);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(429, r.http_status);
+  EXPECT_EQ_INT(SAM_EAGAIN, dsg_status_from_http(r.http_status));
+  EXPECT_EQ_STR("{\"errorCode\":\"X\"}", r.body);
+  EXPECT_EQ_INT(0, r.retry_after); /* a date in the past: retry now */
+  EXPECT_EQ_INT(-1, r.rl_limit);
+  env_finish(&e);
+}
+
+/* A callback closes the client while another transfer is in flight: the
+ * other completes once with SAM_ECANCELED, then the close callback runs. */
+typedef struct closer {
+  env *e;
+  rec *other;
+  int calls;
+} closer;
+
+static void on_done_close(const dsg_http_resp *resp, void *ud) {
+  closer *c = ud;
+
+  c->calls++;
+  EXPECT_EQ_INT(SAM_OK, resp->status);
+  EXPECT_EQ_INT(0, c->other->calls);
+  dsg_http_close(c->e->http, on_closed, c->e);
+  dsg_http_close(c->e->http, on_closed, c->e); /* a second close: ignored */
+}
+
+static void test_close_from_callback(void) {
+  env e;
+  rec hang;
+  closer c;
+  char url[128];
+  dsg_http_req_opts o;
+
+  memset(&hang, 0, sizeof(hang));
+  memset(&c, 0, sizeof(c));
+  env_start(&e, NULL);
+  c.e = &e;
+  c.other = &hang;
+  EXPECT_EQ_INT(0, request(&e, "/hang", NULL, &hang, NULL));
+  while (e.s.hangs_seen == 0)
+    uv_run(&e.loop, UV_RUN_ONCE);
+  memset(&o, 0, sizeof(o));
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", e.s.port);
+  o.url = url;
+  EXPECT_EQ_INT(0, dsg_http_request(e.http, &o, on_done_close, &c, NULL));
+  while (e.closed == 0)
+    uv_run(&e.loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(1, c.calls);
+  EXPECT_EQ_INT(1, hang.calls);
+  EXPECT_EQ_INT(SAM_ECANCELED, hang.status);
+  srv_close(&e.s);
+  EXPECT_EQ_INT(0, uv_run(&e.loop, UV_RUN_DEFAULT));
+  EXPECT_EQ_INT(1, e.closed);
+  EXPECT_EQ_INT(0, uv_loop_close(&e.loop));
+}
+
+/* A callback cancels another in-flight request and starts a new one. */
+typedef struct canceller {
+  env *e;
+  dsg_http_req **victim;
+  rec *fresh;
+  int calls;
+} canceller;
+
+static void on_done_cancel_other(const dsg_http_resp *resp, void *ud) {
+  canceller *c = ud;
+  char url[128];
+  dsg_http_req_opts o;
+
+  (void)resp;
+  c->calls++;
+  dsg_http_cancel(*c->victim);
+  memset(&o, 0, sizeof(o));
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", c->e->s.port);
+  o.url = url;
+  EXPECT_EQ_INT(0, dsg_http_request(c->e->http, &o, on_done, c->fresh, NULL));
+}
+
+static void test_cancel_from_callback(void) {
+  env e;
+  rec victim;
+  rec fresh;
+  canceller c;
+  dsg_http_req *vh = NULL;
+  int done = 0;
+  char url[128];
+  dsg_http_req_opts o;
+
+  memset(&victim, 0, sizeof(victim));
+  memset(&fresh, 0, sizeof(fresh));
+  victim.done_counter = fresh.done_counter = &done;
+  victim.handle = &vh;
+  env_start(&e, NULL);
+  EXPECT_EQ_INT(0, request(&e, "/hang", NULL, &victim, &vh));
+  while (e.s.hangs_seen == 0)
+    uv_run(&e.loop, UV_RUN_ONCE);
+  memset(&c, 0, sizeof(c));
+  c.e = &e;
+  c.victim = &vh;
+  c.fresh = &fresh;
+  memset(&o, 0, sizeof(o));
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", e.s.port);
+  o.url = url;
+  EXPECT_EQ_INT(0,
+                dsg_http_request(e.http, &o, on_done_cancel_other, &c, NULL));
+  run_until(&e, &done, 2);
+  EXPECT_EQ_INT(1, c.calls);
+  EXPECT_EQ_INT(1, victim.calls);
+  EXPECT_EQ_INT(SAM_ECANCELED, victim.status);
+  EXPECT_EQ_INT(1, fresh.calls);
+  EXPECT_EQ_INT(SAM_OK, fresh.status);
+  env_finish(&e);
+}
+
 int main(void) {
   EXPECT_EQ_INT(CURLE_OK, curl_global_init(CURL_GLOBAL_DEFAULT));
   SAM_T_RUN(test_get_ok);
@@ -866,6 +1002,9 @@ int main(void) {
   SAM_T_RUN(test_auth_and_trace);
   SAM_T_RUN(test_bad_options);
   SAM_T_RUN(test_refused);
+  SAM_T_RUN(test_chunked_date);
+  SAM_T_RUN(test_close_from_callback);
+  SAM_T_RUN(test_cancel_from_callback);
   curl_global_cleanup();
   return 0;
 }
