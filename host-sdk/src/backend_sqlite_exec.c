@@ -464,6 +464,15 @@ static int do_put_batch(sam__sq_conn *c, sam__req *req) {
 
   if (req->n == 0)
     return 0;
+  for (i = 0; i < req->n; i++) {
+    /* SQLite binds lengths as int; the core bounds records far below */
+    if (req->recs[i].key == NULL || req->recs[i].json == NULL ||
+        req->recs[i].json_len > INT32_MAX) {
+      msg(req->errmsg, sizeof(req->errmsg),
+          "put_batch: record without key or json, or too large [index=%zu]", i);
+      return SAM_EINVAL;
+    }
+  }
   rc = tx(c, SAM__SQ_BEGIN);
   if (rc != SQLITE_OK)
     return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put begin");
@@ -778,6 +787,11 @@ static int do_blob(sam__sq_conn *c, sam__req *req) {
   int status = 0;
   int rc;
 
+  if (req->kind == SAM__REQ_BLOB_PUT &&
+      (req->blob == NULL || req->blob_len > INT32_MAX)) {
+    msg(req->errmsg, sizeof(req->errmsg), "secret: no blob, or too large");
+    return SAM_EINVAL;
+  }
   switch (req->kind) {
   case SAM__REQ_BLOB_PUT:
     st = stmt(c, SAM__SQ_BLOB_PUT);

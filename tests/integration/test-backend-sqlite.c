@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 #include <uv.h>
@@ -627,6 +628,65 @@ static void test_open_errors(void) {
   EXPECT_EQ_INT(SQLITE_OK, sqlite3_close(db));
 }
 
+static void test_files_private(void) {
+  sam__backend b;
+  struct stat st;
+  char wal[700];
+
+  t_open(&loop, db_path, 0, &b);
+  EXPECT_EQ_U64(1, put1(&b, "private", "{}", SAM_IF_ANY, NULL));
+  EXPECT_EQ_INT(0, stat(db_path, &st));
+  EXPECT_EQ_INT(0, st.st_mode & 077);
+  snprintf(wal, sizeof(wal), "%s-wal", db_path);
+  EXPECT_EQ_INT(0, stat(wal, &st));
+  EXPECT_EQ_INT(0, st.st_mode & 077);
+  t_close(&loop, &b);
+}
+
+/* A database left at version 1 by an older samhost is brought to the
+ * latest version, in order, keeping its records. */
+static void test_migrates_old_database(void) {
+  sam__backend b;
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  char path[700];
+  char json[64];
+  uint64_t v = 0;
+
+  snprintf(path, sizeof(path), "%s/old.sqlite", dir);
+  t_open(&loop, path, 0, &b);
+  t_close(&loop, &b);
+  EXPECT_EQ_INT(SQLITE_OK, sqlite3_open(path, &db));
+  EXPECT_EQ_INT(SQLITE_OK,
+                sqlite3_exec(db,
+                             "DROP TABLE audit_log; DROP TABLE usage_events;"
+                             " DELETE FROM schema_version WHERE version >= 2;"
+                             " INSERT INTO records (profile_id, record_type,"
+                             " key, version, schema_version, json, updated_at)"
+                             " VALUES ('" P "', '" RT "', 'old', 4, 1,"
+                             " '{\"old\":true}', 0)",
+                             NULL, NULL, NULL));
+  EXPECT_EQ_INT(SQLITE_OK, sqlite3_close(db));
+  t_open(&loop, path, 0, &b);
+  EXPECT_EQ_INT(0, get1(&b, "old", &v, json, sizeof(json)));
+  EXPECT_EQ_U64(4, v);
+  EXPECT_EQ_STR("{\"old\":true}", json);
+  t_close(&loop, &b);
+  EXPECT_EQ_INT(SQLITE_OK, sqlite3_open(path, &db));
+  EXPECT_EQ_INT(SQLITE_OK,
+                sqlite3_prepare_v2(db,
+                                   "SELECT group_concat(version) FROM"
+                                   " (SELECT version FROM schema_version"
+                                   " ORDER BY version)",
+                                   -1, &st, NULL));
+  EXPECT_EQ_INT(SQLITE_ROW, sqlite3_step(st));
+  EXPECT_EQ_STR("1,2", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  EXPECT_EQ_INT(SQLITE_OK,
+                sqlite3_exec(db, "SELECT * FROM audit_log", NULL, NULL, NULL));
+  EXPECT_EQ_INT(SQLITE_OK, sqlite3_close(db));
+}
+
 int main(void) {
   EXPECT_EQ_INT(0, uv_loop_init(&loop));
   t_init(&loop);
@@ -644,6 +704,8 @@ int main(void) {
   SAM_T_RUN(test_queue_bound_and_cancel);
   SAM_T_RUN(test_close_drains);
   SAM_T_RUN(test_open_errors);
+  SAM_T_RUN(test_files_private);
+  SAM_T_RUN(test_migrates_old_database);
 
   t_fini();
   EXPECT_EQ_INT(0, uv_run(&loop, UV_RUN_DEFAULT));
