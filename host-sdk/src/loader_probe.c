@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -30,7 +31,8 @@
 extern char **environ;
 
 /* The child's whole run (load, init, async shutdown) must end within
- * this; the host's own shutdown deadline is 10 s, so 30 s is generous. */
+ * this; the host's own shutdown deadline is 10 s, so 30 s is generous.
+ * $SAM_PROBE_TIMEOUT_MS overrides it (tests of a hanging plugin). */
 #define PROBE_TIMEOUT_MS 30000
 /* The result line is a few hundred bytes; more is not a result. */
 #define PROBE_OUT_MAX 8192
@@ -40,6 +42,17 @@ static int64_t now_ms(void) {
 
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t probe_timeout_ms(void) {
+  const char *env = getenv("SAM_PROBE_TIMEOUT_MS");
+  char *end = NULL;
+  long long v;
+
+  if (env == NULL || env[0] == '\0')
+    return PROBE_TIMEOUT_MS;
+  v = strtoll(env, &end, 10);
+  return end != NULL && *end == '\0' && v > 0 ? (int64_t)v : PROBE_TIMEOUT_MS;
 }
 
 static const char *signal_name(int sig, char *buf, size_t len) {
@@ -201,7 +214,8 @@ int sam_loader_probe(const char *probe_exe,
   char sig[16];
   char out[PROBE_OUT_MAX];
   size_t out_len = 0;
-  int64_t deadline = now_ms() + PROBE_TIMEOUT_MS;
+  int64_t timeout = probe_timeout_ms();
+  int64_t deadline = now_ms() + timeout;
   pid_t pid = -1;
   int fd = -1;
   int status = 0;
@@ -228,9 +242,9 @@ int sam_loader_probe(const char *probe_exe,
   rc = wait_child(pid, deadline, &status);
   if (rc == ETIMEDOUT)
     return sam__load_fail(res, who, SAM_LOAD_STEP_INIT, SAM_ETIMEDOUT,
-                          "probe did not finish [timeout_ms=%d]; the plugin "
+                          "probe did not finish [timeout_ms=%lld]; the plugin "
                           "hangs in init or shutdown",
-                          PROBE_TIMEOUT_MS);
+                          (long long)timeout);
   if (rc != 0)
     return sam__load_fail(res, who, SAM_LOAD_STEP_INIT, SAM_EIO,
                           "cannot wait for the probe [%s]", strerror(rc));

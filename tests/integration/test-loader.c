@@ -426,6 +426,16 @@ static void test_probe(void) {
   EXPECT_EQ_INT(0, res.status);
   EXPECT_EQ_INT(0, res.step);
 
+  /* A plugin that hangs in init is killed at the deadline. */
+  EXPECT_EQ_INT(0, setenv("SAM_PROBE_TIMEOUT_MS", "200", 1));
+  rc = sam_loader_probe(SAM_PROBE_EXE, fixture_manifest("hang_init"), &res);
+  print_result("hang_init (probe)", &res);
+  EXPECT_EQ_INT(0, unsetenv("SAM_PROBE_TIMEOUT_MS"));
+  EXPECT_EQ_INT(SAM_ETIMEDOUT, rc);
+  EXPECT_EQ_INT(SAM_LOAD_STEP_INIT, res.step);
+  EXPECT_EQ_INT(0, res.signal);
+  EXPECT_CONTAINS(res.message, "probe did not finish [timeout_ms=200]");
+
   /* A probe that cannot run is a clear failure, not a crash report. */
   rc = sam_loader_probe(tmp_path("no-such-probe"), fixture_manifest("good"),
                         &res);
