@@ -864,6 +864,28 @@ static void test_refused(void) {
   env_finish(&e);
 }
 
+/* A host name goes through libcurl's asynchronous resolver, whose wake-up
+ * socket is watched like any other. */
+static void test_resolver(void) {
+  env e;
+  rec r;
+  int done = 0;
+  char url[128];
+  dsg_http_req_opts o;
+
+  memset(&r, 0, sizeof(r));
+  r.done_counter = &done;
+  env_start(&e, NULL);
+  memset(&o, 0, sizeof(o));
+  snprintf(url, sizeof(url), "http://localhost:%d/ok", e.s.port);
+  o.url = url;
+  EXPECT_EQ_INT(0, dsg_http_request(e.http, &o, on_done, &r, NULL));
+  run_until(&e, &done, 1);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(200, r.http_status);
+  env_finish(&e);
+}
+
 static void test_chunked_date(void) {
   env e;
   rec r;
@@ -1002,6 +1024,7 @@ int main(void) {
   SAM_T_RUN(test_auth_and_trace);
   SAM_T_RUN(test_bad_options);
   SAM_T_RUN(test_refused);
+  SAM_T_RUN(test_resolver);
   SAM_T_RUN(test_chunked_date);
   SAM_T_RUN(test_close_from_callback);
   SAM_T_RUN(test_cancel_from_callback);
