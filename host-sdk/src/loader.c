@@ -243,9 +243,9 @@ static int run_init(sam_runtime *rt,
   rc = sam__plugin_create(rt, m->name, m->version, m->path, &h);
   if (rc != 0)
     return sam__load_fail(res, who, SAM_LOAD_STEP_INIT, rc,
-                          "the host refused a new instance [%s]; is a plugin "
-                          "of this name already loaded?",
-                          sam_err_name(rc));
+                          "the host refused a new plugin instance [%s]%s",
+                          sam_err_name(rc),
+                          rc == SAM_EBUSY ? "; the host is stopping" : "");
   memset(err, 0, sizeof(err));
   rc = sam__plugin_run_init(h, init, config_json, err, sizeof(err));
   err[sizeof(err) - 1] = '\0';
