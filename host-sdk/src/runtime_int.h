@@ -371,7 +371,12 @@ char *sam__strndup(const char *s, size_t n);
 /* 32 random lowercase hex digits + NUL. */
 int sam__random_id(char out[SAM_JOB_ID_LEN]);
 
-/* Host API functions implemented in the core's files. */
+/*
+ * The host API table's functions (sam_plugin.h documents each one; the
+ * table is built in runtime.c). All run on the loop thread except
+ * sam__api_post. Plugin strings are copied (and redacted where ABI.md 9.8
+ * says so) before they return; callbacks never run inside them.
+ */
 int sam__api_post(sam_host *host, sam_post_fn fn, void *ud);
 void sam__api_shutdown_done(sam_done *done);
 int sam__api_register_profile_type(sam_host *host,
