@@ -19,11 +19,9 @@
 
 #include "sched_int.h"
 
-#define START_PAGE 200
 /* The timer re-checks at least weekly. */
 #define MAX_TIMER_MS (7ull * 24 * 3600 * 1000)
 
-static void start_decide(sam_sched *s);
 static void on_timer(uv_timer_t *t);
 
 /* ---- clock and logging ---- */
@@ -67,7 +65,8 @@ void sam__sched_log(sam_sched *s, int32_t level, const char *fmt, ...) {
 
 /* ---- the job table ---- */
 
-static sam__sched_job *find_job(sam_sched *s, const char *key, int removed) {
+sam__sched_job *
+sam__sched_find_job(sam_sched *s, const char *key, int removed) {
   sam__sched_job *j;
 
   for (j = s->jobs; j != NULL; j = j->next) {
@@ -144,8 +143,9 @@ static int add_waiter(sam__sched_job *j, void (*cb)(int, void *), void *ud) {
   return 0;
 }
 
-static sam__sched_job *
-job_new(sam_sched *s, const char *profile_id, const char *process_id) {
+sam__sched_job *sam__sched_job_new(sam_sched *s,
+                                   const char *profile_id,
+                                   const char *process_id) {
   sam__sched_job *j = calloc(1, sizeof(*j));
   size_t klen;
 
@@ -179,7 +179,7 @@ job_new(sam_sched *s, const char *profile_id, const char *process_id) {
 }
 
 /* Replaces *dst with a copy of src (NULL keeps NULL). 0 or SAM_ENOMEM. */
-static int set_str(char **dst, const char *src) {
+int sam__sched_set_str(char **dst, const char *src) {
   char *c = NULL;
 
   if (src != NULL) {
@@ -228,7 +228,7 @@ done:
 
 /* "SAM - Refresh <display> Subscriptions" for the download process (the
  * reference's name, SAM-MODEL.md 4), "SAM - <Process> <display>" else. */
-static int job_set_name(sam_sched *s, sam__sched_job *j) {
+int sam__sched_job_set_name(sam_sched *s, sam__sched_job *j) {
   char buf[301];
   char *proc;
 
@@ -241,7 +241,7 @@ static int job_set_name(sam_sched *s, sam__sched_job *j) {
              proc != NULL ? proc : j->process_id, j->display_name);
     free(proc);
   }
-  return set_str(&j->name, buf);
+  return sam__sched_set_str(&j->name, buf);
 }
 
 static int id_ok(const char *id, size_t max, const char *extra) {
@@ -277,11 +277,11 @@ int sam_sched_ensure_job_ex(sam_sched *s,
     char key[140];
 
     snprintf(key, sizeof(key), "%s:%s", spec->profile_id, spec->process_id);
-    j = find_job(s, key, 0);
+    j = sam__sched_find_job(s, key, 0);
     if (j == NULL) {
       /* Removed but its delete still runs: bring it back (the writer
        * writes again after the delete). */
-      j = find_job(s, key, 1);
+      j = sam__sched_find_job(s, key, 1);
       if (j != NULL) {
         j->removed = 0;
         if (!j->w.deleting)
@@ -290,16 +290,16 @@ int sam_sched_ensure_job_ex(sam_sched *s,
     }
   }
   if (j == NULL) {
-    j = job_new(s, spec->profile_id, spec->process_id);
+    j = sam__sched_job_new(s, spec->profile_id, spec->process_id);
     if (j == NULL)
       return SAM_ENOMEM;
   }
-  if (set_str(&j->display_name, spec->display_name) != 0 ||
-      set_str(&j->plugin, spec->plugin) != 0 ||
+  if (sam__sched_set_str(&j->display_name, spec->display_name) != 0 ||
+      sam__sched_set_str(&j->plugin, spec->plugin) != 0 ||
       (spec->profile_json != NULL &&
-       set_str(&j->profile_json, spec->profile_json) != 0) ||
-      set_str(&j->params_json, spec->params_json) != 0 ||
-      job_set_name(s, j) != 0)
+       sam__sched_set_str(&j->profile_json, spec->profile_json) != 0) ||
+      sam__sched_set_str(&j->params_json, spec->params_json) != 0 ||
+      sam__sched_job_set_name(s, j) != 0)
     goto fail;
   j->deadline_s = spec->deadline_s;
   j->active = !spec->inactive;
@@ -445,7 +445,7 @@ int sam_sched_run_now(sam_sched *s,
     return SAM_EINVAL;
   if (s->closing)
     return SAM_EBUSY;
-  j = find_job(s, job_key, 0);
+  j = sam__sched_find_job(s, job_key, 0);
   if (j == NULL)
     return SAM_ENOENT;
   if (j->run != NULL) {
@@ -568,7 +568,7 @@ void sam__sched_chain_after(sam_sched *s, sam__sched_job *job) {
         !profile_flag(job->profile_json, c->field))
       continue;
     snprintf(key, sizeof(key), "%s:%s", job->profile_id, c->to);
-    next = find_job(s, key, 0);
+    next = sam__sched_find_job(s, key, 0);
     if (next == NULL)
       continue;
     if (next->run != NULL) {
@@ -701,7 +701,7 @@ static void on_timer(uv_timer_t *t) {
 
   s->in_tick = 1;
   if (s->starting && s->start_pending == 0 && s->start_status != 0)
-    start_decide(s);
+    sam__sched_start_decide(s);
   for (j = s->jobs; j != NULL; j = jn) {
     jn = j->next;
     sam__sched_writer_timer(&j->w);
@@ -725,242 +725,6 @@ void sam_sched_poke(sam_sched *s) {
     s->in_tick = 0;
   }
   sam__sched_rearm(s);
-}
-
-/* ---- start: load the jobs, catch up ---- */
-
-typedef struct profile_get {
-  sam_sched *s;
-  char key[140];
-} profile_get;
-
-static void start_check_done(sam_sched *s) {
-  if (s->starting && s->start_pending == 0)
-    start_decide(s);
-}
-
-/* A job record read at start: merge it into the table. */
-static void merge_loaded(sam_sched *s, const char *json) {
-  json_object *o = json_tokener_parse(json);
-  json_object *v;
-  const char *key, *pid, *proc;
-  sam__sched_job *j;
-  int64_t t;
-
-  if (o == NULL)
-    return;
-  if (!json_object_object_get_ex(o, "job_key", &v) ||
-      (key = json_object_get_string(v)) == NULL ||
-      !json_object_object_get_ex(o, "profile_id", &v) ||
-      (pid = json_object_get_string(v)) == NULL ||
-      !json_object_object_get_ex(o, "process_id", &v) ||
-      (proc = json_object_get_string(v)) == NULL)
-    goto done;
-  if (find_job(s, key, 1) != NULL)
-    goto done; /* removed while loading */
-  j = find_job(s, key, 0);
-  if (j == NULL) {
-    j = job_new(s, pid, proc);
-    if (j == NULL)
-      goto done;
-    j->from_store = 1;
-    if (json_object_object_get_ex(o, "name", &v))
-      (void)set_str(&j->name, json_object_get_string(v));
-    if (json_object_object_get_ex(o, "active", &v))
-      j->active = json_object_get_boolean(v);
-    if (json_object_object_get_ex(o, "deadline_s", &v))
-      j->deadline_s = (uint32_t)json_object_get_int64(v);
-  }
-  if (json_object_object_get_ex(o, "next_run_at", &v) &&
-      json_object_is_type(v, json_type_string) &&
-      sam__sched_parse_time(json_object_get_string(v), &t) == 0)
-    j->stored_next_run_at = t;
-  if (json_object_object_get_ex(o, "last_run_at", &v) &&
-      json_object_is_type(v, json_type_string) &&
-      sam__sched_parse_time(json_object_get_string(v), &t) == 0)
-    j->last_run_at = t;
-  if (json_object_object_get_ex(o, "last_job_id", &v) &&
-      json_object_is_type(v, json_type_string))
-    snprintf(j->last_job_id, sizeof(j->last_job_id), "%s",
-             json_object_get_string(v));
-done:
-  json_object_put(o);
-}
-
-static void on_profile(int status, const sam_store_result *res, void *ud) {
-  profile_get *g = ud;
-  sam_sched *s = g->s;
-  sam__sched_job *j = find_job(s, g->key, 0);
-  json_object *o = NULL, *v;
-
-  s->ops_inflight--;
-  s->start_pending--;
-  if (status == 0 && res != NULL && res->n == 1 && j != NULL &&
-      j->profile_json == NULL)
-    o = json_tokener_parse(res->recs[0].json);
-  if (o != NULL) {
-    if (json_object_object_get_ex(o, "form", &v))
-      (void)set_str(
-          &j->profile_json,
-          json_object_to_json_string_ext(
-              v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    if (j->plugin == NULL && json_object_object_get_ex(o, "plugin", &v))
-      (void)set_str(&j->plugin, json_object_get_string(v));
-    if (j->display_name == NULL &&
-        json_object_object_get_ex(o, "display_name", &v) &&
-        set_str(&j->display_name, json_object_get_string(v)) == 0)
-      (void)job_set_name(s, j);
-    json_object_put(o);
-  }
-  free(g);
-  start_check_done(s);
-}
-
-/* Reads sam_profile for every loaded job that has no profile JSON. */
-static void fetch_profiles(sam_sched *s) {
-  const sam_host_api *api = sam__host_api();
-  sam__sched_job *j;
-  profile_get *g;
-
-  s->start_pending++; /* this function's own reference */
-  for (j = s->jobs; j != NULL; j = j->next) {
-    if (j->removed || j->profile_json != NULL)
-      continue;
-    g = calloc(1, sizeof(*g));
-    if (g == NULL)
-      break;
-    g->s = s;
-    snprintf(g->key, sizeof(g->key), "%s", j->key);
-    if (api->store_get(s->host, SAM_SCHED_SCOPE, "sam_profile", j->profile_id,
-                       on_profile, g, NULL) != 0) {
-      free(g); /* no sam_profile type: runs get "{}" */
-      continue;
-    }
-    s->ops_inflight++;
-    s->start_pending++;
-  }
-  s->start_pending--;
-}
-
-static int query_page(sam_sched *s);
-
-static void on_query(int status, const sam_store_result *res, void *ud) {
-  sam_sched *s = ud;
-  size_t i;
-  int rc;
-
-  s->ops_inflight--;
-  s->start_pending--;
-  free(s->start_cursor);
-  s->start_cursor = NULL;
-  if (status != 0) {
-    sam__sched_log(s, SAM_LOG_ERROR,
-                   "scheduler could not read its jobs [type=%s] [status=%s]; "
-                   "is the record type registered?",
-                   SAM_SCHED_JOB_TYPE, sam_err_name(status));
-    s->start_status = status;
-    start_check_done(s);
-    return;
-  }
-  for (i = 0; i < res->n; i++)
-    merge_loaded(s, res->recs[i].json);
-  if (res->next_cursor != NULL && !s->closing) {
-    s->start_cursor = strdup(res->next_cursor);
-    rc = s->start_cursor != NULL ? query_page(s) : SAM_ENOMEM;
-    if (rc == 0)
-      return;
-    s->start_status = rc;
-    sam__sched_rearm(s); /* the timer finishes the start */
-    return;
-  }
-  fetch_profiles(s);
-  start_check_done(s);
-}
-
-static int query_page(sam_sched *s) {
-  int rc = sam__host_api()->store_query(
-      s->host, SAM_SCHED_SCOPE, SAM_SCHED_JOB_TYPE, NULL, s->start_cursor,
-      START_PAGE, on_query, s, NULL);
-
-  if (rc == 0) {
-    s->ops_inflight++;
-    s->start_pending++;
-  }
-  return rc;
-}
-
-/* The jobs are loaded: catch up, set next_run_at, write every job. */
-static void start_decide(sam_sched *s) {
-  int64_t now = sam__sched_clock(s);
-  sam__sched_job *j;
-  int status = s->start_status;
-  int n_catch = 0;
-
-  s->starting = 0;
-  s->started = 1;
-  for (j = s->jobs; j != NULL; j = j->next) {
-    int64_t prev = sam__sched_prev_due(now, s->at_s, j->spread_s);
-    int catch;
-
-    if (j->removed)
-      continue;
-    /* The job existed at a due instant that passed while the host was
-     * down (its stored next_run_at is behind us) and no run started since
-     * the latest one: run once, however many days were missed. */
-    catch = s->catch_up && !s->closing && j->active && j->run == NULL &&
-            j->stored_next_run_at != SAM__SCHED_NONE &&
-            j->stored_next_run_at <= now &&
-            (j->last_run_at == SAM__SCHED_NONE || j->last_run_at < prev);
-    j->next_run_at = sam__sched_next_due(now, s->at_s, j->spread_s);
-    if (catch && sam__sched_run_start(j, "catch_up", 0, NULL, NULL, NULL) == 0)
-      n_catch++;
-    sam__sched_writer_kick(&j->w);
-  }
-  sam__sched_log(s, SAM_LOG_INFO,
-                 "scheduler started [catch_up_runs=%d] [status=%s]", n_catch,
-                 sam_err_name(status));
-  if (s->start_done != NULL)
-    s->start_done(status, s->start_ud);
-  sam__sched_rearm(s);
-}
-
-typedef struct start_refused {
-  void (*done)(int status, void *ud);
-  void *ud;
-} start_refused;
-
-static void start_refused_cb(void *ud) {
-  start_refused *c = ud;
-
-  c->done(SAM_EBUSY, c->ud);
-  free(c);
-}
-
-void sam_sched_start(sam_sched *s,
-                     void (*done)(int status, void *ud),
-                     void *ud) {
-  int rc;
-
-  if (s->starting || s->started || s->closing) {
-    /* A second start (or one after close): refused, on a later turn. */
-    start_refused *c = done != NULL ? calloc(1, sizeof(*c)) : NULL;
-
-    if (c == NULL)
-      return;
-    c->done = done;
-    c->ud = ud;
-    if (sam__host_api()->post(s->host, start_refused_cb, c) != 0)
-      free(c);
-    return;
-  }
-  s->start_done = done;
-  s->start_ud = ud;
-  s->starting = 1;
-  rc = query_page(s);
-  if (rc != 0) {
-    s->start_status = rc; /* finished by the timer, on a later turn */
-    sam__sched_rearm(s);
-  }
 }
 
 /* ---- lifecycle ---- */

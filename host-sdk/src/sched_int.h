@@ -166,8 +166,24 @@ void sam__sched_log(sam_sched *s, int32_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Frees the job when it is removed, has no run and its writer settled. */
 void sam__sched_job_maybe_free(sam__sched_job *j);
+/* The live (removed == 0) or removed job with that key, or NULL. */
+sam__sched_job *sam__sched_find_job(sam_sched *s, const char *key, int removed);
+/* A new job in the table (next_run_at from the clock), or NULL. */
+sam__sched_job *sam__sched_job_new(sam_sched *s,
+                                   const char *profile_id,
+                                   const char *process_id);
+/* Replaces *dst with a copy of src (NULL keeps NULL). 0 or SAM_ENOMEM. */
+int sam__sched_set_str(char **dst, const char *src);
+/* Sets the job's name from its process and display name. */
+int sam__sched_job_set_name(sam_sched *s, sam__sched_job *j);
 /* Runs chained jobs after a successful run of `job`. */
 void sam__sched_chain_after(sam_sched *s, sam__sched_job *job);
+
+/* ---- sched_start.c ---- */
+
+/* The jobs are loaded (or the load failed): catch up, set next_run_at,
+ * write every job, call the start callback. */
+void sam__sched_start_decide(sam_sched *s);
 
 /* ---- sched_results.c ---- */
 
