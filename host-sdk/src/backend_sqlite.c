@@ -123,6 +123,7 @@ static void free_op(sam__sq_op *op) {
 
   for (i = 0; i < sizeof(op->s) / sizeof(op->s[0]); i++)
     free(op->s[i]);
+  free(op->json);
   free(op);
 }
 
@@ -157,7 +158,10 @@ static void on_async(uv_async_t *h) {
   while (list != NULL) {
     sam__sq_op *op = list;
     list = op->next;
-    if (op->cb != NULL)
+    if (op->rows_cb != NULL)
+      op->rows_cb(op->status, op->status == 0 ? op->json : NULL,
+                  op->status == 0 ? op->json_len : 0, op->errmsg, op->ud);
+    else if (op->cb != NULL)
       op->cb(op->status, op->count, op->errmsg, op->ud);
     free_op(op);
   }
@@ -452,5 +456,49 @@ int sam__sqlite_reseal_all(sam__backend *b,
   if (rc != 0)
     return rc;
   op->kr = kr;
+  return queue_op(b, op);
+}
+
+/* Loop thread; see sam_backend_sqlite.h. */
+int sam__sqlite_audit_list(sam__backend *b,
+                           const char *profile_id,
+                           int64_t before_id,
+                           uint32_t limit,
+                           sam__sqlite_rows_cb cb,
+                           void *ud) {
+  sam__sq_op *op = NULL;
+  int rc;
+
+  if (as_sqlite(b) == NULL || cb == NULL || before_id < 0)
+    return SAM_EINVAL;
+  rc = new_op(SAM__SQ_OP_AUDIT_LIST, profile_id, NULL, NULL, NULL, NULL, NULL,
+              &op);
+  if (rc != 0)
+    return rc;
+  op->rows_cb = cb;
+  op->ud = ud;
+  op->num = before_id;
+  op->num2 = limit == 0 ? 100 : limit > 1000 ? 1000 : limit;
+  return queue_op(b, op);
+}
+
+/* Loop thread; see sam_backend_sqlite.h. */
+int sam__sqlite_usage_summary(sam__backend *b,
+                              const char *profile_id,
+                              int64_t since_ms,
+                              sam__sqlite_rows_cb cb,
+                              void *ud) {
+  sam__sq_op *op = NULL;
+  int rc;
+
+  if (as_sqlite(b) == NULL || profile_id == NULL || cb == NULL)
+    return SAM_EINVAL;
+  rc = new_op(SAM__SQ_OP_USAGE_SUMMARY, profile_id, NULL, NULL, NULL, NULL,
+              NULL, &op);
+  if (rc != 0)
+    return rc;
+  op->rows_cb = cb;
+  op->ud = ud;
+  op->num = since_ms;
   return queue_op(b, op);
 }

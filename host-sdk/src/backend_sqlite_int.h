@@ -55,20 +55,27 @@ enum {
   SAM__SQ_OP_USAGE_ADD,
   SAM__SQ_OP_USAGE_PURGE,
   SAM__SQ_OP_PROFILE_PURGE,
-  SAM__SQ_OP_RESEAL
+  SAM__SQ_OP_RESEAL,
+  SAM__SQ_OP_AUDIT_LIST,
+  SAM__SQ_OP_USAGE_SUMMARY
 };
 
 typedef struct sam__sq_op {
   int kind;
-  char *s[5];  /* string arguments, by kind; owned */
-  int64_t num; /* time or age argument */
+  char *s[5];   /* string arguments, by kind; owned */
+  int64_t num;  /* time or age argument */
+  int64_t num2; /* limit */
   const sam__keyring *kr;
   /* outputs */
   int status;
   int64_t count;
+  char *json; /* list operations: a malloc'd JSON array */
+  size_t json_len;
   char errmsg[256];
-  /* completion on the loop */
+  /* completion on the loop: cb, or rows_cb for list operations */
   void (*cb)(int status, int64_t count, const char *errmsg, void *ud);
+  void (*rows_cb)(
+      int status, const char *json, size_t len, const char *errmsg, void *ud);
   void *ud;
   struct sam__sq_op *next;
 } sam__sq_op;

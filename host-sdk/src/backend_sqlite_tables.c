@@ -247,9 +247,65 @@ static void reseal_all(sam__sq_conn *c, sam__sq_op *op) {
     op->status = SAM_EAUTH;
 }
 
+/* Runs a query whose single row is a JSON array (json_group_array) and
+ * keeps a copy of it in op->json. */
+static void
+json_rows(sam__sq_conn *c, sam__sq_op *op, const char *sql, const char *what) {
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  /* parameters: ?1 = s[0], ?2 = num, ?3 = num2 (when the query has them) */
+  rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = bind_opt(st, 1, op->s[0]);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 2, op->num);
+  if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) >= 3)
+    rc = sqlite3_bind_int64(st, 3, op->num2);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      const char *text = (const char *)sqlite3_column_text(st, 0);
+      size_t len = (size_t)sqlite3_column_bytes(st, 0);
+      op->json = malloc(len + 1);
+      if (op->json == NULL) {
+        rc = SQLITE_NOMEM;
+      } else {
+        memcpy(op->json, text != NULL ? text : "", len);
+        op->json[len] = '\0';
+        op->json_len = len;
+        rc = SQLITE_OK;
+      }
+    }
+  }
+  if (rc != SQLITE_OK)
+    op->status = op_fail(c, op, rc, what);
+  sqlite3_finalize(st);
+}
+
+static void audit_list(sam__sq_conn *c, sam__sq_op *op) {
+  json_rows(c, op,
+            "SELECT json_group_array(json_object('id', id, 'at', at, 'actor',"
+            " actor, 'action', action, 'profile_id', profile_id, 'detail',"
+            " detail)) FROM (SELECT * FROM audit_log WHERE"
+            " (?1 IS NULL OR profile_id = ?1) AND (?2 = 0 OR id < ?2)"
+            " ORDER BY id DESC LIMIT ?3)",
+            "audit list");
+}
+
+static void usage_summary(sam__sq_conn *c, sam__sq_op *op) {
+  json_rows(c, op,
+            "SELECT json_group_array(json_object('subject', subject,"
+            " 'last_at', last_at, 'events', events)) FROM (SELECT subject,"
+            " MAX(created_at) AS last_at, COUNT(*) AS events FROM"
+            " usage_events WHERE profile_id = ?1 AND created_at >= ?2"
+            " GROUP BY subject ORDER BY subject)",
+            "usage summary");
+}
+
 /*
  * Executes one host-table operation on the worker thread, filling status,
- * count and errmsg.
+ * count and errmsg (and json for the list operations).
  */
 void sam__sq_exec_op(sam__sq_conn *conn, sam__sq_op *op) {
   op->status = 0;
@@ -270,6 +326,12 @@ void sam__sq_exec_op(sam__sq_conn *conn, sam__sq_op *op) {
     break;
   case SAM__SQ_OP_RESEAL:
     reseal_all(conn, op);
+    break;
+  case SAM__SQ_OP_AUDIT_LIST:
+    audit_list(conn, op);
+    break;
+  case SAM__SQ_OP_USAGE_SUMMARY:
+    usage_summary(conn, op);
     break;
   default:
     op->status = SAM_ENOTSUP;

@@ -131,4 +131,37 @@ int sam__sqlite_reseal_all(sam__backend *b,
                            sam__sqlite_cb cb,
                            void *ud);
 
+/*
+ * Completion of the list operations below: runs exactly once, on the loop
+ * thread, never inside the call. `json` (NUL-terminated, `len` bytes) is a
+ * JSON array, borrowed for the call; NULL on error.
+ */
+typedef void (*sam__sqlite_rows_cb)(
+    int status, const char *json, size_t len, const char *errmsg, void *ud);
+
+/*
+ * Lists audit entries newest first: those of `profile_id` (NULL = all),
+ * with id < before_id (0 = from the newest), at most `limit` (0 = 100,
+ * clamped to 1000). JSON: [{"id":n,"at":ms,"actor":s,"action":s,
+ * "profile_id":s|null,"detail":s|null}, ...]; page on with the last id.
+ * Same thread and return rules as sam__sqlite_audit_append.
+ */
+int sam__sqlite_audit_list(sam__backend *b,
+                           const char *profile_id,
+                           int64_t before_id,
+                           uint32_t limit,
+                           sam__sqlite_rows_cb cb,
+                           void *ud);
+
+/*
+ * Summarises the usage events of a profile since `since_ms`, per subject:
+ * [{"subject":s,"last_at":ms,"events":n}, ...] ordered by subject (for
+ * "last activity" and "inactive days"). Same rules.
+ */
+int sam__sqlite_usage_summary(sam__backend *b,
+                              const char *profile_id,
+                              int64_t since_ms,
+                              sam__sqlite_rows_cb cb,
+                              void *ud);
+
 #endif /* SAM_BACKEND_SQLITE_H */

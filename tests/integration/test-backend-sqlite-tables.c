@@ -94,9 +94,77 @@ static void test_audit_log(void) {
   EXPECT_EQ_INT(SQLITE_OK, sqlite3_close(db));
 }
 
+typedef struct rows_result {
+  int calls;
+  int status;
+  char json[2048];
+} rows_result;
+
+static void on_rows(
+    int status, const char *json, size_t len, const char *errmsg, void *ud) {
+  rows_result *r = ud;
+
+  (void)errmsg;
+  r->calls++;
+  EXPECT_EQ_INT(1, r->calls);
+  r->status = status;
+  if (json != NULL) {
+    EXPECT_EQ_INT(strlen(json), (long long)len);
+    snprintf(r->json, sizeof(r->json), "%s", json);
+  }
+}
+
+static void wait_rows(rows_result *r) {
+  while (r->calls == 0)
+    uv_run(&loop, UV_RUN_ONCE);
+}
+
+static void test_audit_list(void) {
+  sam__backend b;
+  rows_result r;
+  int i;
+
+  t_open(&loop, db_path, 0, &b); /* holds the 2 entries of test_audit_log */
+  for (i = 0; i < 3; i++) {
+    op_result a = {0};
+    EXPECT_EQ_INT(0, sam__sqlite_audit_append(&b, 5000 + i, "cli", "key.rotate",
+                                              "p9", "say \"hi\"", on_op, &a));
+    wait_op(&a);
+  }
+  memset(&r, 0, sizeof(r));
+  EXPECT_EQ_INT(0, sam__sqlite_audit_list(&b, NULL, 0, 2, on_rows, &r));
+  EXPECT_EQ_INT(0, r.calls);
+  wait_rows(&r);
+  EXPECT_EQ_INT(0, r.status);
+  EXPECT_EQ_STR("[{\"id\":5,\"at\":5002,\"actor\":\"cli\",\"action\":"
+                "\"key.rotate\",\"profile_id\":\"p9\",\"detail\":"
+                "\"say \\\"hi\\\"\"},{\"id\":4,\"at\":5001,\"actor\":"
+                "\"cli\",\"action\":\"key.rotate\",\"profile_id\":\"p9\","
+                "\"detail\":\"say \\\"hi\\\"\"}]",
+                r.json);
+  /* page on before id 4; filter by profile */
+  memset(&r, 0, sizeof(r));
+  EXPECT_EQ_INT(0, sam__sqlite_audit_list(&b, NULL, 4, 0, on_rows, &r));
+  wait_rows(&r);
+  EXPECT_CONTAINS(r.json, "\"id\":3");
+  EXPECT_CONTAINS(r.json, "\"id\":1");
+  EXPECT_NOT_CONTAINS(r.json, "\"id\":4");
+  memset(&r, 0, sizeof(r));
+  EXPECT_EQ_INT(0, sam__sqlite_audit_list(&b, "p1", 0, 0, on_rows, &r));
+  wait_rows(&r);
+  EXPECT_CONTAINS(r.json, "\"action\":\"profile.create\"");
+  EXPECT_NOT_CONTAINS(r.json, "key.rotate");
+  memset(&r, 0, sizeof(r));
+  EXPECT_EQ_INT(0, sam__sqlite_audit_list(&b, "nobody", 0, 0, on_rows, &r));
+  wait_rows(&r);
+  EXPECT_EQ_STR("[]", r.json);
+  t_close(&loop, &b);
+}
+
 static void test_usage_events(void) {
   const int64_t now = (int64_t)1800000000 * 1000;
   const int64_t ages[] = {400, 366, 364, 0};
+  char buf[512];
   sam__backend b;
   op_result r = {0};
   size_t i;
@@ -119,6 +187,25 @@ static void test_usage_events(void) {
   EXPECT_EQ_INT(0, sam__sqlite_usage_purge(&b, now, 0, on_op, &r));
   wait_op(&r);
   EXPECT_EQ_INT(0, r.count);
+  {
+    rows_result rr;
+    op_result a = {0};
+    EXPECT_EQ_INT(0, sam__sqlite_usage_append(&b, "p1", "other@example.com",
+                                              "login", now - 10 * DAY_MS, NULL,
+                                              on_op, &a));
+    wait_op(&a);
+    memset(&rr, 0, sizeof(rr));
+    EXPECT_EQ_INT(0, sam__sqlite_usage_summary(&b, "p1", now - 365 * DAY_MS,
+                                               on_rows, &rr));
+    wait_rows(&rr);
+    EXPECT_EQ_INT(0, rr.status);
+    snprintf(buf, sizeof(buf),
+             "[{\"subject\":\"other@example.com\",\"last_at\":%lld,"
+             "\"events\":1},{\"subject\":\"user@example.com\",\"last_at\":"
+             "%lld,\"events\":2}]",
+             (long long)(now - 10 * DAY_MS), (long long)now);
+    EXPECT_EQ_STR(buf, rr.json);
+  }
   memset(&r, 0, sizeof(r));
   EXPECT_EQ_INT(0, sam__sqlite_usage_purge(&b, now, 30, on_op, &r));
   wait_op(&r);
@@ -360,6 +447,7 @@ int main(void) {
   snprintf(db_path, sizeof(db_path), "%s/store.sqlite", dir);
 
   SAM_T_RUN(test_audit_log);
+  SAM_T_RUN(test_audit_list);
   SAM_T_RUN(test_usage_events);
   SAM_T_RUN(test_profile_purge);
   SAM_T_RUN(test_reseal_after_rotation);
