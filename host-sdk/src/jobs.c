@@ -357,6 +357,26 @@ int sam_runtime_job_cancel(sam_runtime *rt, const char *job_id) {
   return 0;
 }
 
+int sam_runtime_job_cancel_profile(sam_runtime *rt, const char *profile_id) {
+  sam_job *j;
+  int n = 0;
+
+  if (rt == NULL || profile_id == NULL ||
+      sam__on_loop(rt, "sam_runtime_job_cancel_profile") != 0)
+    return SAM_EINVAL;
+  for (j = rt->jobs; j != NULL; j = j->next) {
+    if (j->finished || j->cancel_requested ||
+        strcmp(j->profile_id, profile_id) != 0 ||
+        j->state == SAM__JOB_COMPLETED || j->state == SAM__JOB_TIMEDOUT)
+      continue;
+    if (j->state != SAM__JOB_QUEUED && !can_cancel(j))
+      continue;
+    request_cancel(j, "profile deleted");
+    n++;
+  }
+  return n;
+}
+
 /* ---- the plugin's calls ---- */
 
 int sam__api_job_set_data(sam_job *job, void *data, sam_free_fn free_fn) {

@@ -222,6 +222,25 @@ static void shutdown_cancels_running_jobs(void) {
   tp_teardown(&loop, th);
 }
 
+static void cancel_profile_jobs(void) {
+  uv_loop_t loop;
+  sam_test_host *th;
+  sam_runtime *rt;
+
+  load(&loop, &th);
+  rt = sam_test_host_runtime(th);
+  start(th, "cancellable", SAM_JOB_PROCESS, NULL);
+  sam_test_host_drain(th);
+  EXPECT_EQ_INT(0, sam_runtime_job_cancel_profile(rt, "other"));
+  EXPECT_EQ_INT(1, sam_runtime_job_cancel_profile(rt, "p1"));
+  EXPECT_EQ_INT(0, sam_runtime_job_cancel_profile(rt, "p1")); /* once */
+  sam_test_host_drain(th);
+  EXPECT_EQ_INT(1, cancels);
+  EXPECT_EQ_INT(1, outcome_seen);
+  EXPECT_EQ_INT(SAM_ECANCELED, last_status);
+  tp_teardown(&loop, th);
+}
+
 int main(void) {
   SAM_T_RUN(at_most_once);
   SAM_T_RUN(never_after_completion_same_turn);
@@ -230,5 +249,6 @@ int main(void) {
   SAM_T_RUN(cancel_before_start);
   SAM_T_RUN(not_cancellable);
   SAM_T_RUN(shutdown_cancels_running_jobs);
+  SAM_T_RUN(cancel_profile_jobs);
   return 0;
 }

@@ -82,7 +82,38 @@ static void eight_threads(void) {
   tp_teardown(&loop, th);
 }
 
+static int batch_ran;
+
+static void count_post(void *ud) {
+  (void)ud;
+  batch_ran++;
+}
+
+/* At most 256 posts run per wake-up; the rest on the next one. */
+static void batches_of_256(void) {
+  uv_loop_t loop;
+  sam_test_host *th;
+  char err[256];
+  int i;
+
+  tp_setup(&loop, &th, NULL);
+  EXPECT_EQ_INT(0, tp_load(th, NULL, 0, err, sizeof(err)));
+  batch_ran = 0;
+  for (i = 0; i < 600; i++)
+    EXPECT_EQ_INT(0, tp.api->post(tp.host, count_post, NULL));
+  EXPECT_EQ_INT(0, batch_ran); /* never inside the call */
+  uv_run(&loop, UV_RUN_NOWAIT);
+  EXPECT_EQ_INT(256, batch_ran);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  EXPECT_EQ_INT(512, batch_ran);
+  sam_test_host_drain(th);
+  EXPECT_EQ_INT(600, batch_ran);
+  EXPECT_EQ_INT(SAM_EINVAL, tp.api->post(tp.host, NULL, NULL));
+  tp_teardown(&loop, th);
+}
+
 int main(void) {
   SAM_T_RUN(eight_threads);
+  SAM_T_RUN(batches_of_256);
   return 0;
 }

@@ -107,6 +107,15 @@ int sam_runtime_job_start(sam_runtime *rt,
 int sam_runtime_job_cancel(sam_runtime *rt, const char *job_id);
 
 /*
+ * Cancels every unfinished job of `profile_id` (the profile is being
+ * deleted), with the same rules as sam_runtime_job_cancel; processes
+ * without SAM_PROC_CANCELLABLE are left to run to their deadline.
+ * Thread: loop thread. Returns how many jobs were asked to stop (>= 0), or
+ * SAM_EINVAL.
+ */
+int sam_runtime_job_cancel_profile(sam_runtime *rt, const char *profile_id);
+
+/*
  * The jobs not yet finished, as JSON text: [{"job_id", "plugin", "id",
  * "kind", "profile_id", "state", "cancel_requested", "progress": {"done",
  * "total", "msg"}}]. Thread: loop thread. Ownership: malloc'd, the caller
