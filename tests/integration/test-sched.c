@@ -414,10 +414,10 @@ static void test_scaled_timer(void) {
     a = b;
     b = t;
   }
-  /* Each run started at (or just after) its own day's due instant. */
+  /* Each run started at or after its own day's due instant (how long
+   * after depends on the machine's load, so that is not asserted). */
   EXPECT_TRUE(a >= due("p2", day0() + H));
   EXPECT_TRUE(b >= due("p2", day0() + H) + DAY);
-  EXPECT_TRUE(b - a >= DAY - DAY / 10);
   EXPECT_EQ_STR("schedule",
                 str_of(json_object_array_get_idx(results, 0), "trigger"));
   json_object_put(results);
