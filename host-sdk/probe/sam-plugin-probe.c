@@ -122,6 +122,9 @@ int main(int argc, char **argv) {
                "the log above",
                sam_err_name(src));
     }
+    /* The runtime's log, for whoever reads the probe's stderr. */
+    if (res.status != 0)
+      fputs(sam_test_host_log(th), stderr);
     sam_test_host_free(th);
   }
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -27,3 +27,13 @@ add_test(NAME test-plugin-exports
           $<TARGET_FILE:sam_docusign>)
 set_tests_properties(test-plugin-exports PROPERTIES
   LABELS "loader;nosan" TIMEOUT 60)
+
+# The real plugin passes every load step, init and its async shutdown, in
+# the probe (a private test host), with no configuration.
+if(TARGET sam-plugin-probe)
+  add_test(NAME test-plugin-loads
+    COMMAND sam-plugin-probe $<TARGET_FILE_DIR:sam_docusign>/plugin.manifest.json)
+  set_tests_properties(test-plugin-loads PROPERTIES
+    LABELS "loader;integration" TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "{\"status\":0,")
+endif()
