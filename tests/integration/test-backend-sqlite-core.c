@@ -211,7 +211,7 @@ static void wait_res(res *o) {
 static int put_items(int from, int n, uint64_t if_version, res *o) {
   static sam_record recs[500];
   static char json[500][128];
-  static char keys[500][16];
+  static char keys[500][24];
   int i;
   int rc;
 

@@ -113,7 +113,7 @@ static void make_dataset(dataset *d, size_t n) {
     die("out of memory", NULL);
   for (i = 0; i < n; i++) {
     char key[40];
-    char json[512];
+    char json[1024];
     uint64_t a;
     uint64_t b;
     x ^= x << 13;
