@@ -31,3 +31,8 @@ else()
   message(STATUS "node or ${SIM_OPENAPI} not found: test-sim-openapi is "
                  "skipped (install nodejs to run it)")
 endif()
+
+# bench-sim smoke run (tiny), so the benchmark cannot rot.
+add_test(NAME bench-sim-smoke
+  COMMAND bench-sim --seconds 0.3 --conns 2 --users 300)
+set_tests_properties(bench-sim-smoke PROPERTIES TIMEOUT 60 LABELS "bench;sim")

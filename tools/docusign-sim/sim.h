@@ -256,6 +256,7 @@ typedef struct sim_ctx {
   long userinfo_calls;
   long users_list_calls;
   long total_requests;
+  sim_buf page; /* reused for users pages */
 } sim_ctx;
 
 /* ---- one request (sim_server.c) ---- */

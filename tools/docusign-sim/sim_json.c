@@ -45,7 +45,8 @@ void sim_buf_free(sim_buf *b) {
  * Appends `n` raw bytes; the buffer stays NUL-terminated. Aborts on OOM.
  */
 void sim_buf_raw(sim_buf *b, const char *s, size_t n) {
-  grow(b, n);
+  if (b->len + n + 1 > b->cap)
+    grow(b, n);
   memcpy(b->p + b->len, s, n);
   b->len += n;
   b->p[b->len] = '\0';
@@ -127,13 +128,49 @@ void sim_json_arr_end(sim_buf *b) {
   close_c(b, ']');
 }
 
+/* 1 for the bytes JSON strings must escape: controls, '"' and '\\' */
+/* clang-format off */
+static const unsigned char needs_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
 static void esc(sim_buf *b, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   const unsigned char *run = p;
+  size_t n = strlen(s);
 
+  /* the common case: nothing to escape, one copy */
+  if (b->len + n + 3 > b->cap)
+    grow(b, n + 2);
+  while (*p && !needs_esc[*p])
+    p++;
+  if (*p == '\0') {
+    b->p[b->len++] = '"';
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len++] = '"';
+    b->p[b->len] = '\0';
+    return;
+  }
   sim_buf_raw(b, "\"", 1);
   for (; *p; p++) {
-    if (*p >= 0x20 && *p != '"' && *p != '\\')
+    if (!needs_esc[*p])
       continue;
     sim_buf_raw(b, (const char *)run, (size_t)(p - run));
     if (*p == '"')
@@ -151,9 +188,18 @@ static void esc(sim_buf *b, const char *s) {
 }
 
 void sim_json_key(sim_buf *b, const char *k) {
+  size_t n = strlen(k);
+
+  /* keys are the simulator's own literals: no escaping needed */
   sep(b);
-  esc(b, k);
-  sim_buf_raw(b, ":", 1);
+  if (b->len + n + 4 > b->cap)
+    grow(b, n + 3);
+  b->p[b->len++] = '"';
+  memcpy(b->p + b->len, k, n);
+  b->len += n;
+  b->p[b->len++] = '"';
+  b->p[b->len++] = ':';
+  b->p[b->len] = '\0';
   b->after_key = 1;
 }
 
@@ -190,9 +236,22 @@ void sim_json_kdouble(sim_buf *b, const char *k, double v) {
 }
 
 void sim_json_kstrint(sim_buf *b, const char *k, long long v) {
+  char d[24];
+  int i = (int)sizeof(d);
+  unsigned long long u =
+      v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
   sim_json_key(b, k);
   value_sep(b);
-  sim_buf_printf(b, "\"%lld\"", v);
+  d[--i] = '"';
+  do {
+    d[--i] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    d[--i] = '-';
+  d[--i] = '"';
+  sim_buf_raw(b, d + i, sizeof(d) - (size_t)i);
 }
 
 /* ---- times ---- */

@@ -289,6 +289,7 @@ int main(int argc, char **argv) {
 done:
   sim_oauth_free(&c);
   free(c.stats);
+  sim_buf_free(&c.page);
   sim_account_free(&c.acct);
   json_object_put(o.faults);
   return rc;

@@ -182,6 +182,20 @@ static void pending_dispose(void *x) {
 
 static void send_chunk(sim_pending *p);
 
+/* The body already lives in the request pool: unlike h2o_send_inline,
+ * which copies it once more, hand it to h2o as is. */
+static void send_now(h2o_req_t *req, h2o_iovec_t body) {
+  static h2o_generator_t gen = {NULL, NULL};
+
+  req->res.content_length = body.len;
+  h2o_start_response(req, &gen);
+  if (h2o_memis(req->input.method.base, req->input.method.len,
+                H2O_STRLIT("HEAD")))
+    h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+  else
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
 static void on_timer(uv_timer_t *t) {
   sim_timer *st = t->data;
 
@@ -230,8 +244,7 @@ static void send_chunk(sim_pending *p) {
   if (!p->started) {
     p->started = 1;
     if (!p->slow && !p->truncate) {
-      p->req->res.content_length = p->body.len;
-      h2o_send_inline(p->req, p->body.base, p->body.len);
+      send_now(p->req, p->body);
       return;
     }
     p->req->res.content_length = p->body.len;
@@ -374,8 +387,7 @@ int sim_reply(
   if (reset)
     do_reset(r);
   if (delay < 1 && !slow && !truncate) {
-    r->req->res.content_length = b.len;
-    h2o_send_inline(r->req, b.base, b.len);
+    send_now(r->req, b);
     return 0;
   }
   p = h2o_mem_alloc_shared(&r->req->pool, sizeof(*p), pending_dispose);

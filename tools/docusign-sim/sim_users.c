@@ -196,9 +196,14 @@ static int list_users(sim_req *r, int v2) {
   int license = sim_param_bool(r->query, "include_license");
   int filtered;
   filt f;
-  sim_buf b = {0};
+  sim_buf *bp = &c->page;
   size_t i;
 
+  /* one buffer for every page: it keeps its capacity, so no page faults */
+  bp->len = 0;
+  bp->depth = 0;
+  bp->comma = 0;
+  bp->after_key = 0;
   memset(&f, 0, sizeof(f));
   f.group = f.not_group = -1;
   if (sim_param(r->query, "count", v, sizeof(v)) &&
@@ -231,17 +236,17 @@ static int list_users(sim_req *r, int v2) {
   filtered = f.status_mask || f.has_email || f.email_sub[0] || f.name_sub[0] ||
              f.group >= 0 || f.not_group >= 0;
 
-  sim_json_obj(&b);
+  sim_json_obj(bp);
   /* users first, then the paging fields, as DocuSign orders them */
   if (!filtered) {
     total = (long)a->nusers;
     if (start < total) {
       long end = start + count < total ? start + count : total;
-      sim_json_key(&b, "users");
-      sim_json_arr(&b);
+      sim_json_key(bp, "users");
+      sim_json_arr(bp);
       for (i = (size_t)start; i < (size_t)end; i++)
-        sim_user_json(&b, a, &a->users[i], additional, license);
-      sim_json_arr_end(&b);
+        sim_user_json(bp, a, &a->users[i], additional, license);
+      sim_json_arr_end(bp);
       emitted = end - start;
     }
   } else {
@@ -250,41 +255,41 @@ static int list_users(sim_req *r, int v2) {
         continue;
       if (total >= start && emitted < count) {
         if (emitted == 0) {
-          sim_json_key(&b, "users");
-          sim_json_arr(&b);
+          sim_json_key(bp, "users");
+          sim_json_arr(bp);
         }
-        sim_user_json(&b, a, &a->users[i], additional, license);
+        sim_user_json(bp, a, &a->users[i], additional, license);
         emitted++;
       }
       total++;
     }
     if (emitted > 0)
-      sim_json_arr_end(&b);
+      sim_json_arr_end(bp);
   }
-  sim_json_kstrint(&b, "resultSetSize", emitted);
-  sim_json_kstrint(&b, "totalSetSize", total);
-  sim_json_kstrint(&b, "startPosition", start);
-  sim_json_kstrint(&b, "endPosition", emitted ? start + emitted - 1 : start);
-  sim_json_key(&b, "nextUri");
+  sim_json_kstrint(bp, "resultSetSize", emitted);
+  sim_json_kstrint(bp, "totalSetSize", total);
+  sim_json_kstrint(bp, "startPosition", start);
+  sim_json_kstrint(bp, "endPosition", emitted ? start + emitted - 1 : start);
+  sim_json_key(bp, "nextUri");
   if (start + emitted < total && emitted > 0) {
     sim_buf u = {0};
     page_uri(&u, r->query, start + emitted, count);
-    sim_json_str(&b, u.p);
+    sim_json_str(bp, u.p);
     sim_buf_free(&u);
   } else {
-    sim_json_null(&b);
+    sim_json_null(bp);
   }
-  sim_json_key(&b, "previousUri");
+  sim_json_key(bp, "previousUri");
   if (start > 0) {
     sim_buf u = {0};
     page_uri(&u, r->query, start > count ? start - count : 0, count);
-    sim_json_str(&b, u.p);
+    sim_json_str(bp, u.p);
     sim_buf_free(&u);
   } else {
-    sim_json_null(&b);
+    sim_json_null(bp);
   }
-  sim_json_obj_end(&b);
-  sim_reply_json(r, 200, &b);
+  sim_json_obj_end(bp);
+  sim_reply(r, 200, "application/json; charset=utf-8", bp->p, bp->len);
   c->users_list_calls++;
   sim_sched_after_list(c);
   return 0;
