@@ -635,6 +635,8 @@ void sam__sched_rearm(sam_sched *s) {
   now_uv = uv_now(s->loop);
   if (s->starting && s->start_pending == 0 && s->start_status != 0)
     wake = now_uv; /* a failed load call: finish it from the timer */
+  if (s->start_retry)
+    wake = min_u64(wake, now_uv + SAM__SCHED_RETRY_MS);
   for (j = s->jobs; j != NULL; j = j->next)
     wake = min_u64(wake, writer_wake(&j->w, now_uv));
   for (r = s->runs; r != NULL; r = r->next) {
@@ -700,8 +702,7 @@ static void on_timer(uv_timer_t *t) {
   sam__sched_run *r, *rn;
 
   s->in_tick = 1;
-  if (s->starting && s->start_pending == 0 && s->start_status != 0)
-    sam__sched_start_decide(s);
+  sam__sched_start_timer(s);
   for (j = s->jobs; j != NULL; j = jn) {
     jn = j->next;
     sam__sched_writer_timer(&j->w);

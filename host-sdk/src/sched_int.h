@@ -144,6 +144,7 @@ struct sam_sched {
   int started;
   size_t start_pending;
   int start_status;
+  int start_retry; /* the store said SAM_EAGAIN to the load's query */
   char *start_cursor;
   void (*start_done)(int status, void *ud);
   void *start_ud;
@@ -184,6 +185,8 @@ void sam__sched_chain_after(sam_sched *s, sam__sched_job *job);
 /* The jobs are loaded (or the load failed): catch up, set next_run_at,
  * write every job, call the start callback. */
 void sam__sched_start_decide(sam_sched *s);
+/* Timer work of the start: retries the query, finishes a failed load. */
+void sam__sched_start_timer(sam_sched *s);
 
 /* ---- sched_results.c ---- */
 

@@ -130,7 +130,7 @@ static void fetch_profiles(sam_sched *s) {
   s->start_pending--;
 }
 
-static int query_page(sam_sched *s);
+static int query_or_retry(sam_sched *s);
 
 static void on_query(int status, const sam_store_result *res, void *ud) {
   sam_sched *s = ud;
@@ -154,7 +154,7 @@ static void on_query(int status, const sam_store_result *res, void *ud) {
     merge_loaded(s, res->recs[i].json);
   if (res->next_cursor != NULL && !s->closing) {
     s->start_cursor = strdup(res->next_cursor);
-    rc = s->start_cursor != NULL ? query_page(s) : SAM_ENOMEM;
+    rc = s->start_cursor != NULL ? query_or_retry(s) : SAM_ENOMEM;
     if (rc == 0)
       return;
     s->start_status = rc;
@@ -175,6 +175,33 @@ static int query_page(sam_sched *s) {
     s->start_pending++;
   }
   return rc;
+}
+
+/* Queries the next page; when the store's queue is full (SAM_EAGAIN) the
+ * timer asks again shortly. 0, or the store's refusal. */
+static int query_or_retry(sam_sched *s) {
+  int rc = query_page(s);
+
+  if (rc == SAM_EAGAIN) {
+    s->start_retry = 1;
+    sam__sched_rearm(s);
+    return 0;
+  }
+  return rc;
+}
+
+void sam__sched_start_timer(sam_sched *s) {
+  int rc;
+
+  if (s->start_retry) {
+    s->start_retry = 0;
+    rc = query_or_retry(s);
+    if (rc != 0)
+      s->start_status = rc;
+  }
+  if (s->starting && s->start_pending == 0 && !s->start_retry &&
+      s->start_status != 0)
+    sam__sched_start_decide(s);
 }
 
 /* The jobs are loaded: catch up, set next_run_at, write every job. */
@@ -244,7 +271,7 @@ void sam_sched_start(sam_sched *s,
   s->start_done = done;
   s->start_ud = ud;
   s->starting = 1;
-  rc = query_page(s);
+  rc = query_or_retry(s);
   if (rc != 0) {
     s->start_status = rc; /* finished by the timer, on a later turn */
     sam__sched_rearm(s);

@@ -21,6 +21,8 @@
 #include "sam_test_host.h"
 
 static const char *g_manifest;
+static uint32_t
+    g_queue_max; /* the in-memory store's queue bound; 0 = default */
 
 #define H (3600LL * 1000)
 #define DAY SAM__DAY_MS
@@ -108,6 +110,7 @@ static void env_runtime(env *e) {
   EXPECT_EQ_INT(0, uv_loop_init(&e->loop));
   memset(&o, 0, sizeof(o));
   o.job_grace_ms = 100;
+  o.store_queue_max = g_queue_max;
   EXPECT_EQ_INT(0, sam_test_host_new(&e->loop, &o, &e->th));
   e->rt = sam_test_host_runtime(e->th);
   register_type(e->rt, SAM_SCHED_JOB_TYPE, "sam-scheduled-job.schema.json",
@@ -268,9 +271,17 @@ static json_object *records(env *e, const char *type, const char *profile) {
   memset(&q, 0, sizeof(q));
   q.arr = json_object_new_array();
   snprintf(filter, sizeof(filter), "{\"/profile_id\":\"%s\"}", profile);
-  EXPECT_EQ_INT(0, sam__host_api()->store_query(
-                       sam_runtime_host_handle(e->rt), SAM_SCHED_SCOPE, type,
-                       filter, NULL, 1000, on_query, &q, NULL));
+  for (;;) {
+    int rc = sam__host_api()->store_query(sam_runtime_host_handle(e->rt),
+                                          SAM_SCHED_SCOPE, type, filter, NULL,
+                                          1000, on_query, &q, NULL);
+
+    if (rc != SAM_EAGAIN) {
+      EXPECT_EQ_INT(0, rc);
+      break;
+    }
+    uv_run(&e->loop, UV_RUN_ONCE); /* the store's queue is full: wait */
+  }
   while (!q.done)
     uv_run(&e->loop, UV_RUN_ONCE);
   return q.arr;
@@ -498,6 +509,24 @@ static void test_no_overlap(void) {
   EXPECT_CONTAINS(prog, id);
   EXPECT_CONTAINS(prog, "\"job_key\":\"p4:work\"");
   free(prog);
+  /* The result record shows the run and, soon, its progress. */
+  for (;;) {
+    json_object *p;
+
+    results = records(&e, SAM_SCHED_RESULT_TYPE, "p4");
+    r = find_rec(results, "job_id", id);
+    EXPECT_EQ_STR("running", str_of(r, "outcome"));
+    p = json_object_object_get(r, "progress");
+    if (p != NULL) {
+      EXPECT_EQ_INT(1, int_at(r, "progress", "done"));
+      EXPECT_EQ_STR("working", json_object_get_string(
+                                   json_object_object_get(p, "message")));
+      json_object_put(results);
+      break;
+    }
+    json_object_put(results);
+    uv_run(&e.loop, UV_RUN_ONCE);
+  }
   e.clock = due("p4", e.clock);
   sam_sched_poke(e.s);
   EXPECT_CONTAINS(sam_test_host_log(e.th), "scheduled run skipped");
@@ -723,6 +752,45 @@ static void test_errors(void) {
   env_close(&e, 1);
 }
 
+/* A store whose queue holds one request: every write and the load meet
+ * SAM_EAGAIN and are retried; nothing is lost. */
+static void test_backpressure(void) {
+  env e;
+  json_object *arr;
+  char key[32], pid[16];
+  int i;
+
+  g_queue_max = 1;
+  env_runtime(&e);
+  sched_open(&e, 0, 0);
+  for (i = 0; i < 6; i++) {
+    snprintf(pid, sizeof(pid), "bp%d", i);
+    ensure(&e, pid, "Back", "work", NULL, "{\"counts\":{\"n\":1}}");
+  }
+  sched_start(&e);
+  for (i = 0; i < 6; i++) {
+    snprintf(key, sizeof(key), "bp%d:work", i);
+    EXPECT_EQ_INT(0, sam_sched_run_now(e.s, key, 0, NULL, NULL, NULL, NULL));
+  }
+  wait_finished(&e, 6);
+  for (i = 0; i < 6; i++) {
+    snprintf(pid, sizeof(pid), "bp%d", i);
+    arr = records(&e, SAM_SCHED_RESULT_TYPE, pid);
+    EXPECT_EQ_INT(1, json_object_array_length(arr));
+    EXPECT_EQ_STR("success",
+                  str_of(json_object_array_get_idx(arr, 0), "outcome"));
+    json_object_put(arr);
+    arr = records(&e, SAM_SCHED_JOB_TYPE, pid);
+    EXPECT_EQ_INT(1, json_object_array_length(arr));
+    EXPECT_TRUE(json_object_get_type(json_object_object_get(
+                    json_object_array_get_idx(arr, 0), "running_job_id")) ==
+                json_type_null);
+    json_object_put(arr);
+  }
+  env_close(&e, 1);
+  g_queue_max = 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: test-sched <fixture manifest>\n");
@@ -738,5 +806,6 @@ int main(int argc, char **argv) {
   SAM_T_RUN(test_remove);
   SAM_T_RUN(test_chain);
   SAM_T_RUN(test_errors);
+  SAM_T_RUN(test_backpressure);
   return 0;
 }
