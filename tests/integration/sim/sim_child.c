@@ -33,6 +33,8 @@ int sim_child_start(sim_child *c, const char *exe, const char *const *args) {
   json_object *o;
 
   memset(c, 0, sizeof(*c));
+  if (getenv("SAM_SIM_EXE") != NULL && *getenv("SAM_SIM_EXE"))
+    exe = getenv("SAM_SIM_EXE"); /* e.g. a sanitizer build of the sim */
   argv[n++] = exe;
   argv[n++] = "--port";
   argv[n++] = "0";

@@ -33,7 +33,8 @@ typedef struct sim_resp {
 } sim_resp;
 
 /*
- * Starts `exe` with `args` (NULL-terminated, may be NULL) plus --port 0,
+ * Starts `exe` (or $SAM_SIM_EXE when set) with `args` (NULL-terminated,
+ * may be NULL) plus --port 0,
  * reads its JSON line and fills `c`. Returns 0 or -1 (message on stderr).
  */
 int sim_child_start(sim_child *c, const char *exe, const char *const *args);
