@@ -601,10 +601,43 @@ static int all_idle(sam_sched *s) {
   if (s->runs != NULL || s->ops_inflight > 0 || s->starting)
     return 0;
   for (j = s->jobs; j != NULL; j = j->next) {
-    if (!sam__sched_writer_idle(&j->w))
+    if (!sam__sched_writer_idle(&j->w) || j->waiters != NULL)
       return 0;
   }
   return 1;
+}
+
+/* Closing without ever starting: the jobs ensured meanwhile were never
+ * written (the load writes them), so their callbacks get SAM_ECANCELED. */
+static int unstarted_waiters(sam_sched *s) {
+  sam__sched_job *j;
+
+  if (!s->closing || s->started || s->starting)
+    return 0;
+  for (j = s->jobs; j != NULL; j = j->next) {
+    if (j->waiters != NULL && sam__sched_writer_idle(&j->w))
+      return 1;
+  }
+  return 0;
+}
+
+static void cancel_unstarted_waiters(sam_sched *s) {
+  sam__sched_job *j;
+
+  for (j = s->jobs; j != NULL; j = j->next) {
+    sam__sched_waiter *w = j->waiters;
+
+    if (!sam__sched_writer_idle(&j->w))
+      continue;
+    j->waiters = NULL;
+    while (w != NULL) {
+      sam__sched_waiter *next = w->next;
+
+      w->cb(SAM_ECANCELED, w->ud);
+      free(w);
+      w = next;
+    }
+  }
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b) {
@@ -637,6 +670,8 @@ void sam__sched_rearm(sam_sched *s) {
     wake = now_uv; /* a failed load call: finish it from the timer */
   if (s->start_retry)
     wake = min_u64(wake, now_uv + SAM__SCHED_RETRY_MS);
+  if (unstarted_waiters(s))
+    wake = now_uv;
   for (j = s->jobs; j != NULL; j = j->next)
     wake = min_u64(wake, writer_wake(&j->w, now_uv));
   for (r = s->runs; r != NULL; r = r->next) {
@@ -703,6 +738,8 @@ static void on_timer(uv_timer_t *t) {
 
   s->in_tick = 1;
   sam__sched_start_timer(s);
+  if (unstarted_waiters(s))
+    cancel_unstarted_waiters(s);
   for (j = s->jobs; j != NULL; j = jn) {
     jn = j->next;
     sam__sched_writer_timer(&j->w);

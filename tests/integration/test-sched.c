@@ -752,6 +752,25 @@ static void test_errors(void) {
   env_close(&e, 1);
 }
 
+/* Closed without a start: an ensure's callback still runs, once. */
+static void test_close_unstarted(void) {
+  env e;
+  int st = 1;
+
+  env_runtime(&e);
+  sched_open(&e, 0, 0);
+  EXPECT_EQ_INT(
+      0, sam_sched_ensure_job(e.s, "u1", "U", "work", NULL, on_status, &st));
+  sam_sched_close(e.s, on_closed, &e);
+  EXPECT_EQ_INT(1, st);
+  while (!e.closed)
+    uv_run(&e.loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(SAM_ECANCELED, st);
+  sam_sched_free(e.s);
+  e.s = NULL;
+  env_close(&e, 1);
+}
+
 /* A store whose queue holds one request: every write and the load meet
  * SAM_EAGAIN and are retried; nothing is lost. */
 static void test_backpressure(void) {
@@ -807,5 +826,6 @@ int main(int argc, char **argv) {
   SAM_T_RUN(test_chain);
   SAM_T_RUN(test_errors);
   SAM_T_RUN(test_backpressure);
+  SAM_T_RUN(test_close_unstarted);
   return 0;
 }
