@@ -16,9 +16,9 @@
 #define MIN_SECRET 8
 #define MASK "[redacted]"
 
-static const char *const secret_keys[] = {"access_token", "refresh_token",
-                                          "client_secret", "code_verifier",
-                                          "password"};
+static const char *const secret_keys[] = {
+    "access_token", "refresh_token", "client_secret", "code_verifier",
+    "password",     "Authorization", "authorization"};
 
 /* ---- sets ---- */
 

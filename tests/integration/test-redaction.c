@@ -52,6 +52,8 @@ static void patterns(void) {
                   "hunter2", "\"user\":\"u\"");
   expect_redacted(rt, "{\"code_verifier\":\"cv-1\"}", "cv-1", NULL);
   expect_redacted(rt, "{\"client_secret\":42}", "42", NULL);
+  expect_redacted(rt, "{\"Authorization\":\"raw-token-1\"}", "raw-token-1",
+                  NULL);
   expect_redacted(rt, "GET /oauth_redirect.do?code=CODE123&state=st1",
                   "CODE123", "state=st1");
   expect_redacted(rt, "grant_type=refresh_token&refresh_token=RT-9&x=1", "RT-9",
