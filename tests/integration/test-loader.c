@@ -63,6 +63,34 @@ static void write_file(const char *path, const char *text) {
   EXPECT_EQ_INT(0, fclose(f));
 }
 
+/* Writes tmp/<name>: the first 64 bytes of the good fixture with the
+ * field at `off` set to `value`: one byte, or two (native order) when
+ * `wide` is set. For 4 (EI_CLASS) a zero value flips 32 and 64 bit. */
+static void
+elf_variant(const char *name, size_t off, unsigned value, int wide) {
+  char lib[1024];
+  unsigned char h[64];
+  FILE *f;
+
+  snprintf(lib, sizeof(lib), "%s/good/libsam_fx_good.so", SAM_FIXTURE_DIR);
+  f = fopen(lib, "rb");
+  EXPECT_TRUE(f != NULL);
+  EXPECT_EQ_INT(sizeof(h), fread(h, 1, sizeof(h), f));
+  fclose(f);
+  if (off == 4 && value == 0)
+    h[4] = h[4] == 1 ? 2 : 1;
+  else if (wide) {
+    uint16_t v = (uint16_t)value;
+    memcpy(h + off, &v, sizeof(v));
+  } else {
+    h[off] = (unsigned char)value;
+  }
+  f = fopen(tmp_path(name), "wb");
+  EXPECT_TRUE(f != NULL);
+  EXPECT_EQ_INT(sizeof(h), fwrite(h, 1, sizeof(h), f));
+  EXPECT_EQ_INT(0, fclose(f));
+}
+
 /* The file's text ("" when missing); malloc'd. */
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "r");
@@ -157,6 +185,24 @@ static void expect_failure(const char *what,
   free(before);
   free(after);
   host_end(th);
+}
+
+/* Loads a manifest naming tmp/<lib>: a library_elf failure that names the
+ * file. Removes both files. */
+static void expect_elf_failure(const char *lib, int status, const char *frag) {
+  char text[512];
+  char what[64];
+
+  snprintf(text, sizeof(text),
+           "{\"name\":\"fx_x\",\"version\":\"1.0.0\",\"description\":\"x\","
+           "\"abi\":{\"major\":1,\"minor_min\":0},\"library\":\"%s\"}",
+           lib);
+  write_file(tmp_path("elf.json"), text);
+  snprintf(what, sizeof(what), "(ELF header: %s)", lib);
+  expect_failure(what, tmp_path("elf.json"), SAM_LOAD_STEP_LIBRARY_ELF, status,
+                 frag, lib);
+  unlink(tmp_path("elf.json"));
+  unlink(tmp_path(lib));
 }
 
 /* ---- the table of ABI.md 14.1 ---- */
@@ -380,6 +426,14 @@ static void test_ugly_manifests(void) {
   expect_failure("(truncated ELF header)", tmp_path("short_elf.json"),
                  SAM_LOAD_STEP_LIBRARY_ELF, SAM_EINVAL, "truncated header",
                  "[5 bytes]");
+
+  /* The real header of a built fixture, with one field changed. */
+  elf_variant("class.so", 4, 1, 0); /* EI_CLASS: the other class */
+  expect_elf_failure("class.so", SAM_EVERSION, "ELF class differs host [");
+  elf_variant("type.so", 16, 2, 1); /* e_type: ET_EXEC */
+  expect_elf_failure("type.so", SAM_EINVAL, "e_type [2]");
+  elf_variant("machine.so", 18, 0x7777, 1); /* e_machine: unknown */
+  expect_elf_failure("machine.so", SAM_EVERSION, "ELF machine differs host [");
 
   unlink(tmp_path("truncated.json"));
   unlink(tmp_path("trailing.json"));
