@@ -274,7 +274,7 @@ static void test_profile_purge(void) {
   t_open(&loop, db_path, 0, &b);
   for (p = 1; p <= 2; p++) {
     const char *const idx[] = {"/status=active", NULL};
-    char pid[8];
+    char pid[24];
     t_req *t;
     snprintf(pid, sizeof(pid), "pp%d", p);
     t = t_new(SAM__REQ_PUT_BATCH, pid, "sam_subscription", NULL);

@@ -312,7 +312,7 @@ static void test_cursors(void) {
   t_open(&loop, db_path, 0, &b);
   t = t_new(SAM__REQ_PUT_BATCH, P, "cur", NULL);
   for (i = 0; i < 10; i++) {
-    char key[16];
+    char key[32];
     snprintf(key, sizeof(key), "k%d", i * 2); /* k0 k10 k12 .. k2 k4 .. */
     t_add(t, key, "{}", SAM_IF_ANY, idx_active);
   }
@@ -535,7 +535,7 @@ static void test_close_drains(void) {
 
   t_open(&loop, db_path, 0, &b);
   for (i = 0; i < N; i++) {
-    char key[16];
+    char key[32];
     snprintf(key, sizeof(key), "drain-%02d", i);
     reqs[i] = t_new(SAM__REQ_PUT_BATCH, P, "drain", NULL);
     t_add(reqs[i], key, "{}", SAM_IF_ANY, NULL);
