@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 
 #include "runtime_int.h"
 
@@ -237,7 +238,7 @@ static void job_free(sam_job *j) {
   free(j->redirect_uri);
   free(j->oauth_state);
   if (j->oauth_code != NULL) {
-    memset(j->oauth_code, 0, strlen(j->oauth_code));
+    OPENSSL_cleanse(j->oauth_code, strlen(j->oauth_code));
     free(j->oauth_code);
   }
   free(j->message);
@@ -513,10 +514,27 @@ static void job_finish_task(sam__task *t) {
     j->data_free = NULL;
     data_free(j->data);
   }
+  /* What stays is a small tombstone (id, state, registration), so a late
+   * call from the plugin is diagnosed instead of touching freed memory. */
   free(j->result);
   j->result = NULL;
   free(j->p_msg);
   j->p_msg = NULL;
+  free(j->message);
+  j->message = NULL;
+  free(j->profile_json);
+  j->profile_json = NULL;
+  free(j->params_json);
+  j->params_json = NULL;
+  free(j->redirect_uri);
+  j->redirect_uri = NULL;
+  free(j->oauth_state);
+  j->oauth_state = NULL;
+  if (j->oauth_code != NULL) {
+    OPENSSL_cleanse(j->oauth_code, strlen(j->oauth_code));
+    free(j->oauth_code);
+    j->oauth_code = NULL;
+  }
   close_timer(j);
   sam__runtime_kick_close(rt);
 }
