@@ -56,6 +56,8 @@ void sam_sched_start(sam_sched *s,
 /* Cancels running jobs (each still completes and writes its result), stops
  * the timer; done runs once when all is closed. */
 void sam_sched_close(sam_sched *s, void (*done)(void *ud), void *ud);
+/* Frees the scheduler; call it after sam_sched_close's done (or after a
+ * failed sam_sched_new, which frees itself: *out is NULL then). */
 void sam_sched_free(sam_sched *s);
 
 /*
@@ -93,7 +95,9 @@ int sam_sched_run_now(sam_sched *s,
 int sam_sched_cancel(sam_sched *s, const char *job_id);
 
 /* Live progress of running jobs as JSON text, malloc'd (caller frees):
- * {"<job_id>": {"done", "total", "message", "api_calls"...}}. */
+ * {"<job_id>": {"job_key", "trigger", "started_at", "done", "total",
+ * "message", "cancel_requested"}}; "{}" when nothing runs, NULL on ENOMEM.
+ * The plugin reports no API call count through the ABI, so there is none. */
 char *sam_sched_progress_json(sam_sched *s);
 
 /* ---- additions (sched) ---- */
