@@ -32,6 +32,23 @@ else()
                  "skipped (install nodejs to run it)")
 endif()
 
+# The official Node SDK (docusign-esign 10.0.0, tests/integration/node,
+# installed with `npm ci` there). ctest reports SKIP (exit 77) when the
+# module is not installed.
+if(SAM_NODE)
+  add_test(NAME test-sim-node-sdk
+    COMMAND ${SAM_NODE} ${CMAKE_CURRENT_LIST_DIR}/node/sdk-test.mjs
+            $<TARGET_FILE:docusign-sim>)
+  set_tests_properties(test-sim-node-sdk PROPERTIES TIMEOUT 120
+                       SKIP_RETURN_CODE 77 LABELS "integration;sim")
+  if(NOT EXISTS ${CMAKE_CURRENT_LIST_DIR}/node/node_modules/docusign-esign)
+    message(STATUS "docusign-esign not installed: test-sim-node-sdk will "
+                   "SKIP (run npm ci in tests/integration/node)")
+  endif()
+else()
+  message(STATUS "node not found: test-sim-node-sdk is not registered")
+endif()
+
 # bench-sim smoke run (tiny), so the benchmark cannot rot.
 add_test(NAME bench-sim-smoke
   COMMAND bench-sim --seconds 0.3 --conns 2 --users 300)
