@@ -340,13 +340,25 @@ static int parse_doc(const char *s, size_t len, json_object **out) {
   if (tok == NULL)
     return SAM_ENOMEM;
   o = json_tokener_parse_ex(tok, s, (int)len);
-  if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-      tok->char_offset != (int)len) {
+  if (o != NULL && json_tokener_get_error(tok) == json_tokener_success) {
+    size_t i;
+
+    /* Trailing whitespace is fine; anything else after the value is not. */
+    for (i = (size_t)tok->char_offset; i < len; i++) {
+      if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+        break;
+    }
+    if (i < len) {
+      json_object_put(o);
+      o = NULL;
+    }
+  } else {
     json_object_put(o);
-    json_tokener_free(tok);
-    return SAM_EINVAL;
+    o = NULL;
   }
   json_tokener_free(tok);
+  if (o == NULL)
+    return SAM_EINVAL;
   *out = o;
   return 0;
 }

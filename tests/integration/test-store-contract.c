@@ -150,6 +150,12 @@ static void put_get_delete(void) {
                                         on_store, &c, NULL));
   sam_test_host_drain(th);
   EXPECT_EQ_INT(SAM_ENOENT, c.status);
+  /* trailing whitespace after the document is fine; the key may come from
+   * the record's key pointer */
+  r[0] = rec(NULL, "{\"id\":\"w\"}\n", SAM_IF_ANY);
+  EXPECT_EQ_INT(0, put(th, r, 1, &c));
+  EXPECT_EQ_INT(SAM_OK, c.status);
+  EXPECT_EQ_STR("w", c.key);
   tp_teardown(&loop, th);
 }
 
