@@ -11,9 +11,10 @@
  * minProperties, maxProperties, items (both forms), additionalItems,
  * minItems, maxItems, uniqueItems, contains, minLength, maxLength (code
  * points), pattern (ECMA-262 on PCRE2, UTF-8), format (uri, uri-reference,
- * email, date-time, date, time, uuid, regex), minimum, maximum,
- * exclusiveMinimum, exclusiveMaximum, multipleOf, allOf, anyOf, oneOf, not,
- * if/then/else, definitions, $ref (JSON Pointers and $id inside the
+ * email, hostname, ipv4, ipv6, date-time, date, time, uuid, regex,
+ * json-pointer, relative-json-pointer; any other format is refused), minimum,
+ * maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, allOf, anyOf, oneOf,
+ * not, if/then/else, definitions, $ref (JSON Pointers and $id inside the
  * document, plus the embedded draft-07 meta-schema), boolean schemas. The
  * annotations title, description, $schema (draft-07 only), $id, $comment,
  * examples, readOnly, writeOnly and default are accepted and not enforced;

@@ -1,8 +1,10 @@
 /*
  * schema_format.c: the "format" checks we implement (uri, uri-reference,
- * email, date-time, date, time, uuid, regex) and ECMA-262 patterns on
- * PCRE2. Every other format is refused at compile time.
+ * email, hostname, ipv4, ipv6, date-time, date, time, uuid, regex,
+ * json-pointer, relative-json-pointer) and ECMA-262 patterns on PCRE2.
+ * Every other format is refused at compile time.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +20,19 @@ sam__sfmt sam__sformat_lookup(const char *name) {
   static const struct {
     const char *name;
     sam__sfmt f;
-  } formats[] = {
-      {"uri", SAM__SF_URI},     {"uri-reference", SAM__SF_URI_REFERENCE},
-      {"email", SAM__SF_EMAIL}, {"date-time", SAM__SF_DATE_TIME},
-      {"date", SAM__SF_DATE},   {"time", SAM__SF_TIME},
-      {"uuid", SAM__SF_UUID},   {"regex", SAM__SF_REGEX}};
+  } formats[] = {{"uri", SAM__SF_URI},
+                 {"uri-reference", SAM__SF_URI_REFERENCE},
+                 {"email", SAM__SF_EMAIL},
+                 {"date-time", SAM__SF_DATE_TIME},
+                 {"date", SAM__SF_DATE},
+                 {"time", SAM__SF_TIME},
+                 {"uuid", SAM__SF_UUID},
+                 {"regex", SAM__SF_REGEX},
+                 {"hostname", SAM__SF_HOSTNAME},
+                 {"ipv4", SAM__SF_IPV4},
+                 {"ipv6", SAM__SF_IPV6},
+                 {"json-pointer", SAM__SF_JSON_POINTER},
+                 {"relative-json-pointer", SAM__SF_REL_JSON_POINTER}};
   for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
     if (strcmp(formats[i].name, name) == 0)
       return formats[i].f;
@@ -282,6 +292,66 @@ static int check_email(const char *s, size_t len) {
   return 1;
 }
 
+/* ---- hosts and addresses ---- */
+
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner
+ * hyphens, each 1..63 bytes, 253 in all (a final dot is allowed). */
+static int check_hostname(const char *s, size_t len) {
+  size_t label = 0;
+  if (len > 0 && s[len - 1] == '.')
+    len--;
+  if (len == 0 || len > 253)
+    return 0;
+  for (size_t i = 0; i <= len; i++) {
+    if (i == len || s[i] == '.') {
+      if (label == 0 || label > 63 || s[i - 1] == '-')
+        return 0;
+      label = 0;
+      continue;
+    }
+    if (!is_alpha(s[i]) && !is_digit(s[i]) && !(s[i] == '-' && label > 0))
+      return 0;
+    label++;
+  }
+  return 1;
+}
+
+/* Dotted-quad only: inet_pton refuses "127.1", hex and leading zeros. */
+static int check_ip(const char *s, size_t len, int family) {
+  char buf[64];
+  unsigned char addr[16];
+  if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
+    return 0;
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  return inet_pton(family, buf, addr) == 1;
+}
+
+/* ---- JSON Pointers ---- */
+
+/* RFC 6901: "" or "/"-separated tokens where ~ is followed by 0 or 1. */
+static int check_json_pointer(const char *s, size_t len) {
+  if (len > 0 && s[0] != '/')
+    return 0;
+  for (size_t i = 0; i < len; i++)
+    if (s[i] == '~' && (i + 1 >= len || (s[i + 1] != '0' && s[i + 1] != '1')))
+      return 0;
+  return 1;
+}
+
+/* draft-handrews-relative-json-pointer-01: a non-negative integer without
+ * leading zeros, then "#" or a JSON Pointer. */
+static int check_rel_json_pointer(const char *s, size_t len) {
+  size_t i = 0;
+  while (i < len && is_digit(s[i]))
+    i++;
+  if (i == 0 || (i > 1 && s[0] == '0'))
+    return 0;
+  if (i < len && s[i] == '#')
+    return i + 1 == len;
+  return check_json_pointer(s + i, len - i);
+}
+
 /* ---- regex ---- */
 
 /*
@@ -313,11 +383,12 @@ int sam__sregex_compile(
     i++; /* skip the escaped character */
   }
   /* UTF: match code points; DOLLAR_ENDONLY: ECMA's $ does not match before
-   * a final newline; ALT_BSUX: \uHHHH as in ECMA; MATCH_INVALID_UTF: a
+   * a final newline; ALT_BSUX: \uHHHH as in ECMA; ALLOW_EMPTY_CLASS: ECMA's
+   * [] never matches and [^] matches anything; MATCH_INVALID_UTF: a
    * caller-built instance may hold bad UTF-8 and must not crash PCRE. */
   re = pcre2_compile((PCRE2_SPTR)src, len,
                      PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
-                         PCRE2_MATCH_INVALID_UTF,
+                         PCRE2_ALLOW_EMPTY_CLASS | PCRE2_MATCH_INVALID_UTF,
                      &code, &off, NULL);
   if (re == NULL) {
     PCRE2_UCHAR msg[120];
@@ -365,6 +436,16 @@ int sam__sformat_check(sam__sfmt f, const char *s, size_t len) {
     return check_uuid(s, len);
   case SAM__SF_REGEX:
     return check_regex(s, len);
+  case SAM__SF_HOSTNAME:
+    return check_hostname(s, len);
+  case SAM__SF_IPV4:
+    return check_ip(s, len, AF_INET);
+  case SAM__SF_IPV6:
+    return check_ip(s, len, AF_INET6);
+  case SAM__SF_JSON_POINTER:
+    return check_json_pointer(s, len);
+  case SAM__SF_REL_JSON_POINTER:
+    return check_rel_json_pointer(s, len);
   case SAM__SF_NONE:
     break;
   }

@@ -44,7 +44,12 @@ typedef enum sam__sfmt {
   SAM__SF_DATE,
   SAM__SF_TIME,
   SAM__SF_UUID,
-  SAM__SF_REGEX
+  SAM__SF_REGEX,
+  SAM__SF_HOSTNAME,
+  SAM__SF_IPV4,
+  SAM__SF_IPV6,
+  SAM__SF_JSON_POINTER,
+  SAM__SF_REL_JSON_POINTER
 } sam__sfmt;
 
 typedef struct sam__snode sam__snode;

@@ -267,7 +267,9 @@ static int k_format(const kwarg *a) {
     return sam__sctx_fail(a->c,
                           "unsupported format [%s] for keyword [format] at "
                           "[%s]: supported are uri, uri-reference, email, "
-                          "date-time, date, time, uuid, regex",
+                          "hostname, ipv4, ipv6, date-time, date, time, "
+                          "uuid, regex, json-pointer, "
+                          "relative-json-pointer",
                           name, a->ptr);
   return 0;
 }

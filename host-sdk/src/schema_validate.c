@@ -278,7 +278,7 @@ static int v_array(
     FAILED("must have maxItems [%lld]; got [%zu] items",
            (long long)n->max_items, len);
   if (n->unique && len > 1) {
-    size_t a, b;
+    size_t a = 0, b = 0;
     int dup = find_duplicate(inst, len, &a, &b);
     if (dup < 0) {
       v->oom = 1;

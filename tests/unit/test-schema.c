@@ -134,8 +134,8 @@ static void test_unsupported_keyword(void) {
   sam__schema_free(compile_ok("{\"mine\":{\"type\":\"integer\"},"
                               "\"properties\":{\"a\":{\"$ref\":\"#/mine\"}}}",
                               0));
-  compile_fails("{\"format\":\"hostname\"}", 0,
-                "unsupported format [hostname]");
+  compile_fails("{\"format\":\"uri-template\"}", 0,
+                "unsupported format [uri-template]");
   compile_fails(
       "{\"$schema\":\"http://json-schema.org/draft-04/schema#\"}", 0,
       "unsupported $schema [http://json-schema.org/draft-04/schema#]");
@@ -351,6 +351,40 @@ static void test_unique_items_big(void) {
   text[len - 12] = '6'; /* [6.0]: now every item differs */
   valid(s, text);
   free(text);
+  sam__schema_free(s);
+}
+
+static void test_formats(void) {
+  sam__schema *s = compile_ok(
+      "{\"properties\":{\"h\":{\"format\":\"hostname\"},"
+      "\"i4\":{\"format\":\"ipv4\"},\"i6\":{\"format\":\"ipv6\"},"
+      "\"u\":{\"format\":\"uri\"},\"e\":{\"format\":\"email\"},"
+      "\"d\":{\"format\":\"date-time\"},\"id\":{\"format\":\"uuid\"},"
+      "\"p\":{\"format\":\"json-pointer\"},\"r\":{\"format\":\"regex\"}}}",
+      0);
+  valid(s, "{\"h\":\"account-d.docusign.com\",\"i4\":\"127.0.0.1\","
+           "\"i6\":\"::1\",\"u\":\"https://account.docusign.com/oauth/token"
+           "?a=b#c\",\"e\":\"admin@example.com\","
+           "\"d\":\"2024-02-29T23:59:59.5+01:00\","
+           "\"id\":\"0F8FAD5B-D9CB-469F-A165-70867728950E\","
+           "\"p\":\"/a~1b/0\",\"r\":\"^[a-z]+$\"}");
+  /* Formats apply to strings only. */
+  valid(s, "{\"h\":1,\"i4\":null,\"d\":[]}");
+  invalid_at(s, "{\"h\":\"a_b.com\"}", "/h", "[hostname] (format)");
+  invalid_at(s, "{\"i4\":\"127.1\"}", "/i4", "[ipv4]");
+  invalid_at(s, "{\"i4\":\"127.0.0.01\"}", "/i4", "[ipv4]");
+  invalid_at(s, "{\"i6\":\"1::2::3\"}", "/i6", "[ipv6]");
+  invalid_at(s, "{\"u\":\"/relative\"}", "/u", "[uri]");
+  invalid_at(s, "{\"u\":\"http://a b\"}", "/u", "[uri]");
+  invalid_at(s, "{\"e\":\"a@@b\"}", "/e", "[email]");
+  invalid_at(s, "{\"e\":\"a..b@c.d\"}", "/e", "[email]");
+  invalid_at(s, "{\"d\":\"2023-02-29T00:00:00Z\"}", "/d", "[date-time]");
+  invalid_at(s, "{\"d\":\"2024-01-01T24:00:00Z\"}", "/d", "[date-time]");
+  invalid_at(s, "{\"d\":\"2024-01-01 00:00:00Z\"}", "/d", "[date-time]");
+  invalid_at(s, "{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950\"}", "/id",
+             "[uuid]");
+  invalid_at(s, "{\"p\":\"a/b\"}", "/p", "[json-pointer]");
+  invalid_at(s, "{\"r\":\"(\"}", "/r", "[regex]");
   sam__schema_free(s);
 }
 
@@ -664,6 +698,7 @@ int main(void) {
   SAM_T_RUN(test_refs);
   SAM_T_RUN(test_form_rules);
   SAM_T_RUN(test_error_messages);
+  SAM_T_RUN(test_formats);
   SAM_T_RUN(test_numbers_and_strings);
   SAM_T_RUN(test_unique_items_big);
   SAM_T_RUN(test_manifest_schema);
