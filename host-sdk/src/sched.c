@@ -395,6 +395,7 @@ int sam_sched_remove_jobs(sam_sched *s,
     j->removed = 1;
     if (j->run != NULL && !j->run->finished) {
       rc = sam_runtime_job_cancel(s->rt, j->run->id);
+      j->run->cancel_requested = 1;
       sam__sched_log(s, SAM_LOG_INFO,
                      "job removed, cancelling its run [job_key=%s] [job=%s] "
                      "[cancel=%s]",
@@ -462,8 +463,13 @@ int sam_sched_cancel(sam_sched *s, const char *job_id) {
   if (s == NULL || job_id == NULL)
     return SAM_EINVAL;
   for (r = s->runs; r != NULL; r = r->next) {
-    if (!r->finished && strcmp(r->id, job_id) == 0)
-      return sam_runtime_job_cancel(s->rt, r->id);
+    if (!r->finished && strcmp(r->id, job_id) == 0) {
+      int rc = sam_runtime_job_cancel(s->rt, r->id);
+
+      if (rc == 0)
+        r->cancel_requested = 1;
+      return rc;
+    }
   }
   return SAM_ENOENT;
 }
@@ -495,7 +501,7 @@ char *sam_sched_progress_json(sam_sched *s) {
     json_object_object_add(
         o, "message", json_object_new_string(r->p_msg != NULL ? r->p_msg : ""));
     json_object_object_add(o, "cancel_requested",
-                           json_object_new_boolean(r->deadline_hit));
+                           json_object_new_boolean(r->cancel_requested));
     json_object_object_add(root, r->id, o);
   }
   out = strdup(json_object_to_json_string_ext(
@@ -836,6 +842,7 @@ void sam_sched_close(sam_sched *s, void (*done)(void *ud), void *ud) {
     if (r->finished)
       continue;
     rc = sam_runtime_job_cancel(s->rt, r->id);
+    r->cancel_requested = 1;
     sam__sched_log(s, SAM_LOG_INFO,
                    "scheduler closing, cancelling [job_key=%s] [job=%s] "
                    "[cancel=%s]",

@@ -104,6 +104,7 @@ struct sam__sched_run {
   uint64_t deadline_uv;
   uint64_t deadline_ms;
   int deadline_hit;
+  int cancel_requested; /* by a user, removal, the deadline or close */
   sam_sched_done_fn done;
   void *done_ud;
   sam__sched_writer w;

@@ -457,6 +457,7 @@ uint64_t sam__sched_run_timer(sam__sched_run *r, uint64_t now_uv) {
 
   if (!r->finished && !r->deadline_hit && now_uv >= r->deadline_uv) {
     r->deadline_hit = 1;
+    r->cancel_requested = 1;
     rc = sam_runtime_job_cancel(r->s->rt, r->id);
     sam__sched_log(r->s, SAM_LOG_WARN,
                    "job deadline exceeded, cancelling [job_key=%s] [job=%s] "

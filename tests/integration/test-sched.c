@@ -532,6 +532,9 @@ static void test_no_overlap(void) {
   EXPECT_CONTAINS(sam_test_host_log(e.th), "scheduled run skipped");
   EXPECT_EQ_INT(SAM_ENOENT, sam_sched_cancel(e.s, "0123"));
   EXPECT_EQ_INT(0, sam_sched_cancel(e.s, id));
+  prog = sam_sched_progress_json(e.s);
+  EXPECT_CONTAINS(prog, "\"cancel_requested\":true");
+  free(prog);
   wait_finished(&e, 1);
   EXPECT_EQ_INT(1, e.n_done);
   EXPECT_EQ_INT(SAM_ECANCELED, e.last_status);
