@@ -215,7 +215,5 @@ int sam__sched_run_start(sam__sched_job *job,
 uint64_t sam__sched_run_timer(sam__sched_run *r, uint64_t now_uv);
 /* The job record's JSON (render of a job's writer). */
 char *sam__sched_job_json(void *owner);
-/* JSON string helpers. */
-char *sam__sched_json_get_str(const char *json, const char *key);
 
 #endif /* SAM_SCHED_INT_H */

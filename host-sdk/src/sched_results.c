@@ -191,20 +191,6 @@ static char *to_text(json_object *o) {
   return out;
 }
 
-char *sam__sched_json_get_str(const char *json, const char *key) {
-  json_object *root, *v;
-  char *out = NULL;
-
-  if (json == NULL)
-    return NULL;
-  root = json_tokener_parse(json);
-  if (root != NULL && json_object_object_get_ex(root, key, &v) &&
-      json_object_is_type(v, json_type_string))
-    out = strdup(json_object_get_string(v));
-  json_object_put(root);
-  return out;
-}
-
 /* ---- the scheduled job record ---- */
 
 char *sam__sched_job_json(void *owner) {
