@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REDIRECT "http://127.0.0.1:9/cb"
@@ -822,6 +823,121 @@ static void test_account_file(void) {
   stop();
 }
 
+/* A11: the delete query strips memberships as documented */
+static void test_delete_query(void) {
+  const char *args[] = {"--users", "30", NULL};
+  json_object *o, *users;
+  char body[256], id[64] = "";
+  size_t i;
+
+  sim_start(args);
+  o = rest("GET", NULL, 200, NULL, "/users?additional_info=true");
+  users = get(o, "users");
+  for (i = 1; i < json_object_array_length(users); i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    if (json_object_array_length(get(u, "groupList")) > 0 &&
+        strcmp(sim_jstr(u, "userStatus"), "Closed") != 0) {
+      snprintf(id, sizeof(id), "%s", sim_jstr(u, "userId"));
+      break;
+    }
+  }
+  json_object_put(o);
+  EXPECT_TRUE(id[0] != '\0');
+  snprintf(body, sizeof(body), "{\"users\":[{\"userId\":\"%s\"}]}", id);
+  o = rest("DELETE", body, 200, NULL, "/users?delete=Groups");
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/users/%s", id);
+  EXPECT_EQ_STR("Closed", sim_jstr(o, "userStatus"));
+  EXPECT_EQ_INT(0, json_object_array_length(get(o, "groupList")));
+  EXPECT_TRUE(sim_jstr(o, "permissionProfileName") != NULL); /* kept */
+  json_object_put(o);
+  stop();
+}
+
+/* A16 (a challenge needs its verifier), A29 (extra parameters ignored) and
+ * A14's lifetimes: without `extended` a refreshed token keeps the first
+ * expiry; with it each refresh starts a full lifetime. */
+static void test_pkce_and_lifetimes(void) {
+  const char *args[] = {"--users", "2", "--refresh-ttl", "3", NULL};
+  char loc[2048], form[512], rt_plain[256], rt_ext[256];
+  json_object *o;
+  char *code;
+  time_t t0;
+
+  sim_start(args); /* the harness login used `signature extended` */
+  snprintf(rt_ext, sizeof(rt_ext), "%s", RT);
+  auth_redirect("response_type=code&client_id=sim-integration-key"
+                "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=p"
+                "&scope=signature&prompt=login&login_hint=x%40y.z"
+                "&ui_locales=de&code_challenge="
+                "AU_o5raObasYfDDnhKvGWYxma_LKUP0ntKivwcjSHds"
+                "&code_challenge_method=S256",
+                302, loc, sizeof(loc));
+  code = strstr(loc, "code=");
+  EXPECT_TRUE(code != NULL);
+  code += 5;
+  code[strcspn(code, "&")] = '\0';
+  snprintf(form, sizeof(form), "grant_type=authorization_code&code=%s", code);
+  o = token_call(form, "sim-secret", 400); /* verifier missing */
+  EXPECT_EQ_STR("invalid_grant", sim_jstr(o, "error"));
+  json_object_put(o);
+  auth_redirect("response_type=code&client_id=sim-integration-key"
+                "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=p"
+                "&scope=signature&code_challenge="
+                "AU_o5raObasYfDDnhKvGWYxma_LKUP0ntKivwcjSHds"
+                "&code_challenge_method=S256",
+                302, loc, sizeof(loc));
+  code = strstr(loc, "code=") + 5;
+  code[strcspn(code, "&")] = '\0';
+  snprintf(form, sizeof(form),
+           "grant_type=authorization_code&code=%s&code_verifier=wrong-one",
+           code);
+  o = token_call(form, "sim-secret", 400); /* verifier does not match */
+  EXPECT_EQ_STR("invalid_grant", sim_jstr(o, "error"));
+  json_object_put(o);
+  auth_redirect("response_type=code&client_id=sim-integration-key"
+                "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=p"
+                "&scope=signature&code_challenge="
+                "AU_o5raObasYfDDnhKvGWYxma_LKUP0ntKivwcjSHds"
+                "&code_challenge_method=S256",
+                302, loc, sizeof(loc));
+  code = strstr(loc, "code=") + 5;
+  code[strcspn(code, "&")] = '\0';
+  snprintf(form, sizeof(form),
+           "grant_type=authorization_code&code=%s&code_verifier=%s", code,
+           "sim-test-verifier-0123456789-abcdefghijklmnopqrstuvwxyz");
+  t0 = time(NULL);
+  o = token_call(form, "sim-secret", 200);
+  snprintf(rt_plain, sizeof(rt_plain), "%s", sim_jstr(o, "refresh_token"));
+  json_object_put(o);
+  /* refresh both once a second until the first lifetime has passed */
+  while (time(NULL) < t0 + 4) {
+    snprintf(form, sizeof(form), "grant_type=refresh_token&refresh_token=%s",
+             rt_ext);
+    o = token_call(form, "sim-secret", 200);
+    snprintf(rt_ext, sizeof(rt_ext), "%s", sim_jstr(o, "refresh_token"));
+    json_object_put(o);
+    if (time(NULL) < t0 + 2) {
+      snprintf(form, sizeof(form), "grant_type=refresh_token&refresh_token=%s",
+               rt_plain);
+      o = token_call(form, "sim-secret", 200);
+      snprintf(rt_plain, sizeof(rt_plain), "%s", sim_jstr(o, "refresh_token"));
+      json_object_put(o);
+    }
+    nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+  }
+  snprintf(form, sizeof(form), "grant_type=refresh_token&refresh_token=%s",
+           rt_plain);
+  o = token_call(form, "sim-secret", 400); /* kept the first expiry */
+  EXPECT_EQ_STR("invalid_grant", sim_jstr(o, "error"));
+  json_object_put(o);
+  snprintf(form, sizeof(form), "grant_type=refresh_token&refresh_token=%s",
+           rt_ext);
+  o = token_call(form, "sim-secret", 200); /* extended: still alive */
+  json_object_put(o);
+  stop();
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   SAM_T_RUN(test_oauth);
@@ -832,6 +948,8 @@ int main(void) {
   SAM_T_RUN(test_account);
   SAM_T_RUN(test_envelopes);
   SAM_T_RUN(test_account_file);
+  SAM_T_RUN(test_delete_query);
+  SAM_T_RUN(test_pkce_and_lifetimes);
   curl_global_cleanup();
   return 0;
 }
