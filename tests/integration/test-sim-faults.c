@@ -73,7 +73,16 @@ static void expect_rate_headers(const sim_resp *r) {
 /* ---- limits ---- */
 
 static void test_limits(void) {
-  const char *args[] = {"--users", "5", "--burst-limit", "3", NULL};
+  /* day-long windows: no window boundary can fall inside the checks */
+  const char *args[] = {"--users",
+                        "5",
+                        "--burst-limit",
+                        "3",
+                        "--burst-window-s",
+                        "86400",
+                        "--hourly-window-s",
+                        "86400",
+                        NULL};
   sim_resp r;
   char v[32];
   int i;
@@ -87,7 +96,7 @@ static void test_limits(void) {
     EXPECT_EQ_INT(2999 - i, hdr_long(&r, "X-RateLimit-Remaining"));
     EXPECT_EQ_INT(2 - i, hdr_long(&r, "X-BurstLimit-Remaining"));
     reset = hdr_long(&r, "X-RateLimit-Reset");
-    EXPECT_TRUE(reset > (long)time(NULL) && reset % 3600 == 0);
+    EXPECT_TRUE(reset > (long)time(NULL) && reset % 86400 == 0);
     sim_resp_free(&r);
   }
   for (i = 0; i < 2; i++) {
@@ -344,7 +353,8 @@ static void test_stats(void) {
 
   sim_start(args, NULL);
   EXPECT_EQ_INT(200, sim_control(&S, "stats/reset", "{}"));
-  EXPECT_EQ_INT(200, sim_control(&S, "faults", "{\"latency_ms\":400}"));
+  /* long enough that all four requests arrive while the first waits */
+  EXPECT_EQ_INT(200, sim_control(&S, "faults", "{\"latency_ms\":2000}"));
   m = curl_multi_init();
   snprintf(auth, sizeof(auth), "Authorization: %s", BEARER);
   h = curl_slist_append(NULL, auth);
