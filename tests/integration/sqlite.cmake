@@ -28,7 +28,7 @@ endforeach()
 # The same backend behind the real host core (libsamhost), through the ABI.
 sam_add_test(test-backend-sqlite-core
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test-backend-sqlite-core.c
-  LIBS samhost_static m
+  LIBS samhost_static
   LABELS integration store tsan
   TIMEOUT 300)
 target_include_directories(test-backend-sqlite-core PRIVATE

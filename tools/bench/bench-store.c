@@ -1,23 +1,22 @@
 /*
- * bench-store.c: rows per second of the SQLite store backend's put_batch
- * and query, next to a raw-SQLite baseline measured in the same run.
+ * bench-store.c: rows per second of the store's put_batch and query, as a
+ * plugin sees them (the host API table of the real host core over the
+ * SQLite backend), next to a raw-SQLite baseline measured in the same run.
  *
  *   bench-store [--rows N] [--dir DIR]
  *
- * Store: N records of about 400 bytes of JSON with 3 index values each,
- * written with put_batch in batches of 500 (4 batches in flight, as a
- * plugin with backpressure would), then read back by paging through all of
- * them (limit 1000, cursor paging), then through one filter term.
+ * Store: an in-bench plugin registers a record type with 3 indexed
+ * pointers (no SAM_RECORD_VALIDATE_WRITES: the production path) and writes
+ * N records of about 400 bytes of JSON with store_put_batch in batches of
+ * 500, 4 batches in flight (a plugin with backpressure), then pages through
+ * all of them with store_query (limit 1000, cursors), then through one
+ * filter term. The core copies every record, parses its JSON to check the
+ * key and extract the index values, and delivers each callback on the loop;
+ * the backend's worker thread does the SQL.
  * Baseline: the same rows through one prepared INSERT, one transaction per
  * 500 rows, into a table with only its primary key; then a plain SELECT
  * scan. Both databases use WAL, synchronous=NORMAL and a 64 MiB page
  * cache, in the same directory.
- *
- * The backend runs on its worker thread as in the reference host; the
- * host core's completion path (sam__req_begin/sam__req_done) is replaced
- * by a minimal equivalent (a mutex-protected list and a uv_async_t), so the
- * numbers are the backend's plus one loop wake-up per request. Timings
- * include everything from the first submit to the last completion.
  * There are no thresholds: the numbers are printed, not judged.
  */
 #include <inttypes.h>
@@ -30,59 +29,19 @@
 #include <uv.h>
 
 #include "sam/sam_plugin.h"
-#include "sam_backend.h"
 #include "sam_backend_sqlite.h"
+#include "sam_core.h"
+#include "sam_seal.h"
 
 #define BATCH 500
 #define INFLIGHT 4
 #define PAGE 1000
 
-typedef struct breq {
-  sam__req req;
-  int done;
-  struct breq *next;
-} breq;
-
 static uv_loop_t loop;
-static uv_async_t done_async;
-static uv_mutex_t done_mu;
-static breq *done_head;
 
 static void die(const char *what, const char *detail) {
   fprintf(stderr, "bench-store: %s [%s]\n", what, detail ? detail : "");
   exit(1);
-}
-
-/* ---- the core's completion path, minimal ---- */
-
-int sam__req_begin(sam__req *req) {
-  (void)req;
-  return 1;
-}
-
-void sam__req_done(sam__req *req) {
-  breq *b = req->core_private;
-
-  uv_mutex_lock(&done_mu);
-  b->next = done_head;
-  done_head = b;
-  uv_mutex_unlock(&done_mu);
-  if (uv_async_send(&done_async) != 0)
-    die("uv_async_send failed", NULL);
-}
-
-static void on_done(uv_async_t *h) {
-  breq *list;
-
-  (void)h;
-  uv_mutex_lock(&done_mu);
-  list = done_head;
-  done_head = NULL;
-  uv_mutex_unlock(&done_mu);
-  while (list != NULL) {
-    list->done = 1;
-    list = list->next;
-  }
 }
 
 /* ---- data ---- */
@@ -91,7 +50,6 @@ typedef struct dataset {
   size_t n;
   char **keys;
   char **json;
-  char (*idx)[3][32];
 } dataset;
 
 static const char *const statuses[] = {"Active", "ActivationSent", "Closed",
@@ -108,8 +66,7 @@ static void make_dataset(dataset *d, size_t n) {
   d->n = n;
   d->keys = calloc(n, sizeof(char *));
   d->json = calloc(n, sizeof(char *));
-  d->idx = calloc(n, sizeof(*d->idx));
-  if (d->keys == NULL || d->json == NULL || d->idx == NULL)
+  if (d->keys == NULL || d->json == NULL)
     die("out of memory", NULL);
   for (i = 0; i < n; i++) {
     char key[40];
@@ -129,18 +86,15 @@ static void make_dataset(dataset *d, size_t n) {
              "-%012" PRIx64,
              a >> 32, (a >> 16) & 0xffff, a & 0xffff, b >> 48,
              b & (uint64_t)0xffffffffffffull);
-    snprintf(d->idx[i][0], 32, "%s", statuses[i % 4]);
-    snprintf(d->idx[i][1], 32, "%s", licenses[(i / 4) % 4]);
-    snprintf(d->idx[i][2], 32, "group-%zu", i % 50);
     snprintf(json, sizeof(json),
              "{\"external_user_id\":\"%s\",\"user_principal_name\":"
              "\"user%zu@example.com\",\"display_name\":\"User Number %zu\","
-             "\"status\":\"%s\",\"license\":\"%s\",\"group\":\"%s\","
+             "\"status\":\"%s\",\"license\":\"%s\",\"group\":\"group-%zu\","
              "\"permission_profile\":\"DocuSign Sender\",\"is_admin\":false,"
              "\"assigned\":\"2024-03-01T12:00:00Z\",\"first_seen\":"
              "\"2024-03-02\",\"active\":true,\"attributes\":{\"userName\":"
              "\"User Number %zu\",\"licenseStatus\":\"active\"}}",
-             key, i, i, d->idx[i][0], d->idx[i][1], d->idx[i][2], i);
+             key, i, i, statuses[i % 4], licenses[(i / 4) % 4], i % 50, i);
     d->keys[i] = strdup(key);
     d->json[i] = strdup(json);
     if (d->keys[i] == NULL || d->json[i] == NULL)
@@ -157,154 +111,188 @@ static void free_dataset(dataset *d) {
   }
   free(d->keys);
   free(d->json);
-  free(d->idx);
 }
 
-/* ---- store ---- */
+/* ---- the in-bench plugin ---- */
 
-static const char *const pointers[3] = {"/status", "/license", "/group"};
+static const sam_host_api *api;
+static sam_host *host;
+static sam_plugin_ops ops;
 
-static breq *make_batch(const dataset *d, size_t from, size_t n) {
-  breq *b = calloc(1, sizeof(*b));
+static void plugin_shutdown(void *plugin_ud, sam_done *done) {
+  (void)plugin_ud;
+  api->shutdown_done(done);
+}
+
+static int plugin_init(const sam_host_api *a,
+                       sam_host *h,
+                       const sam_init_args *args,
+                       const sam_plugin_ops **ops_out,
+                       char *err,
+                       size_t err_len) {
+  static const char form[] = "{\"type\":\"object\",\"properties\":{}}";
+  static const char schema[] =
+      "{\"type\":\"object\",\"required\":[\"external_user_id\"]}";
+  sam_profile_type_desc ptd;
+  sam_record_type_desc rtd;
+  sam_profile_type *pt = NULL;
+  int rc;
+
+  (void)args;
+  api = a;
+  host = h;
+  memset(&ptd, 0, sizeof(ptd));
+  ptd.struct_size = sizeof(ptd);
+  ptd.form_schema_version = 1;
+  ptd.type_id = "bench_profile";
+  ptd.display_name = "Bench profile";
+  ptd.form_schema_json = form;
+  ptd.form_schema_len = strlen(form);
+  rc = a->register_profile_type(h, &ptd, &pt);
+  if (rc == 0) {
+    memset(&rtd, 0, sizeof(rtd));
+    rtd.struct_size = sizeof(rtd);
+    rtd.schema_version = 1;
+    rtd.record_type = "bench_subscription";
+    rtd.schema_json = schema;
+    rtd.schema_len = strlen(schema);
+    rtd.key_pointer = "/external_user_id";
+    rtd.indexes_json = "[\"/status\",\"/license\",\"/group\"]";
+    rc = a->register_record_type(h, pt, &rtd);
+  }
+  if (rc != 0) {
+    snprintf(err, err_len, "registration failed [%s]", sam_err_name(rc));
+    return rc;
+  }
+  memset(&ops, 0, sizeof(ops));
+  ops.struct_size = sizeof(ops);
+  ops.shutdown = plugin_shutdown;
+  *ops_out = &ops;
+  return 0;
+}
+
+/* ---- store through the host API ---- */
+
+typedef struct pending {
+  int done;
+  int status;
+  size_t n;
+  char *cursor;
+} pending;
+
+static void on_put(int status, const sam_store_result *res, void *ud) {
+  pending *p = ud;
+
+  p->done = 1;
+  p->status = status;
+  p->n = res != NULL ? res->n : 0;
+}
+
+static void on_page(int status, const sam_store_result *res, void *ud) {
+  pending *p = ud;
   size_t i;
 
-  if (b == NULL)
-    die("out of memory", NULL);
-  b->req.kind = SAM__REQ_PUT_BATCH;
-  b->req.profile_id = "bench";
-  b->req.record_type = "sam_subscription";
-  b->req.recs = calloc(n, sizeof(sam__req_record));
-  b->req.n = n;
-  b->req.core_private = b;
-  if (b->req.recs == NULL)
-    die("out of memory", NULL);
-  for (i = 0; i < n; i++) {
-    sam__req_record *r = &b->req.recs[i];
-    int k;
-    r->key = d->keys[from + i];
-    r->json = d->json[from + i];
-    r->json_len = strlen(r->json);
-    r->if_version = SAM_IF_ANY;
-    r->schema_version = 1;
-    r->n_index = 3;
-    r->index = calloc(3, sizeof(sam__index_value));
-    if (r->index == NULL)
+  p->done = 1;
+  p->status = status;
+  p->n = 0;
+  p->cursor = NULL;
+  if (res == NULL)
+    return;
+  for (i = 0; i < res->n; i++)
+    if (res->recs[i].json_len == 0)
+      die("empty record", res->recs[i].key);
+  p->n = res->n;
+  if (res->next_cursor != NULL) {
+    p->cursor = strdup(res->next_cursor);
+    if (p->cursor == NULL)
       die("out of memory", NULL);
-    for (k = 0; k < 3; k++) {
-      r->index[k].pointer = pointers[k];
-      r->index[k].value = d->idx[from + i][k];
-    }
   }
-  return b;
 }
 
-static void free_outputs(sam__req *r) {
-  size_t i;
-
-  for (i = 0; i < r->out_n; i++) {
-    free((char *)r->out_recs[i].key);
-    free((char *)r->out_recs[i].json);
-  }
-  free(r->out_recs);
-  r->out_recs = NULL;
-  r->out_n = 0;
-  free(r->next_cursor);
-  r->next_cursor = NULL;
-}
-
-static void free_batch(breq *b) {
-  size_t i;
-
-  for (i = 0; i < b->req.n; i++)
-    free(b->req.recs[i].index);
-  free(b->req.recs);
-  free_outputs(&b->req);
-  free(b);
-}
-
-static void submit(sam__backend *be, breq *b) {
-  int rc = be->vt->submit(be->self, &b->req);
-
-  if (rc != 0)
-    die("submit failed", sam_err_name(rc));
-}
-
-static void wait_done(breq *b) {
-  while (!b->done)
+static void wait_done(pending *p) {
+  while (!p->done)
     uv_run(&loop, UV_RUN_ONCE);
-  if (b->req.status != 0)
-    die("request failed", b->req.errmsg);
+  if (p->status != 0)
+    die("store call failed", sam_err_name(p->status));
 }
 
-static double store_put(sam__backend *be, const dataset *d) {
+static sam_record *make_records(const dataset *d) {
+  sam_record *recs = calloc(d->n, sizeof(sam_record));
+  size_t i;
+
+  if (recs == NULL)
+    die("out of memory", NULL);
+  for (i = 0; i < d->n; i++) {
+    recs[i].struct_size = sizeof(sam_record);
+    recs[i].if_version = SAM_IF_ANY;
+    recs[i].key = d->keys[i];
+    recs[i].json = d->json[i];
+    recs[i].json_len = strlen(d->json[i]);
+  }
+  return recs;
+}
+
+static void put_one(const sam_record *recs, size_t n, pending *p) {
+  int rc;
+
+  memset(p, 0, sizeof(*p));
+  rc = api->store_put_batch(host, "bench", "bench_subscription", recs, n,
+                            on_put, p, NULL);
+  if (rc != 0)
+    die("store_put_batch refused", sam_err_name(rc));
+}
+
+static double store_put(const dataset *d) {
   size_t nb = (d->n + BATCH - 1) / BATCH;
-  breq **batches = calloc(nb, sizeof(breq *));
+  sam_record *recs = make_records(d);
+  pending *p = calloc(nb, sizeof(pending));
   uint64_t t0;
   uint64_t t1;
   size_t next = 0;
   size_t i;
 
-  if (batches == NULL)
+  if (p == NULL)
     die("out of memory", NULL);
-  for (i = 0; i < nb; i++) {
-    size_t from = i * BATCH;
-    size_t n = d->n - from < BATCH ? d->n - from : BATCH;
-    batches[i] = make_batch(d, from, n);
-  }
   t0 = uv_hrtime();
   /* at most INFLIGHT batches queued: the next goes when one completes */
   for (; next < nb && next < INFLIGHT; next++)
-    submit(be, batches[next]);
+    put_one(recs + next * BATCH,
+            d->n - next * BATCH < BATCH ? d->n - next * BATCH : BATCH,
+            &p[next]);
   for (i = 0; i < nb; i++) {
-    wait_done(batches[i]);
-    if (next < nb)
-      submit(be, batches[next++]);
+    wait_done(&p[i]);
+    if (next < nb) {
+      put_one(recs + next * BATCH,
+              d->n - next * BATCH < BATCH ? d->n - next * BATCH : BATCH,
+              &p[next]);
+      next++;
+    }
   }
   t1 = uv_hrtime();
-  for (i = 0; i < nb; i++)
-    free_batch(batches[i]);
-  free(batches);
+  free(p);
+  free(recs);
   return (double)d->n / ((double)(t1 - t0) / 1e9);
 }
 
-/* Pages through everything (optionally one filter term); returns rows/s
- * and the row count in *rows. */
-static double store_query(sam__backend *be,
-                          const char *pointer,
-                          const char *value,
-                          size_t *rows) {
-  sam__filter_term term;
+/* Pages through everything matching filter (NULL = all); rows/s. */
+static double store_query(const char *filter, size_t *rows) {
   char *cursor = NULL;
   uint64_t t0 = uv_hrtime();
   uint64_t t1;
 
   *rows = 0;
-  term.pointer = (char *)pointer;
-  term.value = (char *)value;
   do {
-    breq b;
-    size_t i;
-    memset(&b, 0, sizeof(b));
-    b.req.kind = SAM__REQ_QUERY;
-    b.req.profile_id = "bench";
-    b.req.record_type = "sam_subscription";
-    b.req.limit = PAGE;
-    b.req.cursor = cursor;
-    b.req.core_private = &b;
-    if (pointer != NULL) {
-      b.req.terms = &term;
-      b.req.n_terms = 1;
-    }
-    submit(be, &b);
-    wait_done(&b);
-    for (i = 0; i < b.req.out_n; i++)
-      if (b.req.out_recs[i].json_len == 0)
-        die("empty record", b.req.out_recs[i].key);
-    *rows += b.req.out_n;
+    pending p;
+    int rc;
+    memset(&p, 0, sizeof(p));
+    rc = api->store_query(host, "bench", "bench_subscription", filter, cursor,
+                          PAGE, on_page, &p, NULL);
+    if (rc != 0)
+      die("store_query refused", sam_err_name(rc));
+    wait_done(&p);
     free(cursor);
-    cursor = b.req.next_cursor;
-    b.req.next_cursor = NULL;
-    free_outputs(&b.req);
+    cursor = p.cursor;
+    *rows += p.n;
   } while (cursor != NULL);
   t1 = uv_hrtime();
   return (double)*rows / ((double)(t1 - t0) / 1e9);
@@ -312,6 +300,47 @@ static double store_query(sam__backend *be,
 
 static void on_closed(void *ud) {
   *(int *)ud = 1;
+}
+
+static void run_store(const char *path,
+                      const dataset *d,
+                      double *put,
+                      double *query,
+                      size_t *q_rows,
+                      double *filter,
+                      size_t *f_rows) {
+  sam__runtime_config cfg;
+  sam__keyring *kr = NULL;
+  sam_runtime *rt = NULL;
+  sam_host *h = NULL;
+  char err[512] = "";
+  int closed = 0;
+
+  if (sam__keyring_new_ephemeral(&kr) != 0)
+    die("keyring", NULL);
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.loop = &loop;
+  cfg.keyring = kr;
+  if (sam__backend_sqlite_open(&loop, path, NULL, &cfg.backend, err,
+                               sizeof(err)) != 0)
+    die("open failed", err);
+  if (sam__runtime_new(&cfg, &rt) != 0)
+    die("runtime", NULL);
+  if (sam__plugin_create(rt, "bench", "1.0.0", "", &h) != 0 ||
+      sam__plugin_run_init(h, plugin_init, NULL, err, sizeof(err)) != 0 ||
+      sam__plugin_post_init(h, err, sizeof(err)) != 0)
+    die("plugin init failed", err);
+
+  *put = store_put(d);
+  *query = store_query(NULL, q_rows);
+  *filter = store_query("{\"/license\":\"Standard\"}", f_rows);
+
+  sam_runtime_close(rt, on_closed, &closed);
+  while (!closed)
+    uv_run(&loop, UV_RUN_ONCE);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  sam_runtime_free(rt);
+  sam__keyring_free(kr);
 }
 
 /* ---- raw SQLite baseline ---- */
@@ -392,17 +421,13 @@ int main(int argc, char **argv) {
   char store_path[1060];
   char raw_path[1060];
   int own_dir = 1;
-  sam__backend be;
   sqlite3 *db = NULL;
   dataset d;
-  char err[512];
   double s_put, s_query, s_filter, r_put, r_scan;
   size_t q_rows = 0;
   size_t f_rows = 0;
   size_t r_rows = 0;
-  int closed = 0;
   int i;
-  int rc;
 
   for (i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
@@ -429,21 +454,10 @@ int main(int argc, char **argv) {
   rm_db(raw_path);
 
   make_dataset(&d, rows);
-  if (uv_loop_init(&loop) != 0 || uv_mutex_init(&done_mu) != 0 ||
-      uv_async_init(&loop, &done_async, on_done) != 0)
-    die("libuv setup failed", NULL);
-
-  rc = sam__backend_sqlite_open(&loop, store_path, NULL, &be, err, sizeof(err));
-  if (rc != 0)
-    die("open failed", err);
-  s_put = store_put(&be, &d);
-  s_query = store_query(&be, NULL, NULL, &q_rows);
-  s_filter = store_query(&be, "/license", "Standard", &f_rows);
-  be.vt->close(be.self, on_closed, &closed);
-  while (!closed)
-    uv_run(&loop, UV_RUN_ONCE);
-  uv_close((uv_handle_t *)&done_async, NULL);
-  if (uv_run(&loop, UV_RUN_DEFAULT) != 0 || uv_loop_close(&loop) != 0)
+  if (uv_loop_init(&loop) != 0)
+    die("uv_loop_init failed", NULL);
+  run_store(store_path, &d, &s_put, &s_query, &q_rows, &s_filter, &f_rows);
+  if (uv_loop_close(&loop) != 0)
     die("the loop did not close empty", NULL);
   if (q_rows != rows)
     die("query returned the wrong number of rows", NULL);
@@ -459,8 +473,8 @@ int main(int argc, char **argv) {
     die("raw scan returned the wrong number of rows", NULL);
 
   printf("bench-store: %zu records, ~%zu bytes of JSON each, 3 index values, "
-         "batches of %d, pages of %d, sqlite %s\n",
-         rows, strlen(d.json[0]), BATCH, PAGE, sqlite3_libversion());
+         "batches of %d (%d in flight), pages of %d, sqlite %s\n",
+         rows, strlen(d.json[0]), BATCH, INFLIGHT, PAGE, sqlite3_libversion());
   printf("store put_batch: %.0f rows/s; raw sqlite baseline: %.0f rows/s; "
          "ratio %.2f\n",
          s_put, r_put, s_put / r_put);
