@@ -3,7 +3,7 @@
 # RSS, asserts nothing about time), OpenAPI fidelity and the official Node
 # SDK (when node is installed).
 set(SIM_CHILD ${CMAKE_CURRENT_LIST_DIR}/sim/sim_child.c)
-foreach(t test-sim test-sim-faults test-sim-scale)
+foreach(t test-sim test-sim-oauth test-sim-faults test-sim-scale)
   sam_add_test(${t}
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/${t}.c ${SIM_CHILD}
             ${PROJECT_SOURCE_DIR}/tests/common/test_tls.c

@@ -5,8 +5,9 @@
  * Files: sim_main.c (CLI), sim_server.c (h2o listeners, replies, faults on
  * the wire), sim_route.c (dispatch), sim_oauth.c, sim_users.c,
  * sim_account.c (account, billing, profiles, groups), sim_envelopes.c,
- * sim_limits.c, sim_control.c (/_sim/ API and stats), sim_gen.c (seeded
- * accounts), sim_load.c (account files), sim_json.c (JSON writer, times).
+ * sim_limits.c, sim_control.c (/_sim/ API and stats), sim_store.c (the
+ * compact user store), sim_gen.c (seeded accounts), sim_load.c (account
+ * files), sim_json.c (JSON writer, times).
  */
 #ifndef SIM_H
 #define SIM_H

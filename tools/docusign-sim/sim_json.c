@@ -116,14 +116,17 @@ void sim_json_obj(sim_buf *b) {
   open_c(b, '{');
 }
 
+/* Closes the innermost object. */
 void sim_json_obj_end(sim_buf *b) {
   close_c(b, '}');
 }
 
+/* Opens an array (as a value: after a key, or inside an array). */
 void sim_json_arr(sim_buf *b) {
   open_c(b, '[');
 }
 
+/* Closes the innermost array. */
 void sim_json_arr_end(sim_buf *b) {
   close_c(b, ']');
 }
@@ -187,6 +190,10 @@ static void esc(sim_buf *b, const char *s) {
   sim_buf_raw(b, "\"", 1);
 }
 
+/*
+ * Writes `"k":`; `k` must be a literal that needs no escaping. The next
+ * value call completes the member.
+ */
 void sim_json_key(sim_buf *b, const char *k) {
   size_t n = strlen(k);
 
@@ -203,38 +210,45 @@ void sim_json_key(sim_buf *b, const char *k) {
   b->after_key = 1;
 }
 
+/* Writes a JSON string value (escaped); NULL writes "". */
 void sim_json_str(sim_buf *b, const char *s) {
   value_sep(b);
   esc(b, s ? s : "");
 }
 
+/* Writes null. */
 void sim_json_null(sim_buf *b) {
   value_sep(b);
   sim_buf_raw(b, "null", 4);
 }
 
+/* Writes `s` verbatim as a value (true, false, a number). */
 void sim_json_rawval(sim_buf *b, const char *s) {
   value_sep(b);
   sim_buf_cstr(b, s);
 }
 
+/* Writes the member "k":"v". */
 void sim_json_kstr(sim_buf *b, const char *k, const char *v) {
   sim_json_key(b, k);
   sim_json_str(b, v);
 }
 
+/* Writes the member "k":v with a JSON number. */
 void sim_json_kint(sim_buf *b, const char *k, long long v) {
   sim_json_key(b, k);
   value_sep(b);
   sim_buf_printf(b, "%lld", v);
 }
 
+/* Writes the member "k":v with a JSON number (%g). */
 void sim_json_kdouble(sim_buf *b, const char *k, double v) {
   sim_json_key(b, k);
   value_sep(b);
   sim_buf_printf(b, "%g", v);
 }
 
+/* Writes the member "k":"v": DocuSign sends counts as strings. */
 void sim_json_kstrint(sim_buf *b, const char *k, long long v) {
   char d[24];
   int i = (int)sizeof(d);
