@@ -55,7 +55,9 @@ typedef struct sam_test_run {
  * the plugin's profile type for profile `profile_id` with the given
  * non-secret profile JSON and params (may be NULL), and runs the loop until
  * it completes or the deadline plus grace passes. timeout_ms 0 = the
- * descriptor's. cancel_after_ms > 0 cancels the job after that long.
+ * descriptor's. cancel_after_ms > 0 cancels the job that long after its
+ * start ran (a job cancelled before it started would complete with
+ * SAM_ECANCELED without start being called).
  */
 int sam_test_host_run(sam_test_host *th,
                       int kind,

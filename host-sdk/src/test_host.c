@@ -183,8 +183,14 @@ int sam_test_host_run(sam_test_host *th,
   rc = sam_runtime_job_start(th->rt, &req, th->job_id);
   if (rc != 0)
     return rc;
-  if (cancel_after_ms > 0)
-    uv_timer_start(&th->cancel_timer, on_cancel_timer, cancel_after_ms, 0);
+  if (cancel_after_ms > 0) {
+    /* One turn first: the start runs on the next loop iteration, and the
+     * delay counts from there (a cancel that wins the race with the start
+     * would complete the job without calling start at all). */
+    uv_run(th->loop, UV_RUN_NOWAIT);
+    if (!th->run_done)
+      uv_timer_start(&th->cancel_timer, on_cancel_timer, cancel_after_ms, 0);
+  }
   while (!th->run_done) {
     if (uv_run(th->loop, UV_RUN_ONCE) == 0 && !th->run_done)
       break;
