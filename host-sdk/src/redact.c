@@ -71,9 +71,76 @@ void sam__strset_free(sam__strset *s) {
   memset(s, 0, sizeof(*s));
 }
 
+/* The forms a value takes inside JSON text and inside a URL or form body,
+ * so a secret is also caught after the plugin escaped or encoded it. */
+static void add_variants(sam__strset *set, const char *v, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  char *j = malloc(len * 6 + 1);
+  char *u = malloc(len * 3 + 1);
+  size_t i, jn = 0, un = 0;
+
+  if (j == NULL || u == NULL) {
+    free(j);
+    free(u);
+    return;
+  }
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)v[i];
+
+    if (c == '"' || c == '\\') {
+      j[jn++] = '\\';
+      j[jn++] = (char)c;
+    } else if (c < 0x20) {
+      j[jn++] = '\\';
+      j[jn++] = 'u';
+      j[jn++] = '0';
+      j[jn++] = '0';
+      j[jn++] = hex[c >> 4];
+      j[jn++] = hex[c & 15];
+    } else {
+      j[jn++] = (char)c;
+    }
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      u[un++] = (char)c;
+    } else {
+      u[un++] = '%';
+      u[un++] = hex[c >> 4];
+      u[un++] = hex[c & 15];
+    }
+  }
+  if (jn != len)
+    strset_add(set, j, jn);
+  if (memchr(j, '/', jn) != NULL) {
+    /* json-c escapes '/' as "\/" unless told not to. */
+    char *k = malloc(jn * 2 + 1);
+    size_t kn = 0;
+
+    if (k != NULL) {
+      for (i = 0; i < jn; i++) {
+        if (j[i] == '/')
+          k[kn++] = '\\';
+        k[kn++] = j[i];
+      }
+      strset_add(set, k, kn);
+      OPENSSL_cleanse(k, kn);
+      free(k);
+    }
+  }
+  if (un != len)
+    strset_add(set, u, un);
+  OPENSSL_cleanse(j, jn);
+  OPENSSL_cleanse(u, un);
+  free(j);
+  free(u);
+}
+
 void sam__redact_add_value(sam_runtime *rt, const char *v, size_t len) {
-  if (v != NULL && len >= MIN_SECRET)
-    strset_add(&rt->secrets, v, len);
+  if (v == NULL || len < MIN_SECRET)
+    return;
+  strset_add(&rt->secrets, v, len);
+  add_variants(&rt->secrets, v, len);
 }
 
 void sam__redact_add_key(sam_runtime *rt, const char *name) {

@@ -69,6 +69,12 @@ static void patterns(void) {
   /* a known value: sealed through the host */
   EXPECT_EQ_INT(0, sam_test_host_set_secret(th, "p1", "client_secret", SECRET));
   expect_redacted(rt, "the value is " SECRET "!", SECRET, "the value is");
+  /* ... also once escaped into JSON or encoded into a URL */
+  EXPECT_EQ_INT(
+      0, sam_test_host_set_secret(th, "p1", "client_secret", "a\"b/c+d=e\\f"));
+  expect_redacted(rt, "{\"x\":\"a\\\"b/c+d=e\\\\f\"}", "b/c+d", NULL);
+  expect_redacted(rt, "GET /t?x=a%22b%2Fc%2Bd%3De%5Cf&y=1", "%2Fc%2Bd", "y=1");
+  expect_redacted(rt, "{\"x\":\"a\\\"b\\/c+d=e\\\\f\"}", "c+d=e", NULL);
   /* short values (< 8 bytes) are not known values */
   EXPECT_EQ_INT(0, sam_test_host_set_secret(th, "p1", "client_secret", "abc"));
   out = sam_runtime_redact(rt, "abcdef", 6);
