@@ -209,9 +209,68 @@ static void init_err(void) {
   tp_teardown(&loop, th);
 }
 
+/* Ugly input: truncated patterns at the end of the text and random bytes
+ * never read past the buffer (ASan) and always give a NUL-terminated
+ * result. */
+static void truncated_and_random(void) {
+  static const char *const pieces[] = {"Authorization:",
+                                       "authorization: ",
+                                       "Bearer",
+                                       "Bearer ",
+                                       "Basic ",
+                                       "\"access_token\"",
+                                       "\"access_token\":",
+                                       "\"password\": \"",
+                                       "\"refresh_token\":\"ab\\",
+                                       "code=",
+                                       "?code",
+                                       "&refresh_token=",
+                                       "{\"client_secret\":"};
+  uv_loop_t loop;
+  sam_test_host *th;
+  sam_runtime *rt;
+  char err[256];
+  char buf[64];
+  size_t i, k;
+  unsigned seed = 12345;
+
+  tp_setup(&loop, &th, NULL);
+  EXPECT_EQ_INT(0, tp_load(th, NULL, 0, err, sizeof(err)));
+  rt = sam_test_host_runtime(th);
+  for (i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+    size_t n = strlen(pieces[i]);
+
+    for (k = 0; k <= n; k++) {
+      char *heap = malloc(k ? k : 1);
+      char *out;
+
+      memcpy(heap, pieces[i], k);
+      out = sam_runtime_redact(rt, heap, k);
+      EXPECT_TRUE(out != NULL);
+      EXPECT_TRUE(strlen(out) <= k + 16);
+      free(out);
+      free(heap);
+    }
+  }
+  for (i = 0; i < 2000; i++) {
+    size_t n = 1 + (i % sizeof(buf));
+    char *out;
+
+    for (k = 0; k < n; k++) {
+      seed = seed * 1103515245u + 12345u;
+      buf[k] = "abc=&?\":{} \\Bearer_code"[(seed >> 16) % 24];
+    }
+    out = sam_runtime_redact(rt, buf, n);
+    EXPECT_TRUE(out != NULL);
+    free(out);
+  }
+  tp_teardown(&loop, th);
+}
+
 int main(void) {
   SAM_T_RUN(patterns);
   SAM_T_RUN(plugin_strings);
   SAM_T_RUN(init_err);
+  SAM_T_RUN(truncated_and_random);
   return 0;
 }
