@@ -35,6 +35,8 @@ void sim_buf_raw(sim_buf *b, const char *s, size_t n);
 void sim_buf_cstr(sim_buf *b, const char *s);
 void sim_buf_printf(sim_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void sim_buf_jstr(sim_buf *b, const char *s);
+#define SIM_LIT(b, s) sim_buf_raw((b), (s), sizeof(s) - 1)
 void sim_json_obj(sim_buf *b);
 void sim_json_obj_end(sim_buf *b);
 void sim_json_arr(sim_buf *b);

@@ -210,6 +210,14 @@ void sim_json_key(sim_buf *b, const char *k) {
   b->after_key = 1;
 }
 
+/*
+ * Appends `s` as a quoted, escaped JSON string with no comma handling (for
+ * hand-written hot paths such as the users page).
+ */
+void sim_buf_jstr(sim_buf *b, const char *s) {
+  esc(b, s ? s : "");
+}
+
 /* Writes a JSON string value (escaped); NULL writes "". */
 void sim_json_str(sim_buf *b, const char *s) {
   value_sep(b);

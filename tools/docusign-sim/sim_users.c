@@ -30,70 +30,94 @@ static int lacks_permissions(sim_req *r) {
                          "this resource.");
 }
 
-static void kdate(sim_buf *b, const char *k, int64_t t) {
+/* ,"key":"<28-char date>" unless the date is missing */
+static void put_date(sim_buf *b, const char *lit, size_t litlen, int64_t t) {
   char d[40];
 
   if (t == SIM_T_NONE)
     return;
   sim_time_fmt(t, d);
-  sim_json_kstr(b, k, d);
+  sim_buf_raw(b, lit, litlen);
+  sim_buf_raw(b, d, 28);
+  SIM_LIT(b, "\"");
 }
 
 /*
  * Writes one userInformation object. `additional` adds the A4 fields,
- * `license` the A5 ones (when the user has a license). Returns 0.
+ * `license` the A5 ones (when the user has a license). Written member by
+ * member with literal keys: this is the simulator's hot path (a page of 100
+ * users per call). Returns 0.
  */
 int sim_user_json(sim_buf *b,
                   const sim_account *a,
                   const sim_user *u,
                   int additional,
                   int license) {
-  char id[37], uri[48];
-  int g;
+  char id[37];
+  int g, first = 1;
 
   sim_guid_fmt(u->id, id);
-  snprintf(uri, sizeof(uri), "/users/%s", id);
   sim_json_obj(b);
-  sim_json_kstr(b, "userName", sim_str(a, u->user_name));
-  sim_json_kstr(b, "userId", id);
-  sim_json_kstr(b, "userType", "CompanyUser");
-  sim_json_kstr(b, "userStatus", sim_status_names[u->status]);
-  sim_json_kstr(b, "uri", uri);
-  sim_json_kstr(b, "email", sim_str(a, u->email));
-  kdate(b, "createdDateTime", u->created);
-  if (u->first)
-    sim_json_kstr(b, "firstName", sim_str(a, u->first));
-  if (u->last)
-    sim_json_kstr(b, "lastName", sim_str(a, u->last));
+  SIM_LIT(b, "\"userName\":");
+  sim_buf_jstr(b, sim_str(a, u->user_name));
+  SIM_LIT(b, ",\"userId\":\"");
+  sim_buf_raw(b, id, 36);
+  SIM_LIT(b, "\",\"userType\":\"CompanyUser\",\"userStatus\":\"");
+  sim_buf_cstr(b, sim_status_names[u->status]);
+  SIM_LIT(b, "\",\"uri\":\"/users/");
+  sim_buf_raw(b, id, 36);
+  SIM_LIT(b, "\",\"email\":");
+  sim_buf_jstr(b, sim_str(a, u->email));
+  put_date(b, ",\"createdDateTime\":\"", 20, u->created);
+  if (u->first) {
+    SIM_LIT(b, ",\"firstName\":");
+    sim_buf_jstr(b, sim_str(a, u->first));
+  }
+  if (u->last) {
+    SIM_LIT(b, ",\"lastName\":");
+    sim_buf_jstr(b, sim_str(a, u->last));
+  }
   if (additional) {
-    sim_json_kstr(b, "isAdmin", (u->flags & SIM_UF_ADMIN) ? "True" : "False");
-    sim_json_kstr(b, "isNAREnabled", "false");
+    if (u->flags & SIM_UF_ADMIN)
+      SIM_LIT(b, ",\"isAdmin\":\"True\",\"isNAREnabled\":\"false\"");
+    else
+      SIM_LIT(b, ",\"isAdmin\":\"False\",\"isNAREnabled\":\"false\"");
     if (u->profile != SIM_NO_PROFILE) {
-      sim_json_kstr(b, "permissionProfileId", a->profiles[u->profile].id);
-      sim_json_kstr(b, "permissionProfileName", a->profiles[u->profile].name);
+      SIM_LIT(b, ",\"permissionProfileId\":");
+      sim_buf_jstr(b, a->profiles[u->profile].id);
+      SIM_LIT(b, ",\"permissionProfileName\":");
+      sim_buf_jstr(b, a->profiles[u->profile].name);
     }
-    sim_json_key(b, "groupList");
-    sim_json_arr(b);
+    SIM_LIT(b, ",\"groupList\":[");
     for (g = 0; g < a->ngroups; g++) {
+      const sim_group *gr = &a->groups[g];
       if (!(u->groups & (1u << g)))
         continue;
-      sim_json_obj(b);
-      sim_json_kstr(b, "groupId", a->groups[g].id);
-      sim_json_kstr(b, "groupName", a->groups[g].name);
-      sim_json_kstr(b, "groupType", a->groups[g].type);
-      if (a->groups[g].profile != SIM_NO_PROFILE)
-        sim_json_kstr(b, "permissionProfileId",
-                      a->profiles[a->groups[g].profile].id);
-      sim_json_obj_end(b);
+      if (!first)
+        SIM_LIT(b, ",");
+      first = 0;
+      SIM_LIT(b, "{\"groupId\":");
+      sim_buf_jstr(b, gr->id);
+      SIM_LIT(b, ",\"groupName\":");
+      sim_buf_jstr(b, gr->name);
+      SIM_LIT(b, ",\"groupType\":");
+      sim_buf_jstr(b, gr->type);
+      if (gr->profile != SIM_NO_PROFILE) {
+        SIM_LIT(b, ",\"permissionProfileId\":");
+        sim_buf_jstr(b, a->profiles[gr->profile].id);
+      }
+      SIM_LIT(b, "}");
     }
-    sim_json_arr_end(b);
-    kdate(b, "userAddedToAccountDateTime", u->added);
-    sim_json_kstr(b, "sendActivationOnInvalidLogin", "false");
-    sim_json_kstr(b, "enableConnectForUser", "false");
+    SIM_LIT(b, "]");
+    put_date(b, ",\"userAddedToAccountDateTime\":\"", 31, u->added);
+    SIM_LIT(b, ",\"sendActivationOnInvalidLogin\":\"false\","
+               "\"enableConnectForUser\":\"false\"");
   }
   if (license && u->license) {
-    sim_json_kstr(b, "licenseType", a->licenses[u->license - 1].type);
-    sim_json_kstr(b, "licenseStatus", a->licenses[u->license - 1].status);
+    SIM_LIT(b, ",\"licenseType\":");
+    sim_buf_jstr(b, a->licenses[u->license - 1].type);
+    SIM_LIT(b, ",\"licenseStatus\":");
+    sim_buf_jstr(b, a->licenses[u->license - 1].status);
   }
   sim_json_obj_end(b);
   return 0;
