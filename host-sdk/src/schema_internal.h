@@ -23,6 +23,8 @@
  * recursion of the compiler and the validator (refs may loop). */
 #define SAM__SCHEMA_MAX_DEPTH 256
 #define SAM__SCHEMA_MAX_FRAMES 1024
+/* PCRE2 backtracking steps allowed per match (its default is 10 million). */
+#define SAM__SCHEMA_MATCH_LIMIT 1000000
 
 /* Instance types ("type" keyword); integer is a subset of number. */
 enum {

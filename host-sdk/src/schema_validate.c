@@ -20,6 +20,7 @@ typedef struct vctx {
   char *ptr; /* JSON Pointer of the current instance value */
   size_t plen, pcap;
   pcre2_match_data *md;
+  pcre2_match_context *mctx;
   int frames;
   int too_deep;
   int oom;
@@ -197,12 +198,13 @@ static int v_string(
              (long long)n->max_len, cps);
   }
   if (n->pattern != NULL) {
-    int rc = pcre2_match(n->pattern, (PCRE2_SPTR)s, len, 0, 0, v->md, NULL);
+    int rc = pcre2_match(n->pattern, (PCRE2_SPTR)s, len, 0, 0, v->md, v->mctx);
     if (rc == PCRE2_ERROR_NOMATCH)
       FAILED("must match pattern [%.100s]; got [%s]", n->pattern_src,
              show(inst, redact, got, sizeof(got)));
     else if (rc < 0)
-      FAILED("pattern [%.100s] could not be evaluated [pcre2=%d]",
+      FAILED("pattern [%.100s] could not be evaluated within the match "
+             "limit [pcre2=%d]",
              n->pattern_src, rc);
   }
   if (n->format != SAM__SF_NONE && !sam__sformat_check(n->format, s, len))
@@ -383,9 +385,16 @@ static int v_object(
     }
     for (size_t i = 0; i < n->n_pprops; i++) {
       int rc = pcre2_match(n->pprops[i].re, (PCRE2_SPTR)key, klen, 0, 0, v->md,
-                           NULL);
-      if (rc < 0)
+                           v->mctx);
+      if (rc == PCRE2_ERROR_NOMATCH)
         continue;
+      if (rc < 0) {
+        /* Unknown is not "no match": the key must not slip past. */
+        FAILED("patternProperties pattern [%.100s] could not be evaluated "
+               "within the match limit [pcre2=%d]",
+               n->pprops[i].src, rc);
+        continue;
+      }
       matched = 1;
       if (!v_child_key(v, n->pprops[i].schema, val, key, klen, quiet, redact)) {
         ok = 0;
@@ -591,9 +600,18 @@ int sam__schema_validate_obj(const sam__schema *s,
   v.errs = errs;
   v.max = errs != NULL ? max_errs : 0;
   v.md = pcre2_match_data_create(1, NULL);
+  /* A catastrophic pattern ("^(a+)+$") gives up after a million steps
+   * (~10 ms) instead of PCRE2's default ten million: the value is then
+   * reported invalid. */
+  v.mctx = pcre2_match_context_create(NULL);
+  if (v.mctx != NULL &&
+      pcre2_set_match_limit(v.mctx, SAM__SCHEMA_MATCH_LIMIT) != 0) {
+    rc = SAM_EINVAL;
+    goto done;
+  }
   v.pcap = 64;
   v.ptr = malloc(v.pcap);
-  if (v.md == NULL || v.ptr == NULL) {
+  if (v.md == NULL || v.mctx == NULL || v.ptr == NULL) {
     rc = SAM_ENOMEM;
     goto done;
   }
@@ -617,6 +635,7 @@ done:
   if (n_errs != NULL)
     *n_errs = v.n;
   pcre2_match_data_free(v.md);
+  pcre2_match_context_free(v.mctx);
   free(v.ptr);
   return rc;
 }

@@ -604,6 +604,25 @@ static void test_garbage(void) {
   sam__schema_free(s);
 }
 
+/* A catastrophic pattern is cut off by the match limit: invalid, quickly. */
+static void test_redos(void) {
+  char inst[80];
+  sam__schema *s = compile_ok("{\"pattern\":\"^(a+)+$\","
+                              "\"patternProperties\":{\"^(a+)+$\":true},"
+                              "\"additionalProperties\":true}",
+                              0);
+  inst[0] = '"';
+  memset(inst + 1, 'a', 60);
+  memcpy(inst + 61, "b\"", 3);
+  invalid_at(s, inst, "", "match limit");
+  inst[0] = '{';
+  memcpy(inst + 1, "\"", 1);
+  memset(inst + 2, 'a', 60);
+  memcpy(inst + 62, "b\":1}", 6);
+  invalid_at(s, inst, "", "patternProperties pattern [^(a+)+$]");
+  sam__schema_free(s);
+}
+
 static void test_huge_strings(void) {
   size_t big = 8u << 20;
   char *text = malloc(big + 3);
@@ -705,6 +724,7 @@ int main(void) {
   SAM_T_RUN(test_filter_schema);
   SAM_T_RUN(test_all_repo_schemas);
   SAM_T_RUN(test_garbage);
+  SAM_T_RUN(test_redos);
   SAM_T_RUN(test_huge_strings);
   SAM_T_RUN(test_threads);
   return 0;
