@@ -413,6 +413,53 @@ static void test_stats(void) {
   stop();
 }
 
+/* ---- shutdown while a delayed reply waits: exits at once, cleanly ---- */
+
+static void test_shutdown_pending(void) {
+  const char *args[] = {"--users", "5", NULL};
+  CURLM *m;
+  CURL *e;
+  struct curl_slist *h;
+  char url[512], auth[320];
+  int running = 1;
+  long inflight = 0;
+  sim_resp r;
+
+  sim_start(args, NULL);
+  EXPECT_EQ_INT(200, sim_control(&S, "faults", "{\"latency_ms\":600000}"));
+  m = curl_multi_init();
+  e = curl_easy_init();
+  snprintf(auth, sizeof(auth), "Authorization: %s", BEARER);
+  h = curl_slist_append(NULL, auth);
+  snprintf(url, sizeof(url), "%s/users", S.rest);
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+  curl_multi_add_handle(m, e);
+  /* until the simulator holds the request (control calls are not delayed) */
+  while (inflight < 1) {
+    json_object *o;
+    curl_multi_perform(m, &running);
+    curl_multi_poll(m, NULL, 0, 20, NULL);
+    snprintf(url, sizeof(url), "%s/_sim/stats", S.http);
+    sim_http("GET", url, NULL, NULL, NULL, NULL, &r);
+    o = sim_resp_json(&r);
+    inflight = json_object_get_int(json_object_object_get(o, "inflight"));
+    json_object_put(o);
+    sim_resp_free(&r);
+  }
+  stop(); /* SIGTERM: the 10-minute wait must not hold the exit */
+  while (running) {
+    curl_multi_perform(m, &running);
+    if (running)
+      curl_multi_poll(m, NULL, 0, 50, NULL);
+  }
+  curl_multi_remove_handle(m, e);
+  curl_easy_cleanup(e);
+  curl_multi_cleanup(m);
+  curl_slist_free_all(h);
+}
+
 /* ---- HTTPS with a throwaway CA ---- */
 
 static void test_tls(void) {
@@ -460,6 +507,7 @@ int main(void) {
   SAM_T_RUN(test_faults);
   SAM_T_RUN(test_changes_during_download);
   SAM_T_RUN(test_stats);
+  SAM_T_RUN(test_shutdown_pending);
   SAM_T_RUN(test_tls);
   curl_global_cleanup();
   return 0;

@@ -42,6 +42,7 @@ struct sim_server {
   uv_timer_t drain;
   SSL_CTX *ssl;
   sim_conn *conns;
+  struct sim_pending *pending;
 };
 
 /* One reply that is delayed, slow or truncated. Lives in the request's
@@ -64,6 +65,8 @@ typedef struct sim_pending {
   int chunk_ms;
   size_t chunk;
   int started;
+  struct sim_pending *next; /* the server's list of delayed replies */
+  struct sim_pending *prev;
 } sim_pending;
 
 static sim_server *the_server; /* the only instance, for reset lookups */
@@ -171,6 +174,12 @@ static void timer_closed(uv_handle_t *h) {
 static void pending_dispose(void *x) {
   sim_pending *p = x;
 
+  if (p->prev)
+    p->prev->next = p->next;
+  else if (the_server != NULL && the_server->pending == p)
+    the_server->pending = p->next;
+  if (p->next)
+    p->next->prev = p->prev;
   /* the request is gone (done or the client left): drop the timer */
   if (p->timer != NULL) {
     p->timer->p = NULL;
@@ -399,6 +408,12 @@ int sim_reply(
   p->slow = slow;
   p->chunk_ms = f->slow_chunk_ms > 0 ? f->slow_chunk_ms : 200;
   p->chunk = f->slow_chunk_bytes > 0 ? (size_t)f->slow_chunk_bytes : 256;
+  if (the_server != NULL) {
+    p->next = the_server->pending;
+    if (p->next)
+      p->next->prev = p;
+    the_server->pending = p;
+  }
   if (delay >= 1) {
     if (start_timer(p, (uint64_t)delay) == 0)
       return 0;
@@ -644,6 +659,7 @@ static void noop_close(uv_handle_t *h) {
  */
 void sim_server_stop(sim_server *s) {
   sim_conn *c;
+  sim_pending *p;
 
   if (s == NULL || s->stopping)
     return;
@@ -652,6 +668,12 @@ void sim_server_stop(sim_server *s) {
     uv_close((uv_handle_t *)&s->listen_http, noop_close);
   if (s->listen_https.loop != NULL)
     uv_close((uv_handle_t *)&s->listen_https, noop_close);
+  /* delayed and slow replies go out now, so shutdown does not wait */
+  for (p = s->pending; p != NULL; p = p->next) {
+    p->chunk_ms = 0;
+    if (p->timer != NULL && uv_is_active((uv_handle_t *)&p->timer->t))
+      (void)uv_timer_start(&p->timer->t, on_timer, 0, 0);
+  }
   for (c = s->conns; c != NULL; c = c->next) {
     uv_os_fd_t fd;
     if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
