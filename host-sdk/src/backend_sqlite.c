@@ -9,7 +9,9 @@
  * - Core requests (sam__req) sit in a bounded ring: a full ring makes
  *   submit return SAM_EAGAIN. The worker calls sam__req_begin() (0 means
  *   cancelled: skip the work) and always sam__req_done(), which the core
- *   turns into a callback on the loop.
+ *   turns into a callback on the loop. Consecutive put_batch requests found
+ *   in the ring together are committed together (each batch in its own
+ *   savepoint, so each stays all or nothing): group commit.
  * - Host-table operations (sam_backend_sqlite.h) sit in an unbounded list
  *   (they are few: admin and housekeeping), and come back to the loop
  *   through one uv_async_t, which also tells the loop that the worker has
@@ -70,6 +72,30 @@ static void push_done(sq_backend *b, sam__sq_op *op) {
   b->done_tail = op;
 }
 
+/* Runs popped requests: sam__req_begin() for each (0: cancelled, skip it),
+ * the work, then sam__req_done() for each; the requests are the core's
+ * again after that. */
+static void run_group(sq_backend *b, sam__req **group, size_t n) {
+  sam__req *run[SAM__SQ_GROUP_MAX];
+  size_t nrun = 0;
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    if (sam__req_begin(group[i])) {
+      run[nrun++] = group[i];
+    } else {
+      group[i]->status = SAM_ECANCELED;
+      sam__req_done(group[i]);
+    }
+  }
+  if (nrun == 1 || (nrun > 0 && run[0]->kind != SAM__REQ_PUT_BATCH))
+    sam__sq_exec_req(&b->conn, run[0]);
+  else if (nrun > 1)
+    sam__sq_exec_put_group(&b->conn, run, nrun);
+  for (i = 0; i < nrun; i++)
+    sam__req_done(run[i]);
+}
+
 static void worker(void *arg) {
   sq_backend *b = arg;
 
@@ -90,15 +116,24 @@ static void worker(void *arg) {
       continue;
     }
     if (b->count > 0) {
-      sam__req *req = b->ring[b->head];
-      b->head = (b->head + 1) % b->cap;
-      b->count--;
+      sam__req *group[SAM__SQ_GROUP_MAX];
+      size_t ng = 0;
+      size_t nrecs = 0;
+      /* consecutive put_batch requests share one commit (see
+       * sam__sq_exec_put_group); anything else runs alone, in order */
+      do {
+        sam__req *req = b->ring[b->head];
+        if (ng > 0 && (req->kind != SAM__REQ_PUT_BATCH ||
+                       nrecs + req->n > SAM__SQ_GROUP_RECORDS))
+          break;
+        group[ng++] = req;
+        nrecs += req->n;
+        b->head = (b->head + 1) % b->cap;
+        b->count--;
+      } while (group[0]->kind == SAM__REQ_PUT_BATCH && b->count > 0 &&
+               ng < SAM__SQ_GROUP_MAX);
       uv_mutex_unlock(&b->mu);
-      if (sam__req_begin(req))
-        sam__sq_exec_req(&b->conn, req);
-      else
-        req->status = SAM_ECANCELED;
-      sam__req_done(req); /* the request is the core's from here on */
+      run_group(b, group, ng);
       uv_mutex_lock(&b->mu);
       continue;
     }

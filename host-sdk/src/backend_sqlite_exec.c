@@ -25,6 +25,9 @@ static const char *const stmt_sql[SAM__SQ_COUNT] = {
     [SAM__SQ_BEGIN] = "BEGIN IMMEDIATE",
     [SAM__SQ_COMMIT] = "COMMIT",
     [SAM__SQ_ROLLBACK] = "ROLLBACK",
+    [SAM__SQ_SAVEPOINT] = "SAVEPOINT batch",
+    [SAM__SQ_RELEASE] = "RELEASE batch",
+    [SAM__SQ_ROLLBACK_TO] = "ROLLBACK TO batch",
     [SAM__SQ_GET] = "SELECT version, json FROM records WHERE profile_id = ?1"
                     " AND record_type = ?2 AND key = ?3",
     [SAM__SQ_PEEK] = "SELECT version, idx FROM records WHERE profile_id = ?1"
@@ -454,16 +457,14 @@ done:
   return rc;
 }
 
-/* The whole batch is one transaction: checks first, then writes; any
- * failure rolls everything back. */
-static int do_put_batch(sam__sq_conn *c, sam__req *req) {
-  int64_t now = sam__sq_now_ms();
+/* One batch inside the current transaction: every if_version check first,
+ * then the writes. On failure the caller rolls back to its savepoint;
+ * conflicts keep their out_recs, other failures have none. */
+static int put_body(sam__sq_conn *c, sam__req *req, int64_t now) {
   size_t i;
   int status;
   int rc;
 
-  if (req->n == 0)
-    return 0;
   for (i = 0; i < req->n; i++) {
     /* SQLite binds lengths as int; the core bounds records far below */
     if (req->recs[i].key == NULL || req->recs[i].json == NULL ||
@@ -473,9 +474,6 @@ static int do_put_batch(sam__sq_conn *c, sam__req *req) {
       return SAM_EINVAL;
     }
   }
-  rc = tx(c, SAM__SQ_BEGIN);
-  if (rc != SQLITE_OK)
-    return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put begin");
   status = check_batch(c, req);
   if (status != 0)
     goto fail;
@@ -490,20 +488,78 @@ static int do_put_batch(sam__sq_conn *c, sam__req *req) {
     if (status != 0)
       goto fail;
   }
-  rc = tx(c, SAM__SQ_COMMIT);
-  if (rc != SQLITE_OK) {
-    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put commit");
-    out_clear(req);
-    rollback(c);
-    return status;
-  }
   return 0;
 
 fail:
-  rollback(c);
   if (status != SAM_ECONFLICT && status != SAM_EEXIST)
     out_clear(req);
   return status;
+}
+
+/* Fails every request of a group that has not failed yet (the shared
+ * transaction is lost): their writes are gone, so are their outputs. */
+static void fail_group(
+    sam__sq_conn *c, sam__req **reqs, size_t n, int rc, const char *what) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    if (reqs[i]->status != 0)
+      continue;
+    out_clear(reqs[i]);
+    reqs[i]->status =
+        sq_fail(c, rc, reqs[i]->errmsg, sizeof(reqs[i]->errmsg), what);
+  }
+}
+
+/*
+ * Executes consecutive PUT_BATCH requests in one transaction, each inside
+ * its own savepoint: a batch that fails (if_version, or an error) is rolled
+ * back to its savepoint alone, and the others still commit. One commit for
+ * several batches writes each hot index page to the log once instead of
+ * once per batch (group commit). Each batch stays all or nothing across a
+ * crash, since nothing is visible before the one COMMIT.
+ *
+ * Thread: the worker. Fills each request's status and outputs.
+ */
+void sam__sq_exec_put_group(sam__sq_conn *c, sam__req **reqs, size_t n) {
+  int64_t now = sam__sq_now_ms();
+  size_t i;
+  int rc;
+
+  for (i = 0; i < n; i++)
+    reqs[i]->status = 0;
+  rc = tx(c, SAM__SQ_BEGIN);
+  if (rc != SQLITE_OK) {
+    fail_group(c, reqs, n, rc, "put begin");
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    sam__req *req = reqs[i];
+    rc = tx(c, SAM__SQ_SAVEPOINT);
+    if (rc != SQLITE_OK) {
+      fail_group(c, reqs, n, rc, "put savepoint");
+      break;
+    }
+    req->status = put_body(c, req, now);
+    if (req->status != 0)
+      rc = tx(c, SAM__SQ_ROLLBACK_TO);
+    if (rc == SQLITE_OK)
+      rc = tx(c, SAM__SQ_RELEASE);
+    /* an I/O error can make SQLite abandon the whole transaction: then the
+     * batches before this one are gone too, and nothing may run outside a
+     * transaction */
+    if (rc != SQLITE_OK || sqlite3_get_autocommit(c->db)) {
+      fail_group(c, reqs, n, rc != SQLITE_OK ? rc : SQLITE_ABORT,
+                 "put transaction");
+      break;
+    }
+  }
+  if (!sqlite3_get_autocommit(c->db)) {
+    rc = tx(c, SAM__SQ_COMMIT);
+    if (rc != SQLITE_OK)
+      fail_group(c, reqs, n, rc, "put commit");
+  }
+  rollback(c); /* no-op after COMMIT */
 }
 
 /* ---- delete ---- */
@@ -859,7 +915,8 @@ void sam__sq_exec_req(sam__sq_conn *conn, sam__req *req) {
         req->kind == SAM__REQ_GET ? do_get(conn, req) : do_delete(conn, req);
     break;
   case SAM__REQ_PUT_BATCH:
-    status = do_put_batch(conn, req);
+    sam__sq_exec_put_group(conn, &req, 1);
+    status = req->status;
     break;
   case SAM__REQ_QUERY:
     status = do_query(conn, req);

@@ -26,6 +26,9 @@ enum {
   SAM__SQ_BEGIN = 0,
   SAM__SQ_COMMIT,
   SAM__SQ_ROLLBACK,
+  SAM__SQ_SAVEPOINT,
+  SAM__SQ_RELEASE,
+  SAM__SQ_ROLLBACK_TO,
   SAM__SQ_GET,
   SAM__SQ_PEEK,
   SAM__SQ_INS,
@@ -100,6 +103,12 @@ int sam__sq_conn_prepare(sam__sq_conn *conn, char *err, size_t err_len);
 void sam__sq_conn_close(sam__sq_conn *conn);
 /* Executes one core request, filling its outputs (not sam__req_done). */
 void sam__sq_exec_req(sam__sq_conn *conn, sam__req *req);
+/* Executes consecutive PUT_BATCH requests with one commit (each batch in
+ * its own savepoint, all or nothing on its own). */
+void sam__sq_exec_put_group(sam__sq_conn *conn, sam__req **reqs, size_t n);
+/* Group commit bounds: batches and records per transaction. */
+#define SAM__SQ_GROUP_MAX 8
+#define SAM__SQ_GROUP_RECORDS 4000
 /* Executes one host-table operation, filling status, count, errmsg. */
 void sam__sq_exec_op(sam__sq_conn *conn, sam__sq_op *op);
 /* Unix time in milliseconds. */

@@ -3,8 +3,9 @@
  * whole or absent.
  *
  * A child process opens the store and writes big batches back to back
- * (two in flight), each record tagged with its round, its batch number and
- * the batch's size. It reports every committed batch on a pipe. The parent
+ * (four in flight, so the backend also commits them in groups), each
+ * record tagged with its round, its batch number and the batch's size. It
+ * reports every committed batch on a pipe. The parent
  * waits for a random number of commits, waits a little more (so the kill
  * lands at a random point, usually inside a transaction), sends SIGKILL,
  * reopens the database and checks: integrity_check is ok, every batch
@@ -31,6 +32,7 @@
 
 #define ROUNDS 6
 #define MAX_BATCH 500
+#define INFLIGHT 4
 
 static char dir[512];
 static char db_path[600];
@@ -79,7 +81,7 @@ static t_req *make_batch(writer *w) {
 static void child_run(int round, int fd) {
   uv_loop_t loop;
   writer w;
-  t_req *inflight[2];
+  t_req *inflight[INFLIGHT];
   int k;
 
   memset(&w, 0, sizeof(w));
@@ -89,11 +91,11 @@ static void child_run(int round, int fd) {
   EXPECT_EQ_INT(0, uv_loop_init(&loop));
   t_init(&loop);
   t_open(&loop, db_path, 0, &w.b);
-  for (k = 0; k < 2; k++) {
+  for (k = 0; k < INFLIGHT; k++) {
     inflight[k] = make_batch(&w);
     EXPECT_EQ_INT(0, w.b.vt->submit(w.b.self, &inflight[k]->req));
   }
-  for (k = 0;; k ^= 1) {
+  for (k = 0;; k = (k + 1) % INFLIGHT) {
     int batch;
     t_wait(inflight[k]);
     EXPECT_EQ_INT(0, inflight[k]->req.status);

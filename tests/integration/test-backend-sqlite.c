@@ -522,6 +522,61 @@ static void test_queue_bound_and_cancel(void) {
   t_close(&loop, &b);
 }
 
+/* Batches queued together commit together, each still all or nothing: a
+ * conflicting batch between two good ones changes nothing of its own and
+ * does not stop the others. */
+static void test_group_commit(void) {
+  sam__backend b;
+  t_req *held;
+  t_req *batch[3];
+  char json[64];
+  uint64_t v;
+  int i;
+
+  t_open(&loop, ":memory:", 0, &b);
+  EXPECT_EQ_U64(1, put1(&b, "g-shared", "{\"v\":0}", SAM_IF_ANY, NULL));
+  t_gate_close();
+  held = t_new(SAM__REQ_GET, P, RT, "g-shared");
+  EXPECT_EQ_INT(0, b.vt->submit(b.self, &held->req));
+  t_gate_wait_entered(2); /* the queue-bound test entered once before */
+  for (i = 0; i < 3; i++) {
+    char key[32];
+    batch[i] = t_new(SAM__REQ_PUT_BATCH, P, RT, NULL);
+    snprintf(key, sizeof(key), "g-own-%d", i);
+    t_add(batch[i], key, "{}", SAM_IF_NEW, idx_active);
+    /* every batch also writes the shared record, the middle one with a
+     * stale version; all three wait in the queue, so they run as a group */
+    t_add(batch[i], "g-shared", "{\"v\":1}", i == 1 ? 7 : SAM_IF_ANY, NULL);
+    EXPECT_EQ_INT(0, b.vt->submit(b.self, &batch[i]->req));
+  }
+  t_gate_open();
+  t_wait(held);
+  for (i = 0; i < 3; i++)
+    t_wait(batch[i]);
+  EXPECT_EQ_INT(0, batch[0]->req.status);
+  EXPECT_EQ_INT(SAM_ECONFLICT, batch[1]->req.status);
+  EXPECT_EQ_INT(1, (long long)batch[1]->req.out_n);
+  EXPECT_EQ_STR("g-shared", batch[1]->req.out_recs[0].key);
+  /* it sees the first batch's write of the same transaction */
+  EXPECT_EQ_U64(2, batch[1]->req.out_recs[0].version);
+  EXPECT_EQ_INT(0, batch[2]->req.status);
+  EXPECT_EQ_U64(3, batch[2]->req.out_recs[1].version);
+  EXPECT_EQ_INT(0, get1(&b, "g-own-0", &v, json, sizeof(json)));
+  EXPECT_EQ_INT(SAM_ENOENT, get1(&b, "g-own-1", &v, json, sizeof(json)));
+  EXPECT_EQ_INT(0, get1(&b, "g-own-2", &v, json, sizeof(json)));
+  EXPECT_EQ_INT(0, get1(&b, "g-shared", &v, json, sizeof(json)));
+  EXPECT_EQ_U64(3, v);
+  {
+    const char *const f_blue[] = {"/team", "blue", NULL};
+    size_t pages;
+    EXPECT_EQ_INT(2, (long long)count_query(&b, 10, f_blue, &pages));
+  }
+  for (i = 0; i < 3; i++)
+    t_free(batch[i]);
+  t_free(held);
+  t_close(&loop, &b);
+}
+
 static void on_closed_flag(void *ud) {
   *(int *)ud = 1;
 }
@@ -702,6 +757,7 @@ int main(void) {
   SAM_T_RUN(test_index_rewrite_and_delete);
   SAM_T_RUN(test_blobs);
   SAM_T_RUN(test_queue_bound_and_cancel);
+  SAM_T_RUN(test_group_commit);
   SAM_T_RUN(test_close_drains);
   SAM_T_RUN(test_open_errors);
   SAM_T_RUN(test_files_private);
