@@ -245,7 +245,10 @@ static int run_init(sam_runtime *rt,
     return sam__load_fail(res, who, SAM_LOAD_STEP_INIT, rc,
                           "the host refused a new plugin instance [%s]%s",
                           sam_err_name(rc),
-                          rc == SAM_EBUSY ? "; the host is stopping" : "");
+                          rc == SAM_EBUSY    ? "; the host is stopping"
+                          : rc == SAM_EEXIST ? "; a plugin with this name is "
+                                               "already loaded"
+                                             : "");
   memset(err, 0, sizeof(err));
   rc = sam__plugin_run_init(h, init, config_json, err, sizeof(err));
   err[sizeof(err) - 1] = '\0';

@@ -89,6 +89,12 @@ int sam__plugin_create(sam_runtime *rt,
     return SAM_EINVAL;
   if (rt->stopping)
     return SAM_EBUSY;
+  /* One instance per name: registrations, secrets and redaction are keyed by
+   * the plugin's name. Failed loads stay as STOPPED tombstones and do not
+   * count. */
+  for (h = rt->plugins; h != NULL; h = h->next)
+    if (h->phase != SAM__PHASE_STOPPED && strcmp(h->name, name) == 0)
+      return SAM_EEXIST;
   h = calloc(1, sizeof(*h));
   if (h == NULL)
     return SAM_ENOMEM;

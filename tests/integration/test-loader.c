@@ -285,6 +285,20 @@ static void test_good(void) {
   json = registry(th);
   EXPECT_CONTAINS(json, "fx_good");
   EXPECT_CONTAINS(json, "\"run\"");
+
+  /* A second plugin of the same name is refused and changes nothing. */
+  EXPECT_EQ_INT(SAM_EEXIST,
+                sam_loader_load(sam_test_host_runtime(th),
+                                fixture_manifest("good"), NULL, &res, NULL));
+  print_result("good (twice)", &res);
+  EXPECT_EQ_INT(SAM_LOAD_STEP_INIT, res.step);
+  EXPECT_CONTAINS(res.message, "already loaded");
+  {
+    char *again = registry(th);
+
+    EXPECT_EQ_STR(json, again);
+    free(again);
+  }
   free(json);
   host_end(th);
 }
