@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "hostsvc_int.h"
 #include "sam_core.h"
 
@@ -127,6 +129,8 @@ static void call_free(sam__hs_call *c) {
   free(c->method);
   free(c->path);
   free(c->query);
+  if (c->body != NULL)
+    OPENSSL_cleanse(c->body, c->body_len); /* may hold a form secret */
   free(c->body);
   free(c->actor);
   for (i = 0; i < c->n_segs; i++)
@@ -312,6 +316,34 @@ static void route(sam__hs_call *c) {
                     c->path);
 }
 
+int sam__hs_call_new(sam_hostsvc *svc,
+                     const char *method,
+                     const char *path,
+                     sam_hostsvc_cb cb,
+                     void *ud,
+                     sam__hs_call **out) {
+  sam__hs_call *c = calloc(1, sizeof(*c));
+
+  if (c == NULL)
+    return SAM_ENOMEM;
+  c->svc = svc;
+  c->cb = cb;
+  c->ud = ud;
+  c->method = strdup(method);
+  c->path = strdup(path);
+  c->actor = strdup("host");
+  c->qs = json_object_new_object();
+  if (c->method == NULL || c->path == NULL || c->actor == NULL ||
+      c->qs == NULL) {
+    call_free(c);
+    return SAM_ENOMEM;
+  }
+  c->next = svc->calls;
+  svc->calls = c;
+  *out = c;
+  return 0;
+}
+
 int sam_hostsvc_call(sam_hostsvc *svc,
                      const char *method,
                      const char *path,
@@ -439,6 +471,14 @@ static void maybe_closed(sam_hostsvc *svc) {
 }
 
 void sam_hostsvc_close(sam_hostsvc *svc, void (*done)(void *ud), void *ud) {
+  sam__hs_call *c;
+
+  /* A waiting action would hold the close up to its deadline: ask it to
+   * stop; its completion still answers the call (C3). */
+  for (c = svc->calls; c != NULL; c = c->next) {
+    if (c->job_running)
+      (void)sam_runtime_job_cancel(svc->rt, c->job_id);
+  }
   svc->closing = 1;
   svc->close_done = done;
   svc->close_ud = ud;

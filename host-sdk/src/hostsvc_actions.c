@@ -55,7 +55,7 @@ static void on_action_done(const sam_job_outcome *o, void *ud) {
   int rc;
 
   c->pending--;
-  c->flag = 0; /* no longer cancellable */
+  c->job_running = 0;
   c->r_status = o->status;
   free(c->cursor);
   c->cursor = strdup(o->message != NULL ? o->message : "");
@@ -155,7 +155,7 @@ static void action_loaded(sam__hs_call *c, int status) {
     return;
   }
   c->pending++;
-  c->flag = 1; /* a running job: cancelled if the service closes */
+  c->job_running = 1; /* cancelled if the service closes */
 }
 
 void sam__hs_route_action(sam__hs_call *c, const char *action) {
@@ -368,23 +368,69 @@ static void publish_saved(sam__hs_call *c, int status) {
     publish_reply(c, rc);
 }
 
+/* ---- the profile's scheduled jobs ---- */
+
 static void on_job_ensured(int status, void *ud) {
   sam__hs_call *c = ud;
-  int rc;
 
   c->pending--;
   if (status != 0 && c->first_err == 0)
     c->first_err = status;
-  if (c->pending > 0)
-    return;
-  if (c->first_err != 0) {
-    sam__hs_reply_err(c, c->first_err, NULL,
+  if (c->pending == 0)
+    c->then(c, c->first_err);
+}
+
+int sam__hs_ensure_jobs(sam__hs_call *c, sam__hs_step_fn then) {
+  const char *pid = sam__hs_str(c->profile, "profile_id");
+  json_object *procs = NULL;
+  char *pjson;
+  size_t i, n;
+
+  c->then = then;
+  c->first_err = 0;
+  if (c->svc->sched == NULL || c->plugin == NULL) {
+    then(c, 0);
+    return 0;
+  }
+  pjson = sam__hs_profile_plugin_json(c->svc, c->profile);
+  if (pjson == NULL)
+    return SAM_ENOMEM;
+  json_object_object_get_ex(c->plugin, "processes", &procs);
+  n = procs != NULL ? json_object_array_length(procs) : 0;
+  c->pending++; /* guard */
+  for (i = 0; i < n; i++) {
+    sam_sched_job_spec spec;
+    int rc;
+
+    /* Every process gets its job ("download" and "reclaim"); the
+     * scheduler's chaining rule decides whether reclaim runs. */
+    memset(&spec, 0, sizeof(spec));
+    spec.profile_id = pid;
+    spec.display_name = sam__hs_str(c->profile, "display_name");
+    spec.process_id =
+        sam__hs_str(json_object_array_get_idx(procs, i), "process_id");
+    spec.plugin = sam__hs_str(c->profile, "plugin");
+    spec.profile_json = pjson;
+    rc = sam_sched_ensure_job_ex(c->svc->sched, &spec, on_job_ensured, c);
+    if (rc == 0)
+      c->pending++;
+    else if (c->first_err == 0)
+      c->first_err = rc;
+  }
+  free(pjson);
+  on_job_ensured(0, c); /* drops the guard */
+  return 0;
+}
+
+static void publish_ensured(sam__hs_call *c, int status) {
+  int rc;
+
+  if (status != 0) {
+    sam__hs_reply_err(c, status, NULL,
                       "creating the scheduled jobs failed [%s]",
-                      sam_err_name(c->first_err));
+                      sam_err_name(status));
     return;
   }
-  json_object_object_add(c->profile, "state",
-                         json_object_new_string("published"));
   rc = sam__hs_save_profile(c, publish_saved);
   if (rc != 0)
     publish_saved(c, rc);
@@ -392,9 +438,7 @@ static void on_job_ensured(int status, void *ud) {
 
 static void publish_loaded(sam__hs_call *c, int status) {
   const char *cs;
-  json_object *procs = NULL;
-  char *pjson;
-  size_t i, n;
+  int rc;
 
   if (status != 0) {
     sam__hs_reply_err(c, status, NULL, "no such profile [id=%s]", c->segs[3]);
@@ -414,42 +458,12 @@ static void publish_loaded(sam__hs_call *c, int status) {
                       cs != NULL ? cs : "");
     return;
   }
-  if (c->svc->sched == NULL) {
-    on_job_ensured(0, (c->pending++, c));
-    return;
-  }
+  /* The jobs' runs receive the profile as it will be stored: published. */
   json_object_object_add(c->profile, "state",
                          json_object_new_string("published"));
-  pjson = sam__hs_profile_plugin_json(c->svc, c->profile);
-  if (pjson == NULL) {
-    sam__hs_reply_err(c, SAM_ENOMEM, NULL, "out of memory");
-    return;
-  }
-  json_object_object_get_ex(c->plugin, "processes", &procs);
-  n = procs != NULL ? json_object_array_length(procs) : 0;
-  c->first_err = 0;
-  c->pending++; /* guard */
-  for (i = 0; i < n; i++) {
-    const char *p =
-        sam__hs_str(json_object_array_get_idx(procs, i), "process_id");
-    sam_sched_job_spec spec;
-    int rc;
-
-    memset(&spec, 0, sizeof(spec));
-    spec.profile_id = c->segs[3];
-    spec.display_name = sam__hs_str(c->profile, "display_name");
-    spec.process_id = p;
-    spec.plugin = sam__hs_str(c->profile, "plugin");
-    spec.profile_json = pjson;
-    rc = sam_sched_ensure_job_ex(c->svc->sched, &spec, on_job_ensured, c);
-
-    if (rc == 0)
-      c->pending++;
-    else if (c->first_err == 0)
-      c->first_err = rc;
-  }
-  free(pjson);
-  on_job_ensured(0, c); /* drops the guard */
+  rc = sam__hs_ensure_jobs(c, publish_ensured);
+  if (rc != 0)
+    publish_ensured(c, rc);
 }
 
 void sam__hs_route_publish(sam__hs_call *c) {

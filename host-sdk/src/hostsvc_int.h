@@ -101,7 +101,8 @@ struct sam__hs_call {
   char buf[128];
   char job_id[SAM_JOB_ID_LEN];
   sam__hs_step_fn then;
-  sam_host *as; /* store calls go through this handle when set */
+  sam_host *as;    /* store calls go through this handle when set */
+  int job_running; /* job_id is a running action: cancelled on close */
 };
 
 /* ---- the service ---- */
@@ -139,6 +140,15 @@ struct sam_hostsvc {
 };
 
 /* ---- replies (hostsvc.c) ---- */
+
+/* A call made by the service itself (start-up work): in flight like any
+ * other, answered through cb on a later turn. 0 or SAM_ENOMEM. */
+int sam__hs_call_new(sam_hostsvc *svc,
+                     const char *method,
+                     const char *path,
+                     sam_hostsvc_cb cb,
+                     void *ud,
+                     sam__hs_call **out);
 
 /* Sets the reply of c (JSON object taken over, may be NULL = "{}") and
  * queues its delivery on a later turn. Idempotent: a second reply is
@@ -274,6 +284,10 @@ int sam__hs_materialize(sam__hs_call *c, sam__hs_step_fn then);
 
 void sam__hs_route_action(sam__hs_call *c, const char *action);
 void sam__hs_route_publish(sam__hs_call *c);
+/* Creates or updates the scheduled job of every process of c->profile's
+ * type with the current profile JSON, then calls then(c, status) once
+ * (also at once when the host has no scheduler). */
+int sam__hs_ensure_jobs(sam__hs_call *c, sam__hs_step_fn then);
 void sam__hs_route_oauth_redirect(sam__hs_call *c);
 /* Creates a state bound to (plugin, profile) into out (44 bytes + NUL). */
 int sam__hs_oauth_state_new(sam_hostsvc *svc,

@@ -231,3 +231,114 @@ void sam__hs_route_jobs(sam__hs_call *c) {
   sam__hs_reply_err(c, SAM_ENOENT, NULL, "no such resource [%s %s]", c->method,
                     c->path);
 }
+
+/* ---- start: the jobs of published profiles ---- */
+
+typedef struct start_ctx {
+  void (*done)(int status, void *ud);
+  void *ud;
+} start_ctx;
+
+static void
+start_page(sam__hs_call *c, int status, const sam_store_result *res);
+
+static void start_replied(const sam_hostsvc_reply *r, void *ud) {
+  start_ctx *sc = ud;
+
+  sc->done(r->status, sc->ud);
+  free(sc);
+}
+
+static void start_next(sam__hs_call *c, int status) {
+  json_object *rec;
+  int rc;
+
+  if (status != 0 && c->first_err == 0)
+    c->first_err = status; /* one profile's failure does not stop the rest */
+  while ((size_t)c->step < json_object_array_length(c->work)) {
+    rec = json_object_array_get_idx(c->work, (size_t)c->step++);
+    json_object_put(c->profile);
+    c->profile = json_object_get(rec);
+    json_object_put(c->plugin);
+    c->plugin = sam__hs_plugin_by_name(c, sam__hs_str(rec, "plugin"));
+    if (c->plugin == NULL)
+      continue; /* its plugin is not loaded: its jobs stay as stored */
+    json_object_get(c->plugin);
+    rc = sam__hs_ensure_jobs(c, start_next);
+    if (rc == 0)
+      return;
+  }
+  if (c->cursor == NULL) {
+    if (c->first_err != 0)
+      sam__hs_reply_err(c, c->first_err, NULL,
+                        "some published profiles' jobs could not be renewed");
+    else
+      sam__hs_reply_json(c, 200, NULL);
+    return;
+  }
+  {
+    json_object *f = json_object_new_object();
+
+    json_object_object_add(f, "/state", json_object_new_string("published"));
+    rc = sam__hs_query(c, SAM__HS_HOST_SCOPE, "sam_profile", f, c->cursor, 100,
+                       start_page);
+    json_object_put(f);
+    if (rc != 0)
+      sam__hs_reply_err(c, rc, NULL, "reading the profiles failed");
+  }
+}
+
+static void
+start_page(sam__hs_call *c, int status, const sam_store_result *res) {
+  size_t i;
+
+  if (status != 0) {
+    sam__hs_reply_err(c, status, NULL, "reading the profiles failed [%s]",
+                      sam_err_name(status));
+    return;
+  }
+  json_object_put(c->work);
+  c->work = json_object_new_array();
+  for (i = 0; i < res->n; i++) {
+    json_object *p = sam__hs_parse(res->recs[i].json, res->recs[i].json_len);
+
+    if (p != NULL)
+      json_object_array_add(c->work, p);
+  }
+  free(c->cursor);
+  c->cursor = res->next_cursor != NULL ? strdup(res->next_cursor) : NULL;
+  c->step = 0;
+  start_next(c, 0);
+}
+
+int sam_hostsvc_start(sam_hostsvc *svc,
+                      void (*done)(int status, void *ud),
+                      void *ud) {
+  start_ctx *sc = calloc(1, sizeof(*sc));
+  json_object *f;
+  sam__hs_call *c;
+  int rc;
+
+  if (sc == NULL)
+    return SAM_ENOMEM;
+  sc->done = done;
+  sc->ud = ud;
+  rc = sam__hs_call_new(svc, "START", "/", start_replied, sc, &c);
+  if (rc != 0) {
+    free(sc);
+    return rc;
+  }
+  if (sam__hs_registry(c) != 0) {
+    sam__hs_reply_err(c, SAM_ENOMEM, NULL, "out of memory");
+    return 0;
+  }
+  f = json_object_new_object();
+  json_object_object_add(f, "/state", json_object_new_string("published"));
+  rc = sam__hs_query(c, SAM__HS_HOST_SCOPE, "sam_profile", f, NULL, 100,
+                     start_page);
+  json_object_put(f);
+  if (rc != 0)
+    sam__hs_reply_err(c, rc, NULL, "reading the profiles failed [%s]",
+                      sam_err_name(rc));
+  return 0;
+}

@@ -256,7 +256,7 @@ static void on_callback_done(const sam_job_outcome *o, void *ud) {
   int rc;
 
   c->pending--;
-  c->flag = 0;
+  c->job_running = 0;
   if (o->status != SAM_OK) {
     snprintf(msg, sizeof(msg),
              "the authorization could not be completed: %s [%s]",
@@ -363,7 +363,7 @@ static void redirect_loaded(sam__hs_call *c, int status) {
     return;
   }
   c->pending++;
-  c->flag = 1;
+  c->job_running = 1;
 }
 
 void sam__hs_route_oauth_redirect(sam__hs_call *c) {

@@ -488,9 +488,30 @@ static void route_list(sam__hs_call *c) {
 
 /* ---- update ---- */
 
+static void update_jobs_done(sam__hs_call *c, int status) {
+  if (status != 0) {
+    sam__hs_reply_err(c, status, NULL,
+                      "the profile was saved but its jobs could not be "
+                      "updated [%s]; publish it again",
+                      sam_err_name(status));
+    return;
+  }
+  reply_profile(c, 200);
+}
+
 static void update_saved(sam__hs_call *c, int status) {
+  const char *state = sam__hs_str(c->profile, "state");
+  int rc;
+
   if (status != 0) {
     reply_status(c, status, "saving the profile");
+    return;
+  }
+  if (!c->flag && state != NULL && strcmp(state, "published") == 0) {
+    /* A published profile's jobs carry its JSON and its name: renew. */
+    rc = sam__hs_ensure_jobs(c, update_jobs_done);
+    if (rc != 0)
+      update_jobs_done(c, rc);
     return;
   }
   reply_profile(c, 200);

@@ -151,7 +151,7 @@ static void on_raw(int status, const sam_store_result *res, void *ud) {
   if (status == 0 && res != NULL) {
     r->n = res->n;
     r->next = res->next_cursor ? strdup(res->next_cursor) : NULL;
-    if (res->n > 0) {
+    if (res->n > 0 && res->recs[0].json != NULL) {
       size_t i, len = 0;
 
       /* Every record's JSON, one per line (a get has one). */
@@ -314,6 +314,23 @@ static void on_sched_started(int status, void *ud) {
   EXPECT_EQ_INT(0, status);
   sched_started = 1;
   uv_stop(&loop);
+}
+
+static int start_done;
+static int start_status = -100;
+static void on_svc_started(int status, void *ud) {
+  (void)ud;
+  start_status = status;
+  start_done = 1;
+  uv_stop(&loop);
+}
+
+static void svc_start(void) {
+  start_done = 0;
+  EXPECT_EQ_INT(0, sam_hostsvc_start(svc, on_svc_started, NULL));
+  EXPECT_EQ_INT(0, start_done);
+  run_until(&start_done);
+  EXPECT_EQ_INT(0, start_status);
 }
 
 static int closes;
@@ -625,6 +642,11 @@ static void test_validate_publish(void) {
   EXPECT_CONTAINS(last.body, "SAM - Refresh Acme Subscriptions");
   EXPECT_EQ_INT(200, call("GET", "/api/v1/jobs", NULL, NULL));
   EXPECT_EQ_INT(2, json_object_array_length(jget(last.json, "items")));
+
+  /* Start-up renewal of the published profiles' jobs is idempotent. */
+  svc_start();
+  EXPECT_EQ_INT(200, call("GET", "/api/v1/jobs", NULL, NULL));
+  EXPECT_EQ_INT(2, json_object_array_length(jget(last.json, "items")));
 }
 
 static void test_jobs(void) {
@@ -892,6 +914,7 @@ static void test_delete(void) {
 
 int main(void) {
   setup();
+  svc_start(); /* nothing published yet */
   sam_sched_start(sched, on_sched_started, NULL);
   run_until(&sched_started);
   SAM_T_RUN(test_registry);
