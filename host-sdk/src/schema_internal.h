@@ -269,6 +269,9 @@ char *sam__sjson_render_dup(struct json_object *o, size_t max);
 /* Number of Unicode code points in UTF-8 text. */
 size_t sam__sjson_codepoints(const char *s, size_t len);
 
+/* Drops an incomplete UTF-8 sequence at the end of s; returns the length. */
+size_t sam__sutf8_trim(char *s);
+
 /* Appends "/" and the escaped token (~0 ~1) to a growable buffer.
  * Returns 0 or SAM_ENOMEM. */
 int sam__sptr_push(

@@ -429,11 +429,11 @@ char *sam__sjson_render(json_object *o, char *buf, size_t buf_len) {
   r.len = 0;
   r.cut = 0;
   r_value(&r, o, 0);
-  if (r.cut) {
-    memcpy(buf + r.len, "...", 3);
-    r.len += 3;
-  }
   buf[r.len] = '\0';
+  if (r.cut) {
+    r.len = sam__sutf8_trim(buf);
+    memcpy(buf + r.len, "...", 4);
+  }
   return buf;
 }
 
@@ -453,6 +453,30 @@ char *sam__sjson_render_dup(json_object *o, size_t max) {
 }
 
 /* ---- strings and pointers ---- */
+
+/*
+ * Cuts a UTF-8 sequence left incomplete at the end of s (by a byte-wise
+ * truncation), so messages stay valid UTF-8 for logs and JSON replies.
+ * Thread: any. Returns the new length.
+ */
+size_t sam__sutf8_trim(char *s) {
+  size_t len = strlen(s);
+  size_t i = len, need;
+  unsigned char lead;
+  while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80 && len - i < 3)
+    i--;
+  if (i == 0)
+    return len;
+  lead = (unsigned char)s[i - 1];
+  if (lead < 0x80)
+    return len; /* ASCII last, or stray continuation bytes: leave them */
+  need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (len - (i - 1) < need) {
+    s[i - 1] = '\0';
+    return i - 1;
+  }
+  return len;
+}
 
 /*
  * Counts Unicode code points in UTF-8 text (bytes that are not

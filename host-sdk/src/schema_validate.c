@@ -43,8 +43,11 @@ static void report(vctx *v, const char *fmt, ...) {
     return;
   e = &v->errs[v->n++];
   if (plen >= sizeof(e->pointer)) {
-    memcpy(e->pointer, v->ptr, sizeof(e->pointer) - 4);
-    memcpy(e->pointer + sizeof(e->pointer) - 4, "...", 4);
+    size_t keep = sizeof(e->pointer) - 4;
+    memcpy(e->pointer, v->ptr, keep);
+    e->pointer[keep] = '\0';
+    keep = sam__sutf8_trim(e->pointer);
+    memcpy(e->pointer + keep, "...", 4);
   } else {
     memcpy(e->pointer, v->ptr != NULL ? v->ptr : "", plen);
     e->pointer[plen] = '\0';
@@ -52,6 +55,7 @@ static void report(vctx *v, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
   va_end(ap);
+  sam__sutf8_trim(e->reason);
 }
 
 static int push_key(vctx *v, const char *k, size_t n) {

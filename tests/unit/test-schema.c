@@ -623,6 +623,53 @@ static void test_redos(void) {
   sam__schema_free(s);
 }
 
+static int utf8_ok(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    size_t n = *p < 0x80 ? 1 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+    for (size_t i = 1; i < n; i++)
+      if ((p[i] & 0xC0) != 0x80)
+        return 0;
+    p += n;
+  }
+  return 1;
+}
+
+/* Cut values and pointers never end in half a UTF-8 character. */
+static void test_utf8_cuts(void) {
+  sam__schema *s = compile_ok("{\"additionalProperties\":{\"const\":1}}", 0);
+  sam__schema_error errs[2];
+  size_t n = 0;
+  for (int shift = 0; shift < 4; shift++) {
+    char text[2048];
+    size_t w = 0;
+    text[w++] = '{';
+    text[w++] = '"';
+    for (int i = 0; i < shift; i++)
+      text[w++] = 'k';
+    for (int i = 0; i < 150; i++) { /* U+20AC, 3 bytes */
+      memcpy(text + w, "\xE2\x82\xAC", 3);
+      w += 3;
+    }
+    memcpy(text + w, "\":\"", 3);
+    w += 3;
+    for (int i = 0; i < shift; i++)
+      text[w++] = 'v';
+    for (int i = 0; i < 150; i++) {
+      memcpy(text + w, "\xF0\x9F\x98\x80", 4); /* U+1F600, 4 bytes */
+      w += 4;
+    }
+    memcpy(text + w, "\"}", 3);
+    EXPECT_EQ_INT(SAM_EINVAL, validate(s, text, errs, 2, &n));
+    EXPECT_EQ_U64(1, n);
+    EXPECT_TRUE(utf8_ok(errs[0].pointer));
+    EXPECT_TRUE(utf8_ok(errs[0].reason));
+    EXPECT_CONTAINS(errs[0].pointer, "...");
+    EXPECT_CONTAINS(errs[0].reason, "...");
+  }
+  sam__schema_free(s);
+}
+
 static void test_huge_strings(void) {
   size_t big = 8u << 20;
   char *text = malloc(big + 3);
@@ -726,6 +773,7 @@ int main(void) {
   SAM_T_RUN(test_garbage);
   SAM_T_RUN(test_redos);
   SAM_T_RUN(test_huge_strings);
+  SAM_T_RUN(test_utf8_cuts);
   SAM_T_RUN(test_threads);
   return 0;
 }
