@@ -460,8 +460,39 @@ static int v_object(
 
 /* ---- combinators and the node ---- */
 
+/* Explains a failed anyOf/oneOf: the first error the given branch reports,
+ * as "[pointer] reason", in buf. Runs only once the verdict is known. */
+static const char *branch_error(vctx *v,
+                                const sam__snode *n,
+                                json_object *inst,
+                                int redact,
+                                char *buf,
+                                size_t len) {
+  sam__schema_error e;
+  vctx sub = *v; /* shares the match data, the frame count and limits */
+  sub.errs = &e;
+  sub.max = 1;
+  sub.n = 0;
+  sub.pcap = v->plen + 64;
+  sub.ptr = malloc(sub.pcap);
+  buf[0] = '\0';
+  if (sub.ptr == NULL) {
+    v->oom = 1;
+    return buf;
+  }
+  memcpy(sub.ptr, v->ptr, v->plen + 1);
+  (void)v_node(&sub, n, inst, 0, redact);
+  v->too_deep |= sub.too_deep;
+  v->oom |= sub.oom;
+  if (sub.n > 0)
+    snprintf(buf, len, "[%s] %s", e.pointer, e.reason);
+  free(sub.ptr);
+  return buf;
+}
+
 static int v_combinators(
     vctx *v, const sam__snode *n, json_object *inst, int quiet, int redact) {
+  char why[200];
   int ok = 1;
   for (size_t i = 0; i < n->n_all_of; i++) {
     if (!v_node(v, n->all_of[i], inst, quiet, redact)) {
@@ -475,7 +506,8 @@ static int v_combinators(
     for (size_t i = 0; i < n->n_any_of && !any; i++)
       any = v_node(v, n->any_of[i], inst, 1, redact);
     if (!any)
-      FAILED("must match at least one schema in anyOf");
+      FAILED("must match at least one schema in anyOf; [0] says: %s",
+             branch_error(v, n->any_of[0], inst, redact, why, sizeof(why)));
   }
   if (n->n_one_of > 0) {
     size_t first = 0, matches = 0;
@@ -490,7 +522,9 @@ static int v_combinators(
       }
     }
     if (matches == 0)
-      FAILED("must match exactly one schema in oneOf; matched none");
+      FAILED("must match exactly one schema in oneOf; matched none; [0] "
+             "says: %s",
+             branch_error(v, n->one_of[0], inst, redact, why, sizeof(why)));
   }
   if (n->not_schema != NULL && v_node(v, n->not_schema, inst, 1, redact))
     FAILED("must not match the schema in not");

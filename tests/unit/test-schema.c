@@ -270,7 +270,7 @@ static void test_form_rules(void) {
 /* ---- validation errors ---- */
 
 static void test_error_messages(void) {
-  sam__schema *s = compile_ok(form_schema, SAM__SCHEMA_FORM);
+  sam__schema *s = compile_ok(form_schema, SAM__SCHEMA_FORM), *s2;
   sam__schema_error errs[16];
   size_t n = 0;
   const char *bad = "{\"client_id\":5,\"client_secret\":\"s3cr3t\","
@@ -319,6 +319,19 @@ static void test_error_messages(void) {
   invalid_at(s, "3", "", "matched [0] and [1]");
   invalid_at(s, "5", "", "not");
   invalid_at(s, "11.25", "", "multipleOf [0.5]; got [11.25]");
+  sam__schema_free(s);
+
+  s = compile_ok("{\"properties\":{\"a\":{\"anyOf\":[{\"type\":\"string\"},"
+                 "{\"type\":\"integer\"}]}}}",
+                 0);
+  invalid_at(s, "{\"a\":true}", "/a",
+             "must match at least one schema in anyOf; [0] says: [/a] must be "
+             "of type [string]; got [boolean]");
+  s2 = compile_ok("{\"oneOf\":[{\"required\":[\"x\"]},{\"required\":[\"y\"]}]}",
+                  0);
+  invalid_at(s2, "{}", "",
+             "matched none; [0] says: [] must have required property [x]");
+  sam__schema_free(s2);
   sam__schema_free(s);
 
   s = compile_ok("{\"if\":{\"properties\":{\"k\":{\"const\":\"a\"}}},"
