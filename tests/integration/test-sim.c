@@ -470,6 +470,46 @@ static void test_delete_query(void) {
 /* A16 (a challenge needs its verifier), A29 (extra parameters ignored) and
  * A14's lifetimes: without `extended` a refreshed token keeps the first
  * expiry; with it each refresh starts a full lifetime. */
+/* the quirks: variants a client must tolerate, all off by default */
+static void test_quirks(void) {
+  const char *args[] = {"--users", "3", NULL};
+  json_object *o, *u;
+  char url[512];
+  sim_resp r;
+
+  sim_start(args);
+  EXPECT_EQ_INT(200, sim_control(&S, "quirks",
+                                 "{\"users_empty_array\":true,"
+                                 "\"omit_null_uris\":true,"
+                                 "\"isadmin_lower\":true,"
+                                 "\"date_style\":\"millis\","
+                                 "\"token_scope\":true,"
+                                 "\"auth_error_code\":"
+                                 "\"USER_AUTHENTICATION_FAILED\"}"));
+  o = rest("GET", NULL, 200, NULL, "/users?start_position=10");
+  EXPECT_EQ_INT(0, json_object_array_length(get(o, "users")));
+  EXPECT_TRUE(get(o, "nextUri") == NULL);
+  EXPECT_TRUE(get(o, "previousUri") != NULL);
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/users/%s", S.integ);
+  EXPECT_EQ_STR("true", sim_jstr(o, "isAdmin"));
+  EXPECT_EQ_INT(24, strlen(sim_jstr(o, "createdDateTime")));
+  json_object_put(o);
+  EXPECT_EQ_INT(200, sim_control(&S, "quirks", "{\"date_style\":\"offset\"}"));
+  o = rest("GET", NULL, 200, NULL, "/users/%s", S.integ);
+  EXPECT_CONTAINS(sim_jstr(o, "createdDateTime"), "+00:00");
+  json_object_put(o);
+  snprintf(url, sizeof(url), "%s/users", S.rest);
+  sim_http("GET", url, "Bearer nope", NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(401, r.status);
+  u = sim_resp_json(&r);
+  expect_error(u, "USER_AUTHENTICATION_FAILED");
+  json_object_put(u);
+  sim_resp_free(&r);
+  EXPECT_EQ_INT(400, sim_control(&S, "quirks", "{\"date_style\":\"x\"}"));
+  stop();
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   SAM_T_RUN(test_paging);
@@ -478,6 +518,7 @@ int main(void) {
   SAM_T_RUN(test_envelopes);
   SAM_T_RUN(test_account_file);
   SAM_T_RUN(test_delete_query);
+  SAM_T_RUN(test_quirks);
   curl_global_cleanup();
   return 0;
 }

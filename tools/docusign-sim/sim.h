@@ -56,6 +56,12 @@ void sim_json_kstrint(sim_buf *b, const char *k, long long v);
 #define SIM_T_PLACEHOLDER (INT64_MIN + 1) /* 0001-01-01T08:00:00.0000000Z */
 #define SIM_TICKS 10000000LL              /* ticks per second */
 
+/* 0: 7 fractional digits and Z (DocuSign); 1: 3 digits and Z; 2: no
+ * fraction and +00:00. A quirk for client tolerance tests (A7). */
+extern int sim_date_style;
+/* 1: isAdmin is written "true"/"false" (a quirk, A8); sim_users.c. */
+extern int sim_isadmin_lower;
+
 int64_t sim_time_now(void);
 void sim_time_fmt(int64_t t, char out[40]);
 int sim_time_parse(const char *s, int64_t *out);
@@ -216,6 +222,16 @@ typedef struct sim_limits {
   long burst_used;
 } sim_limits;
 
+/* Variants the client must tolerate (DOCUSIGN.md 10, right column); all
+ * off by default, set with POST /_sim/quirks. */
+typedef struct sim_quirks {
+  int users_empty_array;    /* past the end: "users":[] instead of no key */
+  int omit_null_uris;       /* no nextUri/previousUri keys instead of null */
+  int isadmin_lower;        /* isAdmin "true"/"false" (A8) */
+  int token_scope;          /* token replies carry "scope" (A15) */
+  char auth_error_code[64]; /* 401 errorCode instead of A18's */
+} sim_quirks;
+
 typedef struct sim_stat {
   char key[64];
   int status;
@@ -246,6 +262,7 @@ typedef struct sim_ctx {
   sim_faults faults;
   sim_sched sched;
   sim_limits limits;
+  sim_quirks quirks;
   /* oauth state */
   sim_token *tokens;
   sim_code *codes;

@@ -474,6 +474,36 @@ static int limits(sim_req *r, json_object *o) {
   return sim_reply_json(r, 200, &b);
 }
 
+static int quirks(sim_req *r, json_object *o) {
+  sim_quirks *q = &r->ctx->quirks;
+  const char *s;
+  int v;
+
+  if (jbool(o, "users_empty_array", &v))
+    q->users_empty_array = v;
+  if (jbool(o, "omit_null_uris", &v))
+    q->omit_null_uris = v;
+  if (jbool(o, "isadmin_lower", &v))
+    sim_isadmin_lower = v;
+  if (jbool(o, "token_scope", &v))
+    q->token_scope = v;
+  s = jstr(o, "auth_error_code");
+  if (s != NULL)
+    snprintf(q->auth_error_code, sizeof(q->auth_error_code), "%s", s);
+  s = jstr(o, "date_style");
+  if (s != NULL) {
+    if (strcmp(s, "docusign") == 0)
+      sim_date_style = 0;
+    else if (strcmp(s, "millis") == 0)
+      sim_date_style = 1;
+    else if (strcmp(s, "offset") == 0)
+      sim_date_style = 2;
+    else
+      return fail(r, 400, "date_style must be docusign, millis or offset");
+  }
+  return ok(r);
+}
+
 /*
  * Handles /_sim/... (see README.md). Loop thread; one reply. Returns 0.
  */
@@ -540,6 +570,8 @@ int sim_control_handle(sim_req *r) {
     jint(o, "remove", &c->sched.remove);
     c->sched.active = d > 0;
     rc = ok(r);
+  } else if (strcmp(p, "/quirks") == 0) {
+    rc = quirks(r, o);
   } else if (strcmp(p, "/consent") == 0) {
     if (jbool(o, "auto", &v))
       c->auto_consent = v;

@@ -315,6 +315,8 @@ static int64_t days_from_civil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
+int sim_date_style;
+
 static void digits(char *out, long v, int n) {
   while (n-- > 0) {
     out[n] = (char)('0' + v % 10);
@@ -361,6 +363,12 @@ void sim_time_fmt(int64_t t, char out[40]) {
   digits(out + 20, (long)frac, 7);
   out[27] = 'Z';
   out[28] = '\0';
+  if (sim_date_style == 1) {
+    out[23] = 'Z';
+    out[24] = '\0';
+  } else if (sim_date_style == 2) {
+    memcpy(out + 19, "+00:00", 7);
+  }
 }
 
 /*

@@ -449,6 +449,8 @@ static int token_reply(sim_req *r, int extended, int64_t refresh_exp) {
   sim_json_kstr(&b, "token_type", "Bearer");
   sim_json_kstr(&b, "refresh_token", rt->tok);
   sim_json_kint(&b, "expires_in", c->access_ttl);
+  if (c->quirks.token_scope) /* A15 says none; clients must ignore it */
+    sim_json_kstr(&b, "scope", extended ? "signature extended" : "signature");
   sim_json_obj_end(&b);
   sim_add_header(r, "Cache-Control", "no-store");
   sim_add_header(r, "Pragma", "no-cache");

@@ -68,7 +68,10 @@ static int route_rest(sim_req *r) {
     return 0;
   auth = sim_header(r, H2O_TOKEN_AUTHORIZATION, &hl);
   if (sim_oauth_check_bearer(c, auth, hl) != 0)
-    return sim_reply_error(r, 401, "AUTHORIZATION_INVALID_TOKEN",
+    return sim_reply_error(r, 401,
+                           c->quirks.auth_error_code[0]
+                               ? c->quirks.auth_error_code
+                               : "AUTHORIZATION_INVALID_TOKEN",
                            "The access token provided is expired, revoked "
                            "or malformed.");
   if (!account_matches(&c->acct, id, idlen))

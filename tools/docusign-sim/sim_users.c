@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+int sim_isadmin_lower;
+
 /*
  * The consenting (integration) user, or NULL when it is not in the account.
  */
@@ -38,7 +40,7 @@ static void put_date(sim_buf *b, const char *lit, size_t litlen, int64_t t) {
     return;
   sim_time_fmt(t, d);
   sim_buf_raw(b, lit, litlen);
-  sim_buf_raw(b, d, 28);
+  sim_buf_raw(b, d, strlen(d));
   SIM_LIT(b, "\"");
 }
 
@@ -53,6 +55,11 @@ int sim_user_json(sim_buf *b,
                   const sim_user *u,
                   int additional,
                   int license) {
+  static const char *const admin_lit[2][2] = {
+      {",\"isAdmin\":\"False\",\"isNAREnabled\":\"false\"",
+       ",\"isAdmin\":\"True\",\"isNAREnabled\":\"false\""},
+      {",\"isAdmin\":\"false\",\"isNAREnabled\":\"false\"",
+       ",\"isAdmin\":\"true\",\"isNAREnabled\":\"false\""}};
   char id[37];
   int g, first = 1;
 
@@ -78,10 +85,8 @@ int sim_user_json(sim_buf *b,
     sim_buf_jstr(b, sim_str(a, u->last));
   }
   if (additional) {
-    if (u->flags & SIM_UF_ADMIN)
-      SIM_LIT(b, ",\"isAdmin\":\"True\",\"isNAREnabled\":\"false\"");
-    else
-      SIM_LIT(b, ",\"isAdmin\":\"False\",\"isNAREnabled\":\"false\"");
+    sim_buf_cstr(
+        b, admin_lit[sim_isadmin_lower != 0][(u->flags & SIM_UF_ADMIN) != 0]);
     if (u->profile != SIM_NO_PROFILE) {
       SIM_LIT(b, ",\"permissionProfileId\":");
       sim_buf_jstr(b, a->profiles[u->profile].id);
@@ -290,26 +295,33 @@ static int list_users(sim_req *r, int v2) {
     if (emitted > 0)
       sim_json_arr_end(bp);
   }
+  if (emitted == 0 && c->quirks.users_empty_array) {
+    sim_json_key(bp, "users");
+    sim_json_arr(bp);
+    sim_json_arr_end(bp);
+  }
   sim_json_kstrint(bp, "resultSetSize", emitted);
   sim_json_kstrint(bp, "totalSetSize", total);
   sim_json_kstrint(bp, "startPosition", start);
   sim_json_kstrint(bp, "endPosition", emitted ? start + emitted - 1 : start);
-  sim_json_key(bp, "nextUri");
   if (start + emitted < total && emitted > 0) {
+    sim_json_key(bp, "nextUri");
     sim_buf u = {0};
     page_uri(&u, r->query, start + emitted, count);
     sim_json_str(bp, u.p);
     sim_buf_free(&u);
-  } else {
+  } else if (!c->quirks.omit_null_uris) {
+    sim_json_key(bp, "nextUri");
     sim_json_null(bp);
   }
-  sim_json_key(bp, "previousUri");
   if (start > 0) {
+    sim_json_key(bp, "previousUri");
     sim_buf u = {0};
     page_uri(&u, r->query, start > count ? start - count : 0, count);
     sim_json_str(bp, u.p);
     sim_buf_free(&u);
-  } else {
+  } else if (!c->quirks.omit_null_uris) {
+    sim_json_key(bp, "previousUri");
     sim_json_null(bp);
   }
   sim_json_obj_end(bp);
