@@ -42,6 +42,15 @@ int sam__hs_http_status(int status) {
   }
 }
 
+int sam__hs_outcome_status(sam__hs_call *c, int status) {
+  /* The runtime reports what the plugin completed with; a cancel the
+   * service did not ask for was the action's deadline (ABI.md 9.4: 504),
+   * and one it asked for while closing means "retry later". */
+  if (status != SAM_ECANCELED)
+    return status;
+  return c->svc->closing ? SAM_EAGAIN : SAM_ETIMEDOUT;
+}
+
 static void on_timer(uv_timer_t *t);
 
 static void queue_ready(sam__hs_call *c) {
@@ -357,6 +366,8 @@ int sam_hostsvc_call(sam_hostsvc *svc,
 
   if (svc == NULL || method == NULL || path == NULL || cb == NULL)
     return SAM_EINVAL;
+  if (!svc->timer_open)
+    return SAM_EBUSY; /* closed: no turn left to answer on */
   c = calloc(1, sizeof(*c));
   if (c == NULL)
     return SAM_ENOMEM;

@@ -56,14 +56,14 @@ static void on_action_done(const sam_job_outcome *o, void *ud) {
 
   c->pending--;
   c->job_running = 0;
-  c->r_status = o->status;
+  c->r_status = sam__hs_outcome_status(c, o->status);
   free(c->cursor);
   c->cursor = strdup(o->message != NULL ? o->message : "");
   json_object_put(c->work);
   c->work = o->result_json != NULL
                 ? sam__hs_parse(o->result_json, o->result_len)
                 : NULL;
-  if (o->status == SAM_OK) {
+  if (c->r_status == SAM_OK) {
     cs = sam__hs_str(c->work, "connection_status");
     if (strcmp(aid, "validate_connection") == 0 ||
         (cs != NULL && strcmp(cs, "validated") == 0)) {
@@ -82,7 +82,7 @@ static void on_action_done(const sam_job_outcome *o, void *ud) {
     char msg[2000];
 
     snprintf(msg, sizeof(msg), "%s: %s [%s]", aid, c->cursor,
-             sam_err_name(o->status));
+             sam_err_name(c->r_status));
     json_object_object_add(c->profile, "last_error",
                            json_object_new_string(msg));
   }
@@ -108,6 +108,10 @@ static void action_loaded(sam__hs_call *c, int status) {
     sam__hs_reply_err(c, SAM_EBUSY, NULL,
                       "the profile's plugin is not loaded [plugin=%s]",
                       sam__hs_str(c->profile, "plugin"));
+    return;
+  }
+  if (c->svc->closing) {
+    sam__hs_reply_err(c, SAM_EAGAIN, NULL, "the host is shutting down");
     return;
   }
   a = sam__hs_plugin_action(c->plugin, aid, 0);

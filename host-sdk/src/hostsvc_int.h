@@ -163,6 +163,9 @@ void sam__hs_reply_err(sam__hs_call *c,
                        ...) __attribute__((format(printf, 4, 5)));
 /* An HTML reply (text copied). */
 void sam__hs_reply_html(sam__hs_call *c, int http, const char *html);
+/* The status an action's outcome stands for (a cancel the service did not
+ * request was the deadline: SAM_ETIMEDOUT). */
+int sam__hs_outcome_status(sam__hs_call *c, int status);
 /* The HTTP status for a SAM status (ABI.md 9.4's table). */
 int sam__hs_http_status(int status);
 

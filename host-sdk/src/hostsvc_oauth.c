@@ -257,10 +257,11 @@ static void on_callback_done(const sam_job_outcome *o, void *ud) {
 
   c->pending--;
   c->job_running = 0;
-  if (o->status != SAM_OK) {
+  if (sam__hs_outcome_status(c, o->status) != SAM_OK) {
     snprintf(msg, sizeof(msg),
              "the authorization could not be completed: %s [%s]",
-             o->message != NULL ? o->message : "", sam_err_name(o->status));
+             o->message != NULL ? o->message : "",
+             sam_err_name(sam__hs_outcome_status(c, o->status)));
     fail_and_save(c, msg);
     return;
   }
@@ -333,6 +334,11 @@ static void redirect_loaded(sam__hs_call *c, int status) {
   a = sam__hs_plugin_action(c->plugin, NULL, SAM_ACTION_OAUTH_CALLBACK);
   if (c->plugin == NULL || a == NULL) {
     fail_and_save(c, "the plugin has no OAuth callback action");
+    return;
+  }
+  if (c->svc->closing) {
+    page(c, 0, "Authorization failed",
+         "the host is shutting down; start again with Get OAuth Token");
     return;
   }
   pjson = sam__hs_profile_plugin_json(c->svc, c->profile);

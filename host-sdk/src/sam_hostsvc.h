@@ -134,7 +134,9 @@ typedef void (*sam_hostsvc_cb)(const sam_hostsvc_reply *r, void *ud);
  *
  * Ownership: every argument is borrowed for the call (copied as needed).
  * Callbacks: cb runs exactly once, on a later loop turn, never inside.
- * Returns:   0 (cb will run), or SAM_ENOMEM (cb never runs).
+ * Returns:   0 (cb will run), or SAM_ENOMEM, or SAM_EBUSY once the close
+ *            has completed (cb never runs then). While closing, calls are
+ *            answered 503.
  */
 int sam_hostsvc_call(sam_hostsvc *svc,
                      const char *method,

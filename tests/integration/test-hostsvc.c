@@ -316,6 +316,9 @@ static void on_sched_started(int status, void *ud) {
   uv_stop(&loop);
 }
 
+static char pid1[64]; /* the main profile (account 42) */
+static char pid2[64]; /* account 43, for lists */
+
 static int start_done;
 static int start_status = -100;
 static void on_svc_started(int status, void *ud) {
@@ -341,10 +344,45 @@ static void on_closed(void *ud) {
 }
 
 static void teardown(void) {
+  char path[160];
+
+  /* Closing cancels an action still waiting (here: not yet started); the
+   * call answers 503 (retry later) before the close completes. */
+  reply early = {0};
+
+  /* Closing cancels an action that is running; the call answers 503
+   * (retry later) before the close completes. A call made while closing
+   * answers 503 too, and one whose profile load was still in flight never
+   * starts its job. */
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s/actions/hang", pid1);
+  reset_last();
+  EXPECT_EQ_INT(0, sam_hostsvc_call(svc_short, "POST", path, NULL, NULL, 0,
+                                    "tester", on_reply, &last));
+  for (;;) { /* until the job runs: a few loop turns, no clock involved */
+    char *jobs = sam_runtime_jobs_json(rt);
+    int running = jobs != NULL && strstr(jobs, "\"hang\"") != NULL;
+
+    free(jobs);
+    if (running)
+      break;
+    uv_run(&loop, UV_RUN_NOWAIT);
+  }
+  EXPECT_EQ_INT(0, sam_hostsvc_call(svc, "POST", path, NULL, NULL, 0, "tester",
+                                    on_reply, &early));
   sam_hostsvc_close(svc_short, on_closed, NULL);
   sam_hostsvc_close(svc, on_closed, NULL);
   while (closes < 2)
     uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_TRUE(last.done);
+  EXPECT_EQ_INT(503, last.http);
+  EXPECT_EQ_STR("SAM_EAGAIN", jstr(last.json, "status"));
+  EXPECT_TRUE(early.done);
+  EXPECT_EQ_INT(503, early.http);
+  free(early.body);
+  json_object_put(early.json);
+  EXPECT_EQ_INT(SAM_EBUSY,
+                sam_hostsvc_call(svc, "GET", "/api/v1/plugins", NULL, NULL, 0,
+                                 "tester", on_reply, &last));
   sam_sched_close(sched, on_closed, NULL);
   while (closes < 3)
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -363,8 +401,6 @@ static void teardown(void) {
 
 /* ---- the tests ---- */
 
-static char pid1[64]; /* the main profile (account 42) */
-static char pid2[64]; /* account 43, for lists */
 
 static void test_registry(void) {
   EXPECT_EQ_INT(200, call("GET", "/api/v1/plugins", NULL, NULL));
@@ -624,6 +660,13 @@ static void test_validate_publish(void) {
   snprintf(path, sizeof(path), "/api/v1/profiles/%s/actions/oauth_callback",
            pid1);
   EXPECT_EQ_INT(404, call("POST", path, NULL, NULL)); /* not a UI action */
+
+  /* An action past its deadline answers 504 once it has completed. */
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s/actions/slow", pid1);
+  EXPECT_EQ_INT(504, call("POST", path, NULL, NULL));
+  EXPECT_EQ_STR("SAM_ETIMEDOUT", jstr(last.json, "status"));
+  EXPECT_EQ_INT(404,
+                call("POST", "/api/v1/profiles/nope/actions/slow", NULL, NULL));
 
   snprintf(path, sizeof(path),
            "/api/v1/profiles/%s/actions/validate_connection", pid1);
