@@ -484,8 +484,9 @@ static const char *branch_error(vctx *v,
   (void)v_node(&sub, n, inst, 0, redact);
   v->too_deep |= sub.too_deep;
   v->oom |= sub.oom;
-  if (sub.n > 0)
-    snprintf(buf, len, "[%s] %s", e.pointer, e.reason);
+  /* The quote may be cut to fit the reason; keep it valid UTF-8. */
+  if (sub.n > 0 && snprintf(buf, len, "[%s] %s", e.pointer, e.reason) >= 0)
+    sam__sutf8_trim(buf);
   free(sub.ptr);
   return buf;
 }
