@@ -18,6 +18,7 @@
 typedef struct dsg_ctx dsg_ctx;
 typedef struct dsg_job_ref dsg_job_ref;
 typedef struct dsg_op_ref dsg_op_ref;
+typedef struct dsg_profile dsg_profile; /* per-profile tokens (dsg_token.c) */
 
 /* An accepted job that has not completed yet. Embedded in the job's state. */
 struct dsg_job_ref {
@@ -47,9 +48,10 @@ struct dsg_ctx {
   dsg_job_ref *jobs;
   dsg_op_ref *host_ops;
   size_t pending_ops;
-  int curl_inited;  /* our curl_global_init succeeded */
-  int stopping;     /* shutdown began: start no new work */
-  int finish_armed; /* shutdown may complete once nothing is open */
+  dsg_profile *profiles; /* token cache per profile; freed at ctx_free */
+  int curl_inited;       /* our curl_global_init succeeded */
+  int stopping;          /* shutdown began: start no new work */
+  int finish_armed;      /* shutdown may complete once nothing is open */
   int http_closing;
   sam_done *done;
 };

@@ -15,6 +15,7 @@
 #include "dsg_log.h"
 #include "dsg_plugin.h"
 #include "dsg_register.h"
+#include "dsg_token.h"
 
 /* ---- context ---- */
 
@@ -23,6 +24,7 @@
 static void ctx_free(dsg_ctx *ctx) {
   int curl_inited = ctx->curl_inited;
 
+  dsg_token_free_all(ctx);
   dsg_config_free(&ctx->cfg);
   free(ctx);
   /* Only at the very end, and only if our curl_global_init succeeded

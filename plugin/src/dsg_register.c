@@ -13,7 +13,9 @@
 #include "sam/sam_plugin.h"
 
 #include "dsg_embed.h"
+#include "dsg_action.h"
 #include "dsg_log.h"
+#include "dsg_oauth.h"
 #include "dsg_register.h"
 
 #define DSG_PROFILE_TYPE "docusign_subscription"
@@ -24,7 +26,7 @@
 
 /*
  * Later issues implement these (download: issue "download pipeline";
- * reclaim: the reclaim issue; the three actions: issue 5). Until then each
+ * reclaim: the reclaim issue). Until then each
  * accepted job completes at once with SAM_ENOTSUP and a message that says
  * so, which C1 allows: job_complete inside start, then SAM_OK.
  */
@@ -51,24 +53,6 @@ static int start_download(sam_job *job, const sam_job_input *in, void *ud) {
 static int start_reclaim(sam_job *job, const sam_job_input *in, void *ud) {
   (void)in;
   return complete_not_implemented(job, ud, "reclaim");
-}
-
-static int
-start_get_oauth_token(sam_job *job, const sam_job_input *in, void *ud) {
-  (void)in;
-  return complete_not_implemented(job, ud, "get_oauth_token");
-}
-
-static int
-start_validate_connection(sam_job *job, const sam_job_input *in, void *ud) {
-  (void)in;
-  return complete_not_implemented(job, ud, "validate_connection");
-}
-
-static int
-start_oauth_callback(sam_job *job, const sam_job_input *in, void *ud) {
-  (void)in;
-  return complete_not_implemented(job, ud, "oauth_callback");
 }
 
 /* Every stub completes inside start, so there is never anything to cancel;
@@ -149,7 +133,7 @@ static int register_act(dsg_ctx *ctx,
   d.action_id = id;
   d.display_name = display;
   d.start = start;
-  d.cancel = cancel_noop;
+  d.cancel = dsg_action_cancel_fn;
   d.ud = ctx;
   rc = ctx->api->register_action(ctx->host, ctx->pt, &d);
   return rc != 0 ? fail_msg(rc, err, err_len, "register_action", id) : 0;
@@ -356,14 +340,14 @@ int dsg_register_all(dsg_ctx *ctx, char *err, size_t err_len) {
     return rc;
 
   rc = register_act(ctx, "get_oauth_token", "Get OAuth Token",
-                    SAM_ACTION_UI | SAM_ACTION_OAUTH_START,
-                    start_get_oauth_token, err, err_len);
+                    SAM_ACTION_UI | SAM_ACTION_OAUTH_START, dsg_oauth_start,
+                    err, err_len);
   if (rc == 0)
     rc = register_act(ctx, "validate_connection", "Validate Connection",
-                      SAM_ACTION_UI, start_validate_connection, err, err_len);
+                      SAM_ACTION_UI, dsg_validate_start, err, err_len);
   if (rc == 0)
     rc = register_act(ctx, "oauth_callback", "OAuth callback",
-                      SAM_ACTION_OAUTH_CALLBACK, start_oauth_callback, err,
+                      SAM_ACTION_OAUTH_CALLBACK, dsg_oauth_callback, err,
                       err_len);
   if (rc != 0)
     return rc;
