@@ -215,9 +215,18 @@ static void test_not_implemented(void) {
     SAM_T_FAIL("load failed [%s]", res.message);
   expect_not_implemented(h.th, SAM_JOB_PROCESS, "download", 0);
   expect_not_implemented(h.th, SAM_JOB_PROCESS, "reclaim", SAM_JOB_DRY_RUN);
-  expect_not_implemented(h.th, SAM_JOB_ACTION, "get_oauth_token", 0);
-  expect_not_implemented(h.th, SAM_JOB_ACTION, "validate_connection", 0);
-  expect_not_implemented(h.th, SAM_JOB_ACTION, "oauth_callback", 0);
+  /* The actions are implemented (test-dsg-oauth); without a token,
+   * Validate Connection fails at once with a message saying what to do. */
+  {
+    sam_test_run run;
+
+    memset(&run, 0, sizeof(run));
+    EXPECT_EQ_INT(0,
+                  sam_test_host_run(h.th, SAM_JOB_ACTION, "validate_connection",
+                                    "p1", PROFILE_JSON, NULL, 0, 0, 0, &run));
+    EXPECT_EQ_INT(1, run.completions);
+    EXPECT_TRUE(run.status != SAM_OK && run.status != SAM_ENOTSUP);
+  }
   h_finish(&h);
 }
 
