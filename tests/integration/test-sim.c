@@ -5,6 +5,8 @@
  */
 #include "sim/sim_t.h"
 
+#include <dirent.h>
+
 static void page_all(long n) {
   char nstr[16];
   const char *args[] = {"--users", nstr, "--seed", "3", NULL};
@@ -510,6 +512,39 @@ static void test_quirks(void) {
   stop();
 }
 
+/* every account file in tests/fixtures/accounts loads and pages */
+static void test_fixtures(void) {
+  const char *dir = SAM_SOURCE_DIR "/tests/fixtures/accounts";
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  int files = 0;
+
+  EXPECT_TRUE(d != NULL);
+  while ((de = readdir(d)) != NULL) {
+    char path[1024];
+    const char *args[] = {"--account", path, NULL};
+    size_t n = strlen(de->d_name);
+    json_object *o;
+    if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
+      continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+    sim_start(args);
+    o = rest("GET", NULL, 200, NULL,
+             "/users?count=100&additional_info=true&include_license=true");
+    EXPECT_TRUE(atol(sim_jstr(o, "totalSetSize")) >= 1);
+    json_object_put(o);
+    o = rest("GET", NULL, 200, NULL, "/users/%s", S.integ);
+    EXPECT_EQ_STR("True", sim_jstr(o, "isAdmin"));
+    json_object_put(o);
+    o = rest("GET", NULL, 200, NULL, "/billing_charges");
+    json_object_put(o);
+    stop();
+    files++;
+  }
+  closedir(d);
+  EXPECT_TRUE(files >= 3);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   SAM_T_RUN(test_paging);
@@ -519,6 +554,7 @@ int main(void) {
   SAM_T_RUN(test_account_file);
   SAM_T_RUN(test_delete_query);
   SAM_T_RUN(test_quirks);
+  SAM_T_RUN(test_fixtures);
   curl_global_cleanup();
   return 0;
 }
