@@ -1,0 +1,288 @@
+/*
+ * cli_misc.c: `samhost action`, `samhost list` and `samhost plugins`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "samhost.h"
+
+#define MAX_AUTO_COLS 7
+
+/* ---- action ---- */
+
+static void action_help(void) {
+  printf("Usage: samhost action PROFILE_ID ACTION_ID [PARAMS]\n\n"
+         "Runs a profile action (e.g. validate_connection, get_oauth_token)\n"
+         "and waits for its result. PARAMS: --field NAME=VALUE, --field\n"
+         "NAME:=JSON, --json-body FILE|- (see `samhost profile --help`).\n");
+  sh_help_common();
+}
+
+/*
+ * See samhost.h.
+ */
+int sh_cmd_action(int argc, char **argv, sh_global *g) {
+  const char *pos[2] = {NULL, NULL};
+  char *body = NULL, *pe = NULL, *ae = NULL, *path = NULL;
+  size_t npos = 0;
+  sh_body b;
+  sh_reply r;
+  int i, t, rc = SH_EXIT_USAGE;
+
+  if (g->help) {
+    action_help();
+    return SH_EXIT_OK;
+  }
+  memset(&b, 0, sizeof(b));
+  for (i = 1; i < argc; i++) {
+    if ((t = sh_body_opt(&b, &i, argc, argv)) != 0) {
+      if (t < 0)
+        goto done;
+      continue;
+    }
+    if (argv[i][0] == '-' || npos == 2) {
+      fprintf(stderr, "samhost action: unexpected argument [%s]\n", argv[i]);
+      goto done;
+    }
+    pos[npos++] = argv[i];
+  }
+  if (npos != 2) {
+    fprintf(stderr, "samhost action: give PROFILE_ID and ACTION_ID\n");
+    goto done;
+  }
+  if (sh_body_text(&b, NULL, &body) != 0)
+    goto done;
+  pe = sh_escape(pos[0]);
+  ae = sh_escape(pos[1]);
+  path = pe && ae ? malloc(strlen(pe) + strlen(ae) + 40) : NULL;
+  if (path == NULL) {
+    rc = SH_EXIT_REMOTE;
+    goto done;
+  }
+  sprintf(path, "/api/v1/profiles/%s/actions/%s", pe, ae);
+  rc = sh_request(g, "POST", path, body != NULL ? body : "{}", &r);
+  if (rc == SH_EXIT_OK) {
+    if (g->json) {
+      sh_print_json(&r);
+    } else {
+      const char *url = sh_jstr(r.json, "result.redirect_url");
+      printf("%s: %s%s%s\n", pos[1], sh_jstr(r.json, "status"),
+             sh_jstr(r.json, "message") && sh_jstr(r.json, "message")[0] ? " - "
+                                                                         : "",
+             sh_jstr(r.json, "message") ? sh_jstr(r.json, "message") : "");
+      if (url != NULL)
+        printf("open this URL in a browser to continue: %s\n", url);
+    }
+  }
+  sh_reply_free(&r);
+
+done:
+  if (body != NULL) {
+    memset(body, 0, strlen(body));
+    free(body);
+  }
+  free(pe);
+  free(ae);
+  free(path);
+  sh_body_free(&b);
+  return rc;
+}
+
+/* ---- list ---- */
+
+static void list_help(void) {
+  printf("Usage: samhost list LIST --profile P [--filter FIELD=VALUE]...\n"
+         "                   [--sort FIELD[,-]] [--limit N] [--cursor C]\n\n"
+         "LIST is one of: models, unrecognized, jobs, job-results,\n"
+         "subscriptions, identifier-exclusions, user-exclusions, rules,\n"
+         "candidates.\n");
+  sh_help_common();
+}
+
+/* Appends "&name=value" (escaped) to the query in q (cap bytes). */
+static int add_q(char *q, size_t cap, const char *name, const char *value) {
+  char *ev = sh_escape(value);
+  size_t n = strlen(q);
+  int w;
+
+  if (ev == NULL)
+    return -1;
+  w = snprintf(q + n, cap - n, "%s%s=%s", n ? "&" : "", name, ev);
+  free(ev);
+  return w < 0 || (size_t)w >= cap - n ? -1 : 0;
+}
+
+/* Columns for a table of arbitrary records: the scalar keys of the first
+ * item, up to MAX_AUTO_COLS. */
+static void auto_cols(json_object *items, const char **cols) {
+  json_object *first = json_object_array_length(items) > 0
+                           ? json_object_array_get_idx(items, 0)
+                           : NULL;
+  size_t n = 0;
+
+  if (first != NULL && json_object_is_type(first, json_type_object)) {
+    json_object_object_foreach(first, k, v) {
+      if (n == MAX_AUTO_COLS)
+        break;
+      if (v == NULL || json_object_is_type(v, json_type_object) ||
+          json_object_is_type(v, json_type_array))
+        continue;
+      cols[n++] = k;
+    }
+  }
+  cols[n] = NULL;
+}
+
+/*
+ * See samhost.h.
+ */
+int sh_cmd_list(int argc, char **argv, sh_global *g) {
+  const char *name = NULL, *profile = NULL, *v;
+  char q[2048] = "", path[3072], fname[160];
+  char *pe = NULL, *le = NULL;
+  sh_reply r;
+  int i, t, rc;
+
+  if (g->help) {
+    list_help();
+    return SH_EXIT_OK;
+  }
+  for (i = 1; i < argc; i++) {
+    t = 0;
+    if ((t = sh_opt_value("--profile", &i, argc, argv, &v)) > 0)
+      profile = v;
+    else if (t == 0 && (t = sh_opt_value("--limit", &i, argc, argv, &v)) > 0)
+      t = add_q(q, sizeof(q), "limit", v) == 0 ? 1 : -1;
+    else if (t == 0 && (t = sh_opt_value("--cursor", &i, argc, argv, &v)) > 0)
+      t = add_q(q, sizeof(q), "cursor", v) == 0 ? 1 : -1;
+    else if (t == 0 && (t = sh_opt_value("--sort", &i, argc, argv, &v)) > 0)
+      t = add_q(q, sizeof(q), "sort", v) == 0 ? 1 : -1;
+    else if (t == 0 && (t = sh_opt_value("--filter", &i, argc, argv, &v)) > 0) {
+      const char *eq = strchr(v, '=');
+      if (eq == NULL || eq == v) {
+        fprintf(stderr, "samhost list: --filter wants FIELD=VALUE [%s]\n", v);
+        return SH_EXIT_USAGE;
+      }
+      snprintf(fname, sizeof(fname), "filter.%.*s", (int)(eq - v), v);
+      t = add_q(q, sizeof(q), fname, eq + 1) == 0 ? 1 : -1;
+    } else if (t == 0 && argv[i][0] != '-' && name == NULL) {
+      name = argv[i];
+      t = 1;
+    } else if (t == 0) {
+      fprintf(stderr, "samhost list: unexpected argument [%s]\n", argv[i]);
+      t = -1;
+    }
+    if (t < 0)
+      return SH_EXIT_USAGE;
+  }
+  if (name == NULL || profile == NULL) {
+    fprintf(stderr, "samhost list: give LIST and --profile P (see --help)\n");
+    return SH_EXIT_USAGE;
+  }
+  pe = sh_escape(profile);
+  le = sh_escape(name);
+  if (pe == NULL || le == NULL) {
+    free(pe);
+    free(le);
+    return SH_EXIT_REMOTE;
+  }
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s/lists/%s%s%s", pe, le,
+           q[0] ? "?" : "", q);
+  free(pe);
+  free(le);
+  rc = sh_request(g, "GET", path, NULL, &r);
+  if (rc == SH_EXIT_OK) {
+    if (g->json) {
+      sh_print_json(&r);
+    } else {
+      json_object *items = NULL;
+      const char *cols[MAX_AUTO_COLS + 1];
+      const char *next = sh_jstr(r.json, "next_cursor");
+      json_object_object_get_ex(r.json, "items", &items);
+      if (items != NULL && json_object_is_type(items, json_type_array)) {
+        auto_cols(items, cols);
+        sh_print_table(items, cols);
+      }
+      if (next != NULL && strcmp(next, "null") != 0)
+        printf("more: --cursor %s\n", next);
+    }
+  }
+  sh_reply_free(&r);
+  return rc;
+}
+
+/* ---- plugins ---- */
+
+static void print_ids(const char *label, const char *key, json_object *arr) {
+  size_t i, n;
+
+  if (arr == NULL || !json_object_is_type(arr, json_type_array))
+    return;
+  n = json_object_array_length(arr);
+  printf("  %s:", label);
+  for (i = 0; i < n; i++) {
+    json_object *e = json_object_array_get_idx(arr, i);
+    const char *id = json_object_is_type(e, json_type_string)
+                         ? json_object_get_string(e)
+                         : sh_jstr(e, key);
+    printf(" %s", id != NULL ? id : "?");
+  }
+  printf("\n");
+}
+
+/*
+ * See samhost.h.
+ */
+int sh_cmd_plugins(int argc, char **argv, sh_global *g) {
+  json_object *items = NULL;
+  sh_reply r;
+  size_t i, n;
+  int rc;
+
+  (void)argv;
+  if (g->help) {
+    printf("Usage: samhost plugins\n\n"
+           "Lists the loaded plugins with their profile types, processes\n"
+           "and actions (--json: everything the server reports).\n");
+    sh_help_common();
+    return SH_EXIT_OK;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "samhost plugins: unexpected argument [%s]\n", argv[1]);
+    return SH_EXIT_USAGE;
+  }
+  rc = sh_request(g, "GET", "/api/v1/plugins", NULL, &r);
+  if (rc == SH_EXIT_OK) {
+    if (g->json) {
+      sh_print_json(&r);
+    } else {
+      json_object_object_get_ex(r.json, "items", &items);
+      n = items != NULL && json_object_is_type(items, json_type_array)
+              ? json_object_array_length(items)
+              : 0;
+      for (i = 0; i < n; i++) {
+        json_object *p = json_object_array_get_idx(items, i), *v = NULL;
+        const char *deg = sh_jstr(p, "degraded");
+        printf("%s %s%s\n", sh_jstr(p, "name") ? sh_jstr(p, "name") : "?",
+               sh_jstr(p, "version") ? sh_jstr(p, "version") : "",
+               deg != NULL && strcmp(deg, "true") == 0 ? " (degraded)" : "");
+        printf("  profile type: %s (%s)\n",
+               sh_jstr(p, "profile_type.type_id")
+                   ? sh_jstr(p, "profile_type.type_id")
+                   : "?",
+               sh_jstr(p, "profile_type.display_name")
+                   ? sh_jstr(p, "profile_type.display_name")
+                   : "");
+        if (json_object_object_get_ex(p, "processes", &v))
+          print_ids("processes", "process_id", v);
+        if (json_object_object_get_ex(p, "actions", &v))
+          print_ids("actions", "action_id", v);
+      }
+      if (n == 0)
+        printf("(no plugin loaded)\n");
+    }
+  }
+  sh_reply_free(&r);
+  return rc;
+}

@@ -1,0 +1,556 @@
+/*
+ * serve.c: `samhost serve`. One libuv loop owns everything. Start-up, in
+ * order: data directory and its lock, keyring, SQLite backend, runtime,
+ * plugins (crash probe first for a new name+version), scheduler, service
+ * layer, admin token, scheduler start (catch-up), HTTP listen, then one
+ * JSON line on stdout. SIGINT/SIGTERM close in ABI.md 13.3's order: HTTP
+ * (stop accepting; requests in flight are answered), scheduler (cancels
+ * jobs; each completes), service layer, runtime (plugins' async shutdown,
+ * then the backend), signal handles. The loop must close with no handle
+ * left, or the exit code is SH_EXIT_INTERNAL.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <uv.h>
+
+#include "sam/sam_loader.h"
+#include "sam_admin_token.h"
+#include "sam_backend_sqlite.h"
+#include "sam_core.h"
+#include "sam_hostsvc.h"
+#include "sam_http.h"
+#include "sam_sched.h"
+#include "sam_seal.h"
+#include "samhost.h"
+#include "serve.h"
+
+#define MAX_PLUGINS 32
+
+typedef struct serve {
+  uv_loop_t loop;
+  uv_signal_t sig_int;
+  uv_signal_t sig_term;
+  int signals_open;
+  sam__keyring *kr;
+  sam_runtime *rt;
+  sam_sched *sched;
+  sam_hostsvc *svc;
+  sam__http_api *api;
+  sam__httpd *httpd;
+  sam__admin_token token;
+  json_object *plugins; /* [{"name", "manifest"}] of the loaded ones */
+  int lock_fd;
+  int stopping;
+  int exit_code;
+
+  /* options */
+  const char *data_dir;
+  char listen_host[256];
+  int listen_port;
+  const char *public_url;
+  const char *key_file;
+  const char *web_dir;
+  const char *daily_at;
+  double time_scale;
+  int test_mode;
+  char *manifests[MAX_PLUGINS];
+  char *configs[MAX_PLUGINS];
+  size_t n_plugins;
+} serve;
+
+static void help(void) {
+  printf(
+      "Usage: samhost serve [options]\n\n"
+      "Runs the host: loads the plugins, serves the REST API, the OAuth\n"
+      "redirect and the admin pages, and runs the scheduler. Prints the\n"
+      "admin token once (first run) and then one JSON line:\n"
+      "  {\"listen\":\"127.0.0.1:8080\",\"pid\":123,\"plugins\":[...]}\n"
+      "Stops cleanly on SIGINT or SIGTERM.\n\n"
+      "Options:\n"
+      "  --listen HOST:PORT     address (default " SH_DEFAULT_LISTEN
+      "; port 0 picks\n"
+      "                         a free one)\n"
+      "  --public-url URL       the URL browsers use (default "
+      "http://<listen>)\n"
+      "  --plugin MANIFEST      load this plugin (repeatable; default: the\n"
+      "                         DocuSign plugin of the build or install)\n"
+      "  --plugin-config JSON   config_json of the previous --plugin\n"
+      "  --master-key-file F    key file (default DATA_DIR/master.key);\n"
+      "                         $SAM_MASTER_KEY (base64, 32 bytes) wins\n"
+      "  --web-dir DIR          static admin pages\n"
+      "  --test-mode            validate every record write; plugins may use\n"
+      "                         loopback http instance URLs\n"
+      "  --time-scale X         scheduler clock speed (86400 = a day per s)\n"
+      "  --daily-at HH:MM       daily run time, UTC (default 02:00)\n");
+  sh_help_common();
+}
+
+/* ---- options ---- */
+
+static int parse_listen(serve *s, const char *v) {
+  const char *colon;
+  char *end;
+  long port;
+  size_t hl;
+
+  if (v[0] == '[') { /* [::1]:8080 */
+    const char *rb = strchr(v, ']');
+    if (rb == NULL || rb[1] != ':')
+      return -1;
+    hl = (size_t)(rb - v - 1);
+    if (hl == 0 || hl >= sizeof(s->listen_host))
+      return -1;
+    memcpy(s->listen_host, v + 1, hl);
+    colon = rb + 1;
+  } else {
+    colon = strrchr(v, ':');
+    if (colon == NULL)
+      return -1;
+    hl = (size_t)(colon - v);
+    if (hl == 0 || hl >= sizeof(s->listen_host))
+      return -1;
+    memcpy(s->listen_host, v, hl);
+  }
+  s->listen_host[hl] = '\0';
+  port = strtol(colon + 1, &end, 10);
+  if (*end != '\0' || colon[1] == '\0' || port < 0 || port > 65535)
+    return -1;
+  s->listen_port = (int)port;
+  return 0;
+}
+
+static int parse_args(serve *s, int argc, char **argv) {
+  int i;
+
+  if (parse_listen(s, SH_DEFAULT_LISTEN) != 0)
+    return SH_EXIT_USAGE;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = NULL;
+    const char *eq = strchr(a, '=');
+    char name[64];
+
+    if (strncmp(a, "--", 2) != 0 || strcmp(a, "--test-mode") == 0) {
+      if (strcmp(a, "--test-mode") == 0) {
+        s->test_mode = 1;
+        continue;
+      }
+      fprintf(stderr, "samhost serve: unexpected argument [%s]\n", a);
+      return SH_EXIT_USAGE;
+    }
+    snprintf(name, sizeof(name), "%.*s",
+             (int)(eq != NULL ? (size_t)(eq - a) : strlen(a)), a);
+    if (eq != NULL)
+      v = eq + 1;
+    else if (i + 1 < argc)
+      v = argv[++i];
+    if (v == NULL) {
+      fprintf(stderr, "samhost serve: option needs a value [%s]\n", name);
+      return SH_EXIT_USAGE;
+    }
+    if (strcmp(name, "--listen") == 0) {
+      if (parse_listen(s, v) != 0) {
+        fprintf(stderr,
+                "samhost serve: bad --listen [%s]; give HOST:PORT, e.g. "
+                "127.0.0.1:0\n",
+                v);
+        return SH_EXIT_USAGE;
+      }
+    } else if (strcmp(name, "--public-url") == 0) {
+      s->public_url = v;
+    } else if (strcmp(name, "--plugin") == 0) {
+      if (s->n_plugins == MAX_PLUGINS) {
+        fprintf(stderr, "samhost serve: too many plugins [max=%d]\n",
+                MAX_PLUGINS);
+        return SH_EXIT_USAGE;
+      }
+      s->manifests[s->n_plugins++] = (char *)v;
+    } else if (strcmp(name, "--plugin-config") == 0) {
+      if (s->n_plugins == 0) {
+        fprintf(stderr, "samhost serve: --plugin-config follows a --plugin\n");
+        return SH_EXIT_USAGE;
+      }
+      s->configs[s->n_plugins - 1] = (char *)v;
+    } else if (strcmp(name, "--master-key-file") == 0) {
+      s->key_file = v;
+    } else if (strcmp(name, "--web-dir") == 0) {
+      s->web_dir = v;
+    } else if (strcmp(name, "--daily-at") == 0) {
+      uint32_t sec;
+      if (sam__sched_parse_daily(v, &sec) != 0) {
+        fprintf(stderr, "samhost serve: bad --daily-at [%s]; give HH:MM\n", v);
+        return SH_EXIT_USAGE;
+      }
+      s->daily_at = v;
+    } else if (strcmp(name, "--time-scale") == 0) {
+      char *end;
+      s->time_scale = strtod(v, &end);
+      if (*end != '\0' || s->time_scale <= 0) {
+        fprintf(stderr, "samhost serve: bad --time-scale [%s]\n", v);
+        return SH_EXIT_USAGE;
+      }
+    } else {
+      fprintf(stderr, "samhost serve: unknown option [%s]; see --help\n", name);
+      return SH_EXIT_USAGE;
+    }
+  }
+  return 0;
+}
+
+static const char *default_web_dir(void) {
+#ifdef SAM_WEB_DIR
+  if (access(SAM_WEB_DIR "/index.html", R_OK) == 0)
+    return SAM_WEB_DIR;
+#endif
+#ifdef SAM_INSTALLED_WEB_DIR
+  if (access(SAM_INSTALLED_WEB_DIR "/index.html", R_OK) == 0)
+    return SAM_INSTALLED_WEB_DIR;
+#endif
+  return NULL;
+}
+
+/* ---- shutdown, in ABI.md 13.3's order ---- */
+
+static void noop_close(uv_handle_t *h) {
+  (void)h;
+}
+
+static void after_runtime(void *ud) {
+  serve *s = ud;
+
+  if (s->signals_open) {
+    s->signals_open = 0;
+    uv_close((uv_handle_t *)&s->sig_int, noop_close);
+    uv_close((uv_handle_t *)&s->sig_term, noop_close);
+  }
+}
+
+static void after_svc(void *ud) {
+  serve *s = ud;
+
+  if (s->rt != NULL)
+    sam_runtime_close(s->rt, after_runtime, s); /* closes the backend too */
+  else
+    after_runtime(s);
+}
+
+static void after_sched(void *ud) {
+  serve *s = ud;
+
+  if (s->svc != NULL)
+    sam_hostsvc_close(s->svc, after_svc, s);
+  else
+    after_svc(s);
+}
+
+static void after_http(void *ud) {
+  serve *s = ud;
+
+  if (s->sched != NULL)
+    sam_sched_close(s->sched, after_sched, s);
+  else
+    after_sched(s);
+}
+
+static void stop(serve *s) {
+  if (s->stopping)
+    return;
+  s->stopping = 1;
+  if (s->httpd != NULL)
+    sam__httpd_close(s->httpd, after_http, s);
+  else
+    after_http(s);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  serve *s = h->data;
+
+  if (!s->stopping)
+    fprintf(stderr, "samhost: %s received, stopping\n",
+            signum == SIGINT ? "SIGINT" : "SIGTERM");
+  stop(s);
+}
+
+/* ---- start-up ---- */
+
+static void on_log(void *ud,
+                   int32_t level,
+                   const char *plugin,
+                   const char *job_id,
+                   const char *line) {
+  static const char *const names[] = {"error", "warn", "info", "debug"};
+
+  (void)ud;
+  fprintf(stderr, "samhost: [%s] [%s]%s%s%s %s\n",
+          level >= 0 && level <= 3 ? names[level] : "log",
+          plugin != NULL ? plugin : "host", job_id != NULL ? " [job=" : "",
+          job_id != NULL ? job_id : "", job_id != NULL ? "]" : "", line);
+}
+
+static int open_token(serve *s) {
+  char *path = sh_path(s->data_dir, SAM__ADMIN_TOKEN_FILE);
+  char err[512] = "", tok[SAM__ADMIN_TOKEN_LEN];
+  int rc;
+
+  if (path == NULL)
+    return -1;
+  rc = sam__admin_token_load(path, &s->token, err, sizeof(err));
+  if (rc == SAM_ENOENT) {
+    rc = sam__admin_token_create(path, tok, sizeof(tok), &s->token, err,
+                                 sizeof(err));
+    if (rc == 0) {
+      printf("admin token (shown once): %s\n", tok);
+      fflush(stdout);
+      OPENSSL_cleanse(tok, sizeof(tok));
+    }
+  }
+  if (rc != 0)
+    fprintf(stderr, "samhost: %s\n", err);
+  free(path);
+  return rc;
+}
+
+static int start_http(serve *s) {
+  sam__http_api_config ac;
+  sam__httpd_config hc;
+  char err[512] = "", addr[300], url[600];
+  json_object *line;
+  int rc;
+
+  memset(&ac, 0, sizeof(ac));
+  ac.svc = s->svc;
+  ac.token = &s->token;
+  ac.web_dir = s->web_dir;
+  rc = sam__http_api_new(&ac, &s->api);
+  if (rc != 0)
+    return rc;
+  memset(&hc, 0, sizeof(hc));
+  hc.loop = &s->loop;
+  hc.host = s->listen_host;
+  hc.port = s->listen_port;
+  hc.on_req = sam__http_api_on_req;
+  hc.ud = s->api;
+  rc = sam__httpd_start(&hc, &s->httpd, err, sizeof(err));
+  if (rc != 0) {
+    fprintf(stderr, "samhost: %s\n", err);
+    return rc;
+  }
+  snprintf(addr, sizeof(addr),
+           strchr(s->listen_host, ':') != NULL ? "[%s]:%d" : "%s:%d",
+           s->listen_host, sam__httpd_port(s->httpd));
+  snprintf(url, sizeof(url), "http://%s", addr);
+  sh_lock_write(s->lock_fd, url);
+  line = json_object_new_object();
+  if (line == NULL)
+    return SAM_ENOMEM;
+  json_object_object_add(line, "listen", json_object_new_string(addr));
+  json_object_object_add(line, "url", json_object_new_string(url));
+  json_object_object_add(line, "pid", json_object_new_int64((int64_t)getpid()));
+  json_object_object_add(line, "plugins", json_object_get(s->plugins));
+  json_object_object_add(line, "data_dir", json_object_new_string(s->data_dir));
+  printf("%s\n",
+         json_object_to_json_string_ext(
+             line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+  fflush(stdout);
+  json_object_put(line);
+  return 0;
+}
+
+static void on_sched_started(int status, void *ud) {
+  serve *s = ud;
+
+  if (s->stopping)
+    return;
+  if (status != 0) {
+    fprintf(stderr, "samhost: the scheduler did not start [%s]\n",
+            sam_err_name(status));
+    s->exit_code = SH_EXIT_REMOTE;
+    stop(s);
+    return;
+  }
+  if (start_http(s) != 0) {
+    s->exit_code = SH_EXIT_REMOTE;
+    stop(s);
+  }
+}
+
+/* Everything up to the scheduler's start. On failure, what was made is
+ * closed by stop() on the loop. */
+static int start(serve *s) {
+  sam__runtime_config rc_cfg;
+  sam_sched_config sc;
+  sam_hostsvc_config hc;
+  sam__backend backend;
+  char err[512] = "", url[600];
+  char *db = NULL, *key = NULL;
+  int rc = -1;
+
+  if (sh_data_dir_ensure(s->data_dir) != 0)
+    return -1;
+  {
+    long holder;
+    s->lock_fd = sh_lock_take(s->data_dir, "serve", &holder);
+    if (s->lock_fd < 0)
+      return -1;
+  }
+  key = s->key_file != NULL ? strdup(s->key_file)
+                            : sh_path(s->data_dir, "master.key");
+  db = sh_path(s->data_dir, "samhost.db");
+  if (key == NULL || db == NULL)
+    goto done;
+  if (sam__keyring_load(getenv("SAM_MASTER_KEY"), key, 1, &s->kr, err,
+                        sizeof(err)) != 0) {
+    fprintf(stderr, "samhost: %s\n", err);
+    goto done;
+  }
+  if (sam__backend_sqlite_open(&s->loop, db, NULL, &backend, err,
+                               sizeof(err)) != 0) {
+    fprintf(stderr, "samhost: %s\n", err);
+    goto done;
+  }
+  memset(&rc_cfg, 0, sizeof(rc_cfg));
+  rc_cfg.loop = &s->loop;
+  rc_cfg.backend = backend;
+  rc_cfg.keyring = s->kr;
+  rc_cfg.log_fn = on_log;
+  rc_cfg.test_mode = s->test_mode;
+  if (sam__runtime_new(&rc_cfg, &s->rt) != 0) {
+    fprintf(stderr, "samhost: cannot create the runtime\n");
+    backend.vt->close(backend.self, NULL, NULL);
+    goto done;
+  }
+  s->plugins = json_object_new_array();
+  if (s->plugins == NULL)
+    goto done;
+  (void)sh_plugins_load(s->rt, s->data_dir, s->manifests, s->configs,
+                        s->n_plugins, s->plugins);
+  memset(&sc, 0, sizeof(sc));
+  sc.rt = s->rt;
+  sc.time_scale = s->time_scale;
+  sc.daily_at = s->daily_at;
+  sc.catch_up = 1;
+  if (sam_sched_new(&sc, &s->sched, err, sizeof(err)) != 0) {
+    fprintf(stderr, "samhost: %s\n", err);
+    goto done;
+  }
+  if (s->public_url == NULL) {
+    snprintf(url, sizeof(url),
+             strchr(s->listen_host, ':') != NULL ? "http://[%s]:%d"
+                                                 : "http://%s:%d",
+             s->listen_host, s->listen_port);
+    s->public_url = url; /* copied by sam_hostsvc_new */
+  }
+  memset(&hc, 0, sizeof(hc));
+  hc.rt = s->rt;
+  hc.sched = s->sched;
+  hc.public_url = s->public_url;
+  hc.test_mode = s->test_mode;
+  if (sam_hostsvc_new(&hc, &s->svc, err, sizeof(err)) != 0) {
+    fprintf(stderr, "samhost: %s\n", err);
+    goto done;
+  }
+  if (open_token(s) != 0)
+    goto done;
+  sam_sched_start(s->sched, on_sched_started, s);
+  rc = 0;
+
+done:
+  if (s->public_url == url)
+    s->public_url = NULL;
+  free(db);
+  free(key);
+  return rc;
+}
+
+static void walk_report(uv_handle_t *h, void *ud) {
+  (void)ud;
+  fprintf(stderr, "samhost: handle left open [type=%s] [closing=%d]\n",
+          uv_handle_type_name(uv_handle_get_type(h)), uv_is_closing(h));
+}
+
+/*
+ * See samhost.h. Runs until SIGINT/SIGTERM; returns 0 after a clean stop.
+ */
+int sh_cmd_serve(int argc, char **argv, sh_global *g) {
+  serve *s;
+  int rc;
+
+  if (g->help) {
+    help();
+    return SH_EXIT_OK;
+  }
+  s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return SH_EXIT_REMOTE;
+  s->lock_fd = -1;
+  s->data_dir = g->data_dir;
+  rc = parse_args(s, argc, argv);
+  if (rc != 0)
+    goto out;
+  if (s->n_plugins == 0) {
+    const char *def = sh_default_plugin_manifest();
+    if (def != NULL)
+      s->manifests[s->n_plugins++] = (char *)def;
+    else
+      fprintf(stderr, "samhost: no plugin given and the DocuSign plugin was "
+                      "not found; pass --plugin MANIFEST\n");
+  }
+  if (s->web_dir == NULL)
+    s->web_dir = default_web_dir();
+  /* every file the host creates is private to its user */
+  (void)umask(077);
+  /* a peer closing its socket must not kill the host */
+  signal(SIGPIPE, SIG_IGN);
+  rc = uv_loop_init(&s->loop);
+  if (rc != 0) {
+    fprintf(stderr, "samhost: uv_loop_init failed [%s]\n", uv_strerror(rc));
+    rc = SH_EXIT_REMOTE;
+    goto out;
+  }
+  if (uv_signal_init(&s->loop, &s->sig_int) == 0 &&
+      uv_signal_init(&s->loop, &s->sig_term) == 0) {
+    s->signals_open = 1;
+    s->sig_int.data = s;
+    s->sig_term.data = s;
+    if (uv_signal_start(&s->sig_int, on_signal, SIGINT) != 0 ||
+        uv_signal_start(&s->sig_term, on_signal, SIGTERM) != 0)
+      fprintf(stderr, "samhost: cannot watch SIGINT/SIGTERM\n");
+  }
+  if (start(s) != 0) {
+    s->exit_code = SH_EXIT_REMOTE;
+    stop(s);
+  }
+  (void)uv_run(&s->loop, UV_RUN_DEFAULT);
+  sam__httpd_free(s->httpd);
+  sam__http_api_free(s->api);
+  sam_hostsvc_free(s->svc);
+  sam_sched_free(s->sched);
+  sam_runtime_free(s->rt);
+  /* freeing may have closed a last handle: let it finish */
+  (void)uv_run(&s->loop, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&s->loop);
+  if (rc != 0) {
+    /* the test contract: a leaked handle fails the exit code */
+    uv_walk(&s->loop, walk_report, NULL);
+    fprintf(stderr, "samhost: the loop did not close [%s]\n", uv_strerror(rc));
+    rc = SH_EXIT_INTERNAL;
+  } else {
+    rc = s->exit_code;
+  }
+  if (rc == 0)
+    fprintf(stderr, "samhost: stopped cleanly\n");
+
+out:
+  sam__keyring_free(s->kr);
+  json_object_put(s->plugins);
+  if (s->lock_fd >= 0)
+    close(s->lock_fd);
+  free(s);
+  return rc;
+}
