@@ -254,7 +254,8 @@ static int list_users(sim_req *r, int v2) {
       tok = comma ? comma + 1 : NULL;
     } while (tok);
   }
-  f.has_email = sim_param(r->query, "email", f.email, sizeof(f.email));
+  f.has_email = sim_param(r->query, "email", f.email, sizeof(f.email)) &&
+                f.email[0] != '\0';
   if (!f.has_email)
     sim_param(r->query, "email_substring", f.email_sub, sizeof(f.email_sub));
   sim_param(r->query, "user_name_substring", f.name_sub, sizeof(f.name_sub));
