@@ -18,3 +18,12 @@ if(TARGET samhost_test)
     SAM_HSFX_MANIFEST="${PROJECT_BINARY_DIR}/tests/fixtures/hostsvc_fixture/plugin.manifest.json")
   add_dependencies(test-hostsvc sam_fx_hostsvc)
 endif()
+
+# The same flow on the reference host's store: SQLite in a file, with the
+# database scanned for clear-text secrets at the end.
+if(TARGET test-hostsvc)
+  add_test(NAME test-hostsvc-sqlite COMMAND test-hostsvc)
+  set_tests_properties(test-hostsvc-sqlite PROPERTIES
+    TIMEOUT 300 LABELS "hostsvc;integration"
+    ENVIRONMENT "SAM_SCHEMA_DIR=${PROJECT_SOURCE_DIR}/schemas;HOSTSVC_BACKEND=sqlite")
+endif()

@@ -15,7 +15,9 @@
 #include <json-c/json.h>
 #include <uv.h>
 
+#include "sam_backend_sqlite.h"
 #include "sam_core.h"
+#include "sam_seal.h"
 #include "hostsvc_int.h"
 #include "sam_hostsvc.h"
 #include "sam_sched.h"
@@ -278,6 +280,58 @@ static int count_callbacks(void) {
 
 /* ---- set-up ---- */
 
+/* ---- the SQLite variant (HOSTSVC_BACKEND=sqlite) ---- */
+
+static int use_sqlite;
+static sam__keyring *keyring;
+static char db_path[256];
+static char *log_buf;
+static size_t log_len;
+
+static void on_log(void *ud,
+                   int32_t level,
+                   const char *plugin,
+                   const char *job_id,
+                   const char *line) {
+  size_t n = strlen(line);
+
+  (void)ud;
+  (void)level;
+  (void)plugin;
+  (void)job_id;
+  log_buf = realloc(log_buf, log_len + n + 2);
+  memcpy(log_buf + log_len, line, n);
+  log_len += n;
+  log_buf[log_len++] = '\n';
+  log_buf[log_len] = '\0';
+}
+
+/* 1 when the file holds `needle` anywhere (binary-safe scan). */
+static int file_contains(const char *path, const char *needle) {
+  FILE *f = fopen(path, "rb");
+  size_t cap = 1 << 20, n = 0, k, m = strlen(needle);
+  char *buf = malloc(cap);
+  int found = 0;
+
+  EXPECT_TRUE(f != NULL);
+  for (;;) {
+    size_t got = fread(buf + n, 1, cap - n, f);
+
+    n += got;
+    if (got == 0)
+      break;
+    if (n == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+    }
+  }
+  fclose(f);
+  for (k = 0; k + m <= n && !found; k++)
+    found = memcmp(buf + k, needle, m) == 0;
+  free(buf);
+  return found;
+}
+
 static void setup(void) {
   sam_load_result lr;
   sam_sched_config sc;
@@ -289,10 +343,30 @@ static void setup(void) {
   unlink(out_path);
   setenv("SAM_FIXTURE_OUT", out_path, 1);
   EXPECT_EQ_INT(0, uv_loop_init(&loop));
-  EXPECT_EQ_INT(0, sam_test_host_new(&loop, NULL, &th));
-  rt = sam_test_host_runtime(th);
   memset(&lr, 0, sizeof(lr));
-  EXPECT_EQ_INT(0, sam_test_host_load(th, SAM_HSFX_MANIFEST, NULL, &lr));
+  if (use_sqlite) {
+    sam__runtime_config cfg;
+
+    /* The reference host's store: SQLite in a file, sealed secrets. */
+    snprintf(db_path, sizeof(db_path), "/tmp/test-hostsvc-%d.db",
+             (int)getpid());
+    unlink(db_path);
+    EXPECT_EQ_INT(0, sam__keyring_new_ephemeral(&keyring));
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.loop = &loop;
+    cfg.keyring = keyring;
+    cfg.log_fn = on_log;
+    cfg.test_mode = 1;
+    if (sam__backend_sqlite_open(&loop, db_path, NULL, &cfg.backend, err,
+                                 sizeof(err)) != 0)
+      SAM_T_FAIL("sqlite open failed [%s]", err);
+    EXPECT_EQ_INT(0, sam__runtime_new(&cfg, &rt));
+    EXPECT_EQ_INT(0, sam_loader_load(rt, SAM_HSFX_MANIFEST, NULL, &lr, NULL));
+  } else {
+    EXPECT_EQ_INT(0, sam_test_host_new(&loop, NULL, &th));
+    rt = sam_test_host_runtime(th);
+    EXPECT_EQ_INT(0, sam_test_host_load(th, SAM_HSFX_MANIFEST, NULL, &lr));
+  }
   memset(&sc, 0, sizeof(sc));
   sc.rt = rt;
   EXPECT_EQ_INT(0, sam_sched_new(&sc, &sched, err, sizeof(err)));
@@ -386,13 +460,32 @@ static void teardown(void) {
   sam_sched_close(sched, on_closed, NULL);
   while (closes < 3)
     uv_run(&loop, UV_RUN_DEFAULT);
-  EXPECT_EQ_STR("", sam_test_host_violations(th));
-  EXPECT_NOT_CONTAINS(sam_test_host_log(th), SECRET);
-  EXPECT_EQ_INT(0, sam_test_host_shutdown(th));
+  if (use_sqlite) {
+    EXPECT_EQ_STR("", sam__runtime_violations(rt));
+    EXPECT_NOT_CONTAINS(log_buf, SECRET);
+    sam_runtime_close(rt, on_closed, NULL);
+    while (closes < 4)
+      uv_run(&loop, UV_RUN_DEFAULT);
+    /* Neither the client secret nor a token is in the database file. */
+    EXPECT_EQ_INT(0, file_contains(db_path, SECRET));
+    EXPECT_EQ_INT(0, file_contains(db_path, "fx-access-token"));
+    EXPECT_EQ_INT(1, file_contains(db_path, "Acme Two"));
+  } else {
+    EXPECT_EQ_STR("", sam_test_host_violations(th));
+    EXPECT_NOT_CONTAINS(sam_test_host_log(th), SECRET);
+    EXPECT_EQ_INT(0, sam_test_host_shutdown(th));
+  }
   sam_hostsvc_free(svc);
   sam_hostsvc_free(svc_short);
   sam_sched_free(sched);
-  sam_test_host_free(th);
+  if (use_sqlite) {
+    sam_runtime_free(rt);
+    sam__keyring_free(keyring);
+    unlink(db_path);
+    free(log_buf);
+  } else {
+    sam_test_host_free(th);
+  }
   reset_last();
   EXPECT_EQ_INT(0, uv_run(&loop, UV_RUN_DEFAULT));
   EXPECT_EQ_INT(0, uv_loop_close(&loop));
@@ -727,6 +820,17 @@ static void test_update_resets(void) {
   EXPECT_EQ_INT(200,
                 call("PATCH", path, NULL, "{\"form\":{\"region\":\"us\"}}"));
   EXPECT_EQ_STR("published", jstr(last.json, "state"));
+  /* A new display name renames the published profile's jobs. */
+  EXPECT_EQ_INT(200, call("PATCH", path, NULL,
+                          "{\"form\":{\"display_name\":\"Acme Two\"}}"));
+  EXPECT_EQ_STR("published", jstr(last.json, "state"));
+  EXPECT_EQ_STR("Acme Two", jstr(last.json, "display_name"));
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s/lists/jobs", pid1);
+  EXPECT_EQ_INT(200, call("GET", path, NULL, NULL));
+  EXPECT_EQ_INT(2, json_object_array_length(jget(last.json, "items")));
+  EXPECT_CONTAINS(last.body, "SAM - Refresh Acme Two Subscriptions");
+  EXPECT_NOT_CONTAINS(last.body, "Refresh Acme Subscriptions");
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s", pid1);
   EXPECT_EQ_INT(
       400, call("PATCH", path, NULL, "{\"form\":{\"account_name\":\"x\"}}"));
   EXPECT_EQ_INT(400, call("PATCH", path, NULL, "{\"state\":\"published\"}"));
@@ -740,6 +844,7 @@ static void test_update_resets(void) {
   EXPECT_EQ_STR("draft", jstr(last.json, "state"));
   EXPECT_EQ_STR("not_connected", jstr(last.json, "connection_status"));
   EXPECT_EQ_STR("new-id", jstr(last.json, "form.client_id"));
+  EXPECT_EQ_STR("Acme Two", jstr(last.json, "display_name"));
   EXPECT_TRUE(
       json_object_get_boolean(jget(last.json, "form.client_secret.set")));
   EXPECT_EQ_INT(SAM_ENOENT, raw_secret_status(pid1, "tokens"));
@@ -956,6 +1061,9 @@ static void test_delete(void) {
 }
 
 int main(void) {
+  const char *b = getenv("HOSTSVC_BACKEND");
+
+  use_sqlite = b != NULL && strcmp(b, "sqlite") == 0;
   setup();
   svc_start(); /* nothing published yet */
   sam_sched_start(sched, on_sched_started, NULL);
