@@ -63,8 +63,8 @@ typedef struct sam__filter_term {
 typedef struct sam__req {
   int kind;
   char *profile_id;
-  char *record_type; /* for BLOB_*: the secret name */
-  char *key;         /* GET, DELETE, BLOB_* */
+  char *record_type;   /* for BLOB_*: the secret name */
+  char *key;           /* GET, DELETE, BLOB_* */
   uint64_t if_version; /* DELETE */
   /* PUT_BATCH */
   sam__req_record *recs;
@@ -82,7 +82,7 @@ typedef struct sam__req {
   int status; /* SAM_OK, SAM_ENOENT, SAM_ECONFLICT, SAM_EEXIST, SAM_EIO ... */
   sam_record *out_recs; /* GET: 1; QUERY: page; ECONFLICT: the conflicts */
   size_t out_n;
-  char *next_cursor; /* QUERY: NULL on the last page */
+  char *next_cursor;       /* QUERY: NULL on the last page */
   unsigned char *out_blob; /* BLOB_GET */
   size_t out_blob_len;
   char errmsg[256]; /* optional detail for logs, no secret */

@@ -36,7 +36,7 @@
   do {                                                                         \
     uint64_t e_ = (uint64_t)(exp), g_ = (uint64_t)(got);                       \
     if (e_ != g_)                                                              \
-      SAM_T_FAIL("expected [%" PRIu64 "] got [%" PRIu64 "] (%s)", e_, g_,     \
+      SAM_T_FAIL("expected [%" PRIu64 "] got [%" PRIu64 "] (%s)", e_, g_,      \
                  #got);                                                        \
   } while (0)
 

@@ -67,8 +67,10 @@ typedef struct sam_runtime sam_runtime; /* sam/sam_runtime.h */
  * Returns:   0, or the failure status; `res` always describes the outcome.
  *            A failed load leaves the runtime's registry unchanged.
  */
-int sam_loader_load(sam_runtime *rt, const char *manifest_path,
-                    const char *config_json, sam_load_result *res,
+int sam_loader_load(sam_runtime *rt,
+                    const char *manifest_path,
+                    const char *config_json,
+                    sam_load_result *res,
                     sam_host **out);
 
 /*
@@ -80,7 +82,8 @@ int sam_loader_load(sam_runtime *rt, const char *manifest_path,
  *          with res->signal set when the child died from a signal
  *          ("plugin crashed [signal=SIGSEGV]").
  */
-int sam_loader_probe(const char *probe_exe, const char *manifest_path,
+int sam_loader_probe(const char *probe_exe,
+                     const char *manifest_path,
                      sam_load_result *res);
 
 #ifdef __cplusplus

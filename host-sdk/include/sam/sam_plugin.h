@@ -1,3 +1,4 @@
+/* clang-format off */
 /*
  * sam_plugin.h: the SAM plugin ABI, version 1.
  *
@@ -34,6 +35,7 @@
  *                                                                 shutdown_done
  *  sam_done *                   host         shutdown_done        used once
  */
+/* clang-format on */
 #ifndef SAM_PLUGIN_H
 #define SAM_PLUGIN_H
 
@@ -49,11 +51,11 @@ extern "C" {
 
 struct uv_loop_s; /* the host's loop; the loader checks the libuv major */
 
-typedef struct sam_host sam_host;                 /* one per loaded plugin */
-typedef struct sam_job sam_job;                   /* one process run or action */
-typedef struct sam_op sam_op;                     /* one store or secret op */
+typedef struct sam_host sam_host; /* one per loaded plugin */
+typedef struct sam_job sam_job;   /* one process run or action */
+typedef struct sam_op sam_op;     /* one store or secret op */
 typedef struct sam_profile_type sam_profile_type; /* returned by registration */
-typedef struct sam_done sam_done;                 /* shutdown completion token */
+typedef struct sam_done sam_done; /* shutdown completion token */
 
 /* ======================================================================== */
 /* ---- status codes ---- */
@@ -117,12 +119,14 @@ static inline const char *sam_strerror(int status) {
 #define SAM_PROC_CANCELLABLE (1u << 0)
 #define SAM_PROC_MUTATES_REMOTE (1u << 1) /* host asks for confirmation */
 #define SAM_PROC_DRY_RUN (1u << 2)        /* accepts SAM_JOB_DRY_RUN */
-#define SAM_PROC_ALL_FLAGS (SAM_PROC_CANCELLABLE | SAM_PROC_MUTATES_REMOTE | SAM_PROC_DRY_RUN)
+#define SAM_PROC_ALL_FLAGS                                                     \
+  (SAM_PROC_CANCELLABLE | SAM_PROC_MUTATES_REMOTE | SAM_PROC_DRY_RUN)
 
 #define SAM_ACTION_UI (1u << 0)             /* a button on the profile form */
 #define SAM_ACTION_OAUTH_START (1u << 1)    /* gets oauth_state; returns URL */
 #define SAM_ACTION_OAUTH_CALLBACK (1u << 2) /* from /oauth_redirect.do */
-#define SAM_ACTION_ALL_FLAGS (SAM_ACTION_UI | SAM_ACTION_OAUTH_START | SAM_ACTION_OAUTH_CALLBACK)
+#define SAM_ACTION_ALL_FLAGS                                                   \
+  (SAM_ACTION_UI | SAM_ACTION_OAUTH_START | SAM_ACTION_OAUTH_CALLBACK)
 
 #define SAM_JOB_PROCESS 1 /* sam_job_input.kind */
 #define SAM_JOB_ACTION 2
@@ -184,12 +188,13 @@ typedef void (*sam_cancel_fn)(sam_job *job, void *ud);
  * the call that queued it. `res` is borrowed until the callback returns; it
  * is NULL when status is not SAM_OK, except for SAM_ECONFLICT, where it lists
  * the conflicting keys with their current versions. */
-typedef void (*sam_store_cb)(int status, const sam_store_result *res,
-                             void *ud);
+typedef void (*sam_store_cb)(int status, const sam_store_result *res, void *ud);
 
 /* Runs exactly once per queued secret op. `value` is borrowed and wiped by the
  * host after the callback returns; NULL with len 0 for puts and errors. */
-typedef void (*sam_secret_cb)(int status, const char *value, size_t len,
+typedef void (*sam_secret_cb)(int status,
+                              const char *value,
+                              size_t len,
                               void *ud);
 
 /* ======================================================================== */
@@ -300,7 +305,7 @@ typedef struct sam_rule_template_desc {
  * targets that align uint64_t to 8 (armv7); it is always NULL. */
 struct sam_job_input {
   uint32_t struct_size;
-  int32_t kind; /* SAM_JOB_PROCESS or SAM_JOB_ACTION */
+  int32_t kind;   /* SAM_JOB_PROCESS or SAM_JOB_ACTION */
   uint32_t flags; /* SAM_JOB_DRY_RUN */
   uint32_t reserved0;
   /* ---- v1.0 ---- */
@@ -379,19 +384,25 @@ typedef struct sam_host_api {
    * descriptor or schema, SAM_EBUSY outside init, SAM_ENOTSUP for a larger
    * struct_size with a non-zero tail. A descriptor's ud with a ud_free is the
    * host's from the call on, whatever the result. */
-  int (*register_profile_type)(sam_host *host, const sam_profile_type_desc *d,
+  int (*register_profile_type)(sam_host *host,
+                               const sam_profile_type_desc *d,
                                sam_profile_type **out /* [out] */);
-  int (*register_record_type)(sam_host *host, sam_profile_type *pt,
+  int (*register_record_type)(sam_host *host,
+                              sam_profile_type *pt,
                               const sam_record_type_desc *d);
-  int (*register_process)(sam_host *host, sam_profile_type *pt,
+  int (*register_process)(sam_host *host,
+                          sam_profile_type *pt,
                           const sam_process_desc *d);
-  int (*register_model)(sam_host *host, sam_profile_type *pt,
+  int (*register_model)(sam_host *host,
+                        sam_profile_type *pt,
                         const sam_model_desc *d);
-  int (*register_rule_template)(sam_host *host, sam_profile_type *pt,
+  int (*register_rule_template)(sam_host *host,
+                                sam_profile_type *pt,
                                 const sam_rule_template_desc *d);
 
   /* ---- v1.0: HTTP action routing (registration inside init only) ---- */
-  int (*register_action)(sam_host *host, sam_profile_type *pt,
+  int (*register_action)(sam_host *host,
+                         sam_profile_type *pt,
                          const sam_action_desc *d);
 
   /* ---- v1.0: jobs (processes and actions) ---- */
@@ -401,13 +412,18 @@ typedef struct sam_host_api {
   int (*job_set_data)(sam_job *job, void *data, sam_free_fn free_fn);
   /* [in] job, done, total (0 = unknown), msg (copied, redacted; may be NULL).
    * SAM_EINVAL after job_complete. Coalesced by the host. */
-  int (*job_progress)(sam_job *job, uint64_t done, uint64_t total,
+  int (*job_progress)(sam_job *job,
+                      uint64_t done,
+                      uint64_t total,
                       const char *msg);
   /* [in] job, status, msg (one line), result_json/result_len (may be NULL).
    * Exactly once per accepted job (C2). Strings are copied and redacted.
    * A second call returns SAM_EINVAL and is recorded as a violation. */
-  int (*job_complete)(sam_job *job, int status, const char *msg,
-                      const char *result_json, size_t result_len);
+  int (*job_complete)(sam_job *job,
+                      int status,
+                      const char *msg,
+                      const char *result_json,
+                      size_t result_len);
 
   /* ---- v1.0: store ---- */
 
@@ -415,24 +431,42 @@ typedef struct sam_host_api {
    * negative = rejected, cb never runs. Inputs are copied. *op_out (may be a
    * NULL pointer to ignore) is valid until cb returns. SAM_EAGAIN: the host's
    * write queue is full; retry after a callback arrives. */
-  int (*store_get)(sam_host *host, const char *profile_id,
-                   const char *record_type, const char *key, sam_store_cb cb,
-                   void *ud, sam_op **op_out);
+  int (*store_get)(sam_host *host,
+                   const char *profile_id,
+                   const char *record_type,
+                   const char *key,
+                   sam_store_cb cb,
+                   void *ud,
+                   sam_op **op_out);
   /* Up to SAM_STORE_BATCH_MAX records, atomically. One failed if_version
    * fails the whole batch with SAM_ECONFLICT and writes nothing. */
-  int (*store_put_batch)(sam_host *host, const char *profile_id,
-                         const char *record_type, const sam_record *recs,
-                         size_t n, sam_store_cb cb, void *ud, sam_op **op_out);
+  int (*store_put_batch)(sam_host *host,
+                         const char *profile_id,
+                         const char *record_type,
+                         const sam_record *recs,
+                         size_t n,
+                         sam_store_cb cb,
+                         void *ud,
+                         sam_op **op_out);
   /* One page. filter_json: equality filter on indexed pointers
    * (schemas/store-filter.schema.json) or NULL; cursor: NULL first, then the
    * previous next_cursor. limit 0 = host default. */
-  int (*store_query)(sam_host *host, const char *profile_id,
-                     const char *record_type, const char *filter_json,
-                     const char *cursor, uint32_t limit, sam_store_cb cb,
-                     void *ud, sam_op **op_out);
-  int (*store_delete)(sam_host *host, const char *profile_id,
-                      const char *record_type, const char *key,
-                      uint64_t if_version, sam_store_cb cb, void *ud,
+  int (*store_query)(sam_host *host,
+                     const char *profile_id,
+                     const char *record_type,
+                     const char *filter_json,
+                     const char *cursor,
+                     uint32_t limit,
+                     sam_store_cb cb,
+                     void *ud,
+                     sam_op **op_out);
+  int (*store_delete)(sam_host *host,
+                      const char *profile_id,
+                      const char *record_type,
+                      const char *key,
+                      uint64_t if_version,
+                      sam_store_cb cb,
+                      void *ud,
                       sam_op **op_out);
   /* The op's callback then runs with SAM_ECANCELED, or with its real status
    * if it already finished; either way exactly once. */
@@ -443,20 +477,29 @@ typedef struct sam_host_api {
   /* Seals a copy of value under (profile_id, name). NULL value with len 0
    * deletes. Names are [a-z0-9_]{1,64}. Form fields marked x-sam-secret are
    * read-only to the plugin (SAM_EINVAL). Same queue rules as the store. */
-  int (*secret_put)(sam_host *host, const char *profile_id, const char *name,
-                    const char *value, size_t len, sam_secret_cb cb, void *ud,
+  int (*secret_put)(sam_host *host,
+                    const char *profile_id,
+                    const char *name,
+                    const char *value,
+                    size_t len,
+                    sam_secret_cb cb,
+                    void *ud,
                     sam_op **op_out);
   /* Opens the secret and passes the plaintext to cb, borrowed. SAM_ENOENT
    * when missing. */
-  int (*secret_get)(sam_host *host, const char *profile_id, const char *name,
-                    sam_secret_cb cb, void *ud, sam_op **op_out);
+  int (*secret_get)(sam_host *host,
+                    const char *profile_id,
+                    const char *name,
+                    sam_secret_cb cb,
+                    void *ud,
+                    sam_op **op_out);
 
   /* ---- v1.0: logging ---- */
 
   /* [in] host, job (may be NULL), level SAM_LOG_*, msg/len. Copied,
    * redacted, prefixed with the plugin name. */
-  void (*log_write)(sam_host *host, sam_job *job, int32_t level,
-                    const char *msg, size_t len);
+  void (*log_write)(
+      sam_host *host, sam_job *job, int32_t level, const char *msg, size_t len);
 
   /* ---- v1.0: memory ---- */
 
@@ -504,9 +547,11 @@ typedef struct sam_plugin_info {
 #define SAM_PLUGIN_OPS_V1_0_SIZE                                               \
   (offsetof(sam_plugin_ops, shutdown) + sizeof(void (*)(void)))
 
-typedef int (*sam_plugin_init_fn)(const sam_host_api *api, sam_host *host,
+typedef int (*sam_plugin_init_fn)(const sam_host_api *api,
+                                  sam_host *host,
                                   const sam_init_args *args,
-                                  const sam_plugin_ops **ops_out, char *err,
+                                  const sam_plugin_ops **ops_out,
+                                  char *err,
                                   size_t err_len);
 typedef const sam_plugin_info *(*sam_plugin_query_fn)(void);
 
@@ -518,23 +563,28 @@ SAM_PLUGIN_EXPORT int sam_plugin_init_v1(const sam_host_api *api,
                                          sam_host *host,
                                          const sam_init_args *args,
                                          const sam_plugin_ops **ops_out,
-                                         char *err, size_t err_len);
+                                         char *err,
+                                         size_t err_len);
 
 /* Use once per plugin, in a .c file that includes <uv.h> first. The compile
  * error without <uv.h> (UV_VERSION_MAJOR undeclared) is intended: the loader
  * needs the libuv major the plugin was built with. */
 #define SAM_PLUGIN_DEFINE(name_, version_, desc_, minor_min_, init_fn_)        \
   const sam_plugin_info *sam_plugin_query_v1(void) {                           \
-    static const sam_plugin_info info = {                                      \
-        sizeof(sam_plugin_info), SAM_ABI_MAJOR, (minor_min_), SAM_ABI_MINOR,   \
-        (uint32_t)sizeof(void *), UV_VERSION_MAJOR, (name_), (version_),       \
-        (desc_)};                                                              \
+    static const sam_plugin_info info = {sizeof(sam_plugin_info),              \
+                                         SAM_ABI_MAJOR,                        \
+                                         (minor_min_),                         \
+                                         SAM_ABI_MINOR,                        \
+                                         (uint32_t)sizeof(void *),             \
+                                         UV_VERSION_MAJOR,                     \
+                                         (name_),                              \
+                                         (version_),                           \
+                                         (desc_)};                             \
     return &info;                                                              \
   }                                                                            \
-  int sam_plugin_init_v1(const sam_host_api *api, sam_host *host,              \
-                         const sam_init_args *args,                            \
-                         const sam_plugin_ops **ops_out, char *err,            \
-                         size_t err_len) {                                     \
+  int sam_plugin_init_v1(                                                      \
+      const sam_host_api *api, sam_host *host, const sam_init_args *args,      \
+      const sam_plugin_ops **ops_out, char *err, size_t err_len) {             \
     return (init_fn_)(api, host, args, ops_out, err, err_len);                 \
   }
 
