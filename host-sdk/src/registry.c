@@ -294,7 +294,10 @@ int sam__api_register_profile_type(sam_host *host,
   rc = sam__schema_compile(r->json, r->json_len, SAM__SCHEMA_FORM, &r->schema,
                            err, sizeof(err));
   if (rc != 0)
-    return reg_fail(h, r, SAM_EINVAL, what, "form schema [%s]: %s", r->id, err);
+    /* The validator's form rules already name "form schema [<pointer>]". */
+    return reg_fail(
+        h, r, SAM_EINVAL, what, "%s%s",
+        strncmp(err, "form schema", 11) == 0 ? "" : "form schema: ", err);
   rc = collect_secret_fields(r);
   if (rc != 0)
     return reg_fail(h, r, rc, what, "form schema fields [type=%s]", r->id);
