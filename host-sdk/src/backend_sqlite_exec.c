@@ -630,15 +630,21 @@ static uint32_t fnv_add(uint32_t h, const char *s, size_t n) {
 static uint32_t
 cursor_sum(const sam__req *req, const char *key, size_t key_len) {
   uint32_t h = 2166136261u;
+  uint32_t terms = 0;
   size_t i;
 
   h = fnv_add(h, "samcursor1", 10);
   h = fnv_add(h, req->profile_id, strlen(req->profile_id));
   h = fnv_add(h, req->record_type, strlen(req->record_type));
+  /* the terms are a set: summed, so their order does not matter */
   for (i = 0; i < req->n_terms; i++) {
-    h = fnv_add(h, req->terms[i].pointer, strlen(req->terms[i].pointer));
-    h = fnv_add(h, req->terms[i].value, strlen(req->terms[i].value));
+    uint32_t t = 2166136261u;
+    t = fnv_add(t, req->terms[i].pointer, strlen(req->terms[i].pointer));
+    t = fnv_add(t, req->terms[i].value, strlen(req->terms[i].value));
+    terms += t;
   }
+  h ^= terms;
+  h *= 16777619u;
   return fnv_add(h, key, key_len);
 }
 

@@ -358,6 +358,32 @@ static void test_cursors(void) {
   u->req.cursor = strdup(cursor);
   EXPECT_EQ_INT(SAM_EINVAL, t_run(&b, u));
   t_free(u);
+  /* the same filter with its terms in another order is the same query */
+  {
+    t_req *q = t_new(SAM__REQ_QUERY, P, "cur", NULL);
+    t_term(q, "/status", "active");
+    t_term(q, "/team", "blue");
+    q->req.limit = 2;
+    EXPECT_EQ_INT(0, t_run(&b, q));
+    EXPECT_TRUE(q->req.next_cursor != NULL);
+    u = t_new(SAM__REQ_QUERY, P, "cur", NULL);
+    t_term(u, "/team", "blue");
+    t_term(u, "/status", "active");
+    u->req.limit = 2;
+    u->req.cursor = strdup(q->req.next_cursor);
+    EXPECT_EQ_INT(0, t_run(&b, u));
+    EXPECT_EQ_INT(2, (long long)u->req.out_n);
+    EXPECT_EQ_STR("k12", u->req.out_recs[0].key);
+    t_free(u);
+    /* a different value is another query */
+    u = t_new(SAM__REQ_QUERY, P, "cur", NULL);
+    t_term(u, "/team", "red");
+    t_term(u, "/status", "active");
+    u->req.cursor = strdup(q->req.next_cursor);
+    EXPECT_EQ_INT(SAM_EINVAL, t_run(&b, u));
+    t_free(u);
+    t_free(q);
+  }
   /* mangled cursors */
   {
     const char *bad[] = {"",
