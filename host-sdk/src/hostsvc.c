@@ -144,6 +144,10 @@ static void call_free(sam__hs_call *c) {
   free(c->actor);
   for (i = 0; i < c->n_segs; i++)
     free(c->segs[i]);
+  if (c->claim != NULL) {
+    json_object_object_del(c->svc->claims, c->claim);
+    free(c->claim);
+  }
   json_object_put(c->qs);
   json_object_put(c->req);
   json_object_put(c->profile);
@@ -444,6 +448,9 @@ int sam_hostsvc_new(const sam_hostsvc_config *cfg,
     rc = SAM_EINVAL;
     goto fail;
   }
+  svc->claims = json_object_new_object();
+  if (svc->claims == NULL)
+    goto fail;
   rc = sam__hs_types_register(svc, err, err_len);
   if (rc != 0)
     goto fail;
@@ -504,6 +511,7 @@ void sam_hostsvc_free(sam_hostsvc *svc) {
     return;
   sam__hs_types_free(svc);
   sam__hs_oauth_states_free(svc);
+  json_object_put(svc->claims);
   free(svc->public_url);
   free(svc->redirect_uri);
   free(svc);

@@ -103,6 +103,7 @@ struct sam__hs_call {
   sam__hs_step_fn then;
   sam_host *as;    /* store calls go through this handle when set */
   int job_running; /* job_id is a running action: cancelled on close */
+  char *claim;     /* "<type>|<account key>" held in svc->claims */
 };
 
 /* ---- the service ---- */
@@ -134,6 +135,7 @@ struct sam_hostsvc {
   int closing;
   void (*close_done)(void *ud);
   void *close_ud;
+  json_object *claims; /* account keys of creates/updates in flight */
   sam__hs_oauth_state *states;
   size_t n_states;
   size_t cap_states;

@@ -269,8 +269,25 @@ static int check_unique(sam__hs_call *c,
                         const char *type_id,
                         const char *key,
                         sam__hs_step_fn then) {
-  json_object *f = json_object_new_object();
+  json_object *f;
+  size_t n = strlen(type_id) + strlen(key) + 2;
   int rc;
+
+  /* The store check below cannot see a create that is still in flight:
+   * a claim held until this call is answered closes that window. */
+  c->claim = malloc(n);
+  if (c->claim == NULL)
+    return SAM_ENOMEM;
+  snprintf(c->claim, n, "%s|%s", type_id, key);
+  if (json_object_object_get_ex(c->svc->claims, c->claim, NULL)) {
+    free(c->claim);
+    c->claim = NULL;
+    sam__hs_reply_err(c, SAM_ECONFLICT, NULL,
+                      "a profile for this account is being saved right now");
+    return 0;
+  }
+  json_object_object_add(c->svc->claims, c->claim, json_object_new_boolean(1));
+  f = json_object_new_object();
 
   json_object_object_add(f, "/type_id", json_object_new_string(type_id));
   json_object_object_add(f, "/account_key", json_object_new_string(key));
@@ -406,7 +423,8 @@ static void route_create(sam__hs_call *c) {
   json_object_object_add(p, "created_at", json_object_new_string(now));
   json_object_object_add(p, "updated_at", json_object_new_string(now));
   c->profile = p;
-  c->profile_version = 0;
+  /* SAM_IF_NEW: ids are random, a clash is a bug worth an error. */
+  c->profile_version = SAM_IF_NEW;
   c->plugin = json_object_get(plugin);
   c->work = json_object_get(f.secrets);
   if (f.account_key != NULL) {
@@ -417,8 +435,6 @@ static void route_create(sam__hs_call *c) {
     return;
   }
   sam__hs_form_clear(&f);
-  /* SAM_IF_NEW: ids are random, a clash is a bug worth an error. */
-  c->profile_version = SAM_IF_NEW;
   seal_and_save(c);
 }
 

@@ -597,6 +597,30 @@ static void test_create_ok(void) {
   EXPECT_EQ_INT(
       201, call("POST", "/api/v1/profiles", NULL, create_body("43", "Other")));
   snprintf(pid2, sizeof(pid2), "%s", jstr(last.json, "profile_id"));
+
+  /* Two creates for one new account in flight at once: one wins. */
+  {
+    reply a = {0}, b = {0};
+    char body[512];
+
+    snprintf(body, sizeof(body), "%s", create_body("44", "Race"));
+    EXPECT_EQ_INT(0,
+                  sam_hostsvc_call(svc, "POST", "/api/v1/profiles", NULL, body,
+                                   strlen(body), "tester", on_reply, &a));
+    EXPECT_EQ_INT(0,
+                  sam_hostsvc_call(svc, "POST", "/api/v1/profiles", NULL, body,
+                                   strlen(body), "tester", on_reply, &b));
+    run_until(&a.done);
+    run_until(&b.done);
+    EXPECT_EQ_INT(201 + 409, a.http + b.http);
+    snprintf(path, sizeof(path), "/api/v1/profiles/%s",
+             jstr(a.http == 201 ? a.json : b.json, "profile_id"));
+    free(a.body);
+    free(b.body);
+    json_object_put(a.json);
+    json_object_put(b.json);
+    EXPECT_EQ_INT(200, call("DELETE", path, NULL, NULL));
+  }
   EXPECT_EQ_INT(404, call("GET", "/api/v1/profiles/nope", NULL, NULL));
 }
 
