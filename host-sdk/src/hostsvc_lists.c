@@ -457,6 +457,7 @@ patch_loaded(sam__hs_call *c, int status, const sam_store_result *res) {
                                              "assignment_group",
                                              "active",
                                              "suggested_update",
+                                             "accept_suggestion",
                                              NULL};
   static const char *const unrec_allowed[] = {"software_model", NULL};
   const list_def *l = find_list(c->segs[5]);
@@ -536,8 +537,35 @@ patch_loaded(sam__hs_call *c, int status, const sam_store_result *res) {
   }
   if (strcmp(l->name, "user-exclusions") == 0)
     normalize_user_rule(c->work);
-  if (strcmp(l->name, "rules") == 0)
+  if (strcmp(l->name, "rules") == 0) {
+    json_object *acc = NULL, *sug = NULL, *rule = NULL;
+    int only_accept = json_object_object_length(c->req) == 1;
+
+    json_object_object_get_ex(c->work, "accept_suggestion", &acc);
+    json_object_object_del(c->work, "accept_suggestion");
     json_object_object_add(c->work, "edited", json_object_new_boolean(1));
+    if (acc != NULL && json_object_get_boolean(acc)) {
+      /* Take the offered template over the admin's version. */
+      if (!json_object_object_get_ex(c->work, "suggested_update", &sug) ||
+          sug == NULL || !json_object_object_get_ex(sug, "rule", &rule)) {
+        sam__hs_reply_err(c, SAM_ECONFLICT,
+                          err1("/accept_suggestion", "no suggestion"),
+                          "this rule has no suggested update");
+        return;
+      }
+      json_object_get(sug);
+      json_object_object_foreach(rule, rk, rv) {
+        json_object_object_add(c->work, rk, json_object_get(rv));
+      }
+      json_object_object_add(
+          c->work, "template_version",
+          json_object_get(json_object_object_get(sug, "template_version")));
+      json_object_put(sug);
+      json_object_object_add(c->work, "suggested_update", NULL);
+      json_object_object_add(c->work, "edited",
+                             json_object_new_boolean(!only_accept));
+    }
+  }
   if (strcmp(l->name, "unrecognized") == 0 &&
       sam__hs_str(c->work, "software_model") != NULL) {
     rc = sam__hs_get(c, c->segs[3], "sam_software_model",

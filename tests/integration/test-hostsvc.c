@@ -726,6 +726,16 @@ static void test_oauth(void) {
   EXPECT_EQ_INT(
       1, json_object_get_int(
              jget(last.json, "items.0.suggested_update.template_version")));
+  /* Accepting the suggestion takes the template over. */
+  snprintf(path, sizeof(path),
+           "/api/v1/profiles/%s/lists/rules/hsfx_assigned_60d", pid1);
+  EXPECT_EQ_INT(200, call("PATCH", path, NULL, "{\"accept_suggestion\":true}"));
+  EXPECT_EQ_INT(
+      60, json_object_get_int(jget(last.json, "last_activity_threshold_days")));
+  EXPECT_EQ_INT(1, json_object_get_int(jget(last.json, "template_version")));
+  EXPECT_TRUE(jget(last.json, "suggested_update") == NULL);
+  EXPECT_TRUE(!json_object_get_boolean(jget(last.json, "edited")));
+  EXPECT_EQ_INT(409, call("PATCH", path, NULL, "{\"accept_suggestion\":true}"));
   snprintf(path, sizeof(path), "/api/v1/profiles/%s/lists/models", pid1);
   EXPECT_EQ_INT(200, call("GET", path, NULL, NULL));
   EXPECT_EQ_INT(1, json_object_array_length(jget(last.json, "items")));
@@ -860,6 +870,16 @@ static void test_update_resets(void) {
   EXPECT_EQ_INT(400, call("PATCH", path, NULL, "{\"state\":\"published\"}"));
   EXPECT_EQ_INT(
       409, call("PATCH", path, NULL, "{\"form\":{\"account_id\":\"43\"}}"));
+
+  /* Clearing an optional process: Draft, jobs removed, tokens kept. */
+  EXPECT_EQ_INT(
+      200, call("PATCH", path, NULL, "{\"form\":{\"reclaim_enabled\":false}}"));
+  EXPECT_EQ_STR("draft", jstr(last.json, "state"));
+  EXPECT_EQ_STR("connected", jstr(last.json, "connection_status"));
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s/lists/jobs", pid1);
+  EXPECT_EQ_INT(200, call("GET", path, NULL, NULL));
+  EXPECT_EQ_INT(0, json_object_array_length(jget(last.json, "items")));
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s", pid1);
 
   /* A credential change: Draft, tokens gone, jobs removed. */
   EXPECT_EQ_INT(0, raw_secret_status(pid1, "tokens"));
