@@ -307,7 +307,8 @@ int sam__hs_oauth_state_take(sam_hostsvc *svc,
                              char **profile_id);
 void sam__hs_oauth_states_free(sam_hostsvc *svc);
 
-/* ---- lists and jobs (hostsvc_lists.c, hostsvc_jobs.c) ---- */
+/* ---- lists, jobs, purges (hostsvc_lists.c, hostsvc_jobs.c,
+ * hostsvc_purge.c) ---- */
 
 void sam__hs_route_list(sam__hs_call *c);
 void sam__hs_route_jobs(sam__hs_call *c);
@@ -317,6 +318,12 @@ int sam__hs_purge_type(sam__hs_call *c,
                        const char *scope,
                        const char *type,
                        sam__hs_step_fn then);
+/* Moves candidate `cand` to state `to` (open/closed_at follow) and appends
+ * the history entry {at, from, to, actor, reason}. Strings are copied. */
+void sam__hs_candidate_move(json_object *cand,
+                            const char *to,
+                            const char *actor,
+                            const char *reason);
 /* Sets every open candidate of profile pid to closed_skipped with a
  * history entry (actor = the call's actor), then calls then(c, status). */
 int sam__hs_close_candidates(sam__hs_call *c,
