@@ -4,10 +4,7 @@
  * prepared once per connection and reset after each use).
  *
  * Versions: a record is created with version 1 and every write adds 1.
- * Cursors: keyset paging by key. A cursor is "k1." + hex(last key) + "." +
- * an 8-hex checksum of the key and the query (profile, record type, filter
- * terms), so it stays valid as long as the query is the same, and a cursor
- * of another query or a mangled one is refused with SAM_EINVAL.
+ * Queries and cursors are in backend_sqlite_query.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
 #include <sqlite3.h>
 
 #include "backend_sqlite_int.h"
@@ -78,7 +74,8 @@ int64_t sam__sq_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void msg(char *buf, size_t len, const char *fmt, ...) {
+/* See backend_sqlite_int.h. Thread: the worker. */
+void sam__sq_msg(char *buf, size_t len, const char *fmt, ...) {
   va_list ap;
 
   va_start(ap, fmt);
@@ -100,11 +97,12 @@ static int sq_status(int rc) {
   }
 }
 
-/* Records an SQLite failure in errmsg and returns its SAM_E* code. */
-static int
-sq_fail(sam__sq_conn *c, int rc, char *errmsg, size_t len, const char *what) {
-  msg(errmsg, len, "sqlite: %s failed [%s] [code=%d]", what,
-      sqlite3_errmsg(c->db), rc);
+/* Records an SQLite failure in errmsg and returns its SAM_E* code. See
+ * backend_sqlite_int.h. Thread: the worker. */
+int sam__sq_fail(
+    sam__sq_conn *c, int rc, char *errmsg, size_t len, const char *what) {
+  sam__sq_msg(errmsg, len, "sqlite: %s failed [%s] [code=%d]", what,
+              sqlite3_errmsg(c->db), rc);
   return sq_status(rc);
 }
 
@@ -116,21 +114,25 @@ static sqlite3_stmt *stmt(sam__sq_conn *c, int which) {
   return st;
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s) {
+/* See backend_sqlite_int.h. Thread: the worker. */
+int sam__sq_bind_text(sqlite3_stmt *st, int i, const char *s) {
   if (s == NULL)
     return sqlite3_bind_null(st, i);
   return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
-/* Binds ?1 profile, ?2 record type, ?3 key. */
-static int
-bind_prk(sqlite3_stmt *st, const char *p, const char *rt, const char *key) {
-  int rc = bind_text(st, 1, p);
+/* Binds ?1 profile, ?2 record type, ?3 key. See backend_sqlite_int.h.
+ * Thread: the worker. */
+int sam__sq_bind_prk(sqlite3_stmt *st,
+                     const char *p,
+                     const char *rt,
+                     const char *key) {
+  int rc = sam__sq_bind_text(st, 1, p);
 
   if (rc == SQLITE_OK)
-    rc = bind_text(st, 2, rt);
+    rc = sam__sq_bind_text(st, 2, rt);
   if (rc == SQLITE_OK && key != NULL)
-    rc = bind_text(st, 3, key);
+    rc = sam__sq_bind_text(st, 3, key);
   return rc;
 }
 
@@ -174,7 +176,7 @@ static int peek(sam__sq_conn *c,
                 int *found,
                 char **idx) {
   sqlite3_stmt *st = stmt(c, SAM__SQ_PEEK);
-  int rc = bind_prk(st, p, rt, key);
+  int rc = sam__sq_bind_prk(st, p, rt, key);
 
   *version = 0;
   *found = 0;
@@ -273,7 +275,7 @@ static int idx_apply(sam__sq_conn *c,
     if (more < 0 || idx_next(&pos, &val, &vlen) != 1)
       return SQLITE_CORRUPT;
     st = stmt(c, which);
-    rc = bind_prk(st, req->profile_id, req->record_type, key);
+    rc = sam__sq_bind_prk(st, req->profile_id, req->record_type, key);
     if (rc == SQLITE_OK)
       rc = sqlite3_bind_text(st, 4, ptr, (int)plen, SQLITE_STATIC);
     if (rc == SQLITE_OK)
@@ -293,14 +295,15 @@ static int same_text(const char *a, const char *b) {
   return strcmp(a, b) == 0;
 }
 
-/* Appends (key, version[, json]) to req->out_recs (capacity `cap`). */
-static int out_push(sam__req *req,
-                    size_t cap,
-                    const char *key,
-                    uint64_t version,
-                    const void *json,
-                    size_t json_len,
-                    int with_json) {
+/* Appends (key, version[, json]) to req->out_recs (capacity `cap`). See
+ * backend_sqlite_int.h. Thread: the worker. */
+int sam__sq_out_push(sam__req *req,
+                     size_t cap,
+                     const char *key,
+                     uint64_t version,
+                     const void *json,
+                     size_t json_len,
+                     int with_json) {
   sam_record *r;
 
   if (req->out_recs == NULL) {
@@ -327,8 +330,9 @@ static int out_push(sam__req *req,
   return 0;
 }
 
-/* Frees the outputs of a failed request so the core sees none. */
-static void out_clear(sam__req *req) {
+/* Frees the outputs of a failed request so the core sees none. See
+ * backend_sqlite_int.h. Thread: the worker. */
+void sam__sq_out_clear(sam__req *req) {
   size_t i;
 
   for (i = 0; i < req->out_n; i++) {
@@ -346,20 +350,20 @@ static void out_clear(sam__req *req) {
 
 static int do_get(sam__sq_conn *c, sam__req *req) {
   sqlite3_stmt *st = stmt(c, SAM__SQ_GET);
-  int rc = bind_prk(st, req->profile_id, req->record_type, req->key);
+  int rc = sam__sq_bind_prk(st, req->profile_id, req->record_type, req->key);
   int status;
 
   if (rc != SQLITE_OK)
-    return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "get bind");
+    return sam__sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "get bind");
   rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     status = SAM_ENOENT;
   } else if (rc == SQLITE_ROW) {
-    status = out_push(req, 1, req->key, (uint64_t)sqlite3_column_int64(st, 0),
-                      sqlite3_column_text(st, 1),
-                      (size_t)sqlite3_column_bytes(st, 1), 1);
+    status = sam__sq_out_push(
+        req, 1, req->key, (uint64_t)sqlite3_column_int64(st, 0),
+        sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1), 1);
   } else {
-    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "get");
+    status = sam__sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "get");
   }
   sqlite3_reset(st);
   return status;
@@ -385,7 +389,7 @@ static int check_batch(sam__sq_conn *c, sam__req *req) {
     rc = peek(c, req->profile_id, req->record_type, r->key, &version, &found,
               NULL);
     if (rc != SQLITE_OK)
-      return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put check");
+      return sam__sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put check");
     if (r->if_version == SAM_IF_NEW ? !found
                                     : (found && version == r->if_version))
       continue;
@@ -393,12 +397,13 @@ static int check_batch(sam__sq_conn *c, sam__req *req) {
       exists++;
     else
       conflict++;
-    rc = out_push(req, req->n, r->key, version, NULL, 0, 0);
+    rc = sam__sq_out_push(req, req->n, r->key, version, NULL, 0, 0);
     if (rc != 0)
       return rc;
   }
   if (conflict > 0 || exists > 0) {
-    msg(req->errmsg, sizeof(req->errmsg),
+    sam__sq_msg(
+        req->errmsg, sizeof(req->errmsg),
         "put_batch refused [conflicts=%d] [already_exist=%d] [first=%s]",
         conflict, exists, req->out_recs[0].key);
     /* an expected version that fails is the stronger signal: re-read */
@@ -430,7 +435,7 @@ static int write_record(sam__sq_conn *c,
     goto done;
   *version = found ? old_version + 1 : 1;
   st = stmt(c, found ? SAM__SQ_UPD : SAM__SQ_INS);
-  rc = bind_prk(st, req->profile_id, req->record_type, r->key);
+  rc = sam__sq_bind_prk(st, req->profile_id, req->record_type, r->key);
   if (rc == SQLITE_OK)
     rc = sqlite3_bind_int64(st, 4, (int64_t)*version);
   if (rc == SQLITE_OK)
@@ -440,7 +445,7 @@ static int write_record(sam__sq_conn *c,
   if (rc == SQLITE_OK)
     rc = sqlite3_bind_int64(st, 7, now);
   if (rc == SQLITE_OK)
-    rc = bind_text(st, 8, new_idx);
+    rc = sam__sq_bind_text(st, 8, new_idx);
   if (rc == SQLITE_OK)
     rc = step_done(st);
   sqlite3_reset(st);
@@ -469,7 +474,8 @@ static int put_body(sam__sq_conn *c, sam__req *req, int64_t now) {
     /* SQLite binds lengths as int; the core bounds records far below */
     if (req->recs[i].key == NULL || req->recs[i].json == NULL ||
         req->recs[i].json_len > INT32_MAX) {
-      msg(req->errmsg, sizeof(req->errmsg),
+      sam__sq_msg(
+          req->errmsg, sizeof(req->errmsg),
           "put_batch: record without key or json, or too large [index=%zu]", i);
       return SAM_EINVAL;
     }
@@ -481,10 +487,12 @@ static int put_body(sam__sq_conn *c, sam__req *req, int64_t now) {
     uint64_t version = 0;
     rc = write_record(c, req, &req->recs[i], now, &version);
     if (rc != SQLITE_OK) {
-      status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put write");
+      status =
+          sam__sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "put write");
       goto fail;
     }
-    status = out_push(req, req->n, req->recs[i].key, version, NULL, 0, 0);
+    status =
+        sam__sq_out_push(req, req->n, req->recs[i].key, version, NULL, 0, 0);
     if (status != 0)
       goto fail;
   }
@@ -492,7 +500,7 @@ static int put_body(sam__sq_conn *c, sam__req *req, int64_t now) {
 
 fail:
   if (status != SAM_ECONFLICT && status != SAM_EEXIST)
-    out_clear(req);
+    sam__sq_out_clear(req);
   return status;
 }
 
@@ -505,9 +513,9 @@ static void fail_group(
   for (i = 0; i < n; i++) {
     if (reqs[i]->status != 0)
       continue;
-    out_clear(reqs[i]);
+    sam__sq_out_clear(reqs[i]);
     reqs[i]->status =
-        sq_fail(c, rc, reqs[i]->errmsg, sizeof(reqs[i]->errmsg), what);
+        sam__sq_fail(c, rc, reqs[i]->errmsg, sizeof(reqs[i]->errmsg), what);
   }
 }
 
@@ -573,16 +581,18 @@ static int do_delete(sam__sq_conn *c, sam__req *req) {
   int rc;
 
   if (req->if_version == SAM_IF_NEW) {
-    msg(req->errmsg, sizeof(req->errmsg), "delete with SAM_IF_NEW");
+    sam__sq_msg(req->errmsg, sizeof(req->errmsg), "delete with SAM_IF_NEW");
     return SAM_EINVAL;
   }
   rc = tx(c, SAM__SQ_BEGIN);
   if (rc != SQLITE_OK)
-    return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete begin");
+    return sam__sq_fail(c, rc, req->errmsg, sizeof(req->errmsg),
+                        "delete begin");
   rc = peek(c, req->profile_id, req->record_type, req->key, &version, &found,
             &old_idx);
   if (rc != SQLITE_OK) {
-    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete read");
+    status =
+        sam__sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete read");
     goto done;
   }
   if (!found) {
@@ -590,13 +600,13 @@ static int do_delete(sam__sq_conn *c, sam__req *req) {
     goto done;
   }
   if (req->if_version != SAM_IF_ANY && version != req->if_version) {
-    status = out_push(req, 1, req->key, version, NULL, 0, 0);
+    status = sam__sq_out_push(req, 1, req->key, version, NULL, 0, 0);
     if (status == 0)
       status = SAM_ECONFLICT;
     goto done;
   }
   st = stmt(c, SAM__SQ_DEL);
-  rc = bind_prk(st, req->profile_id, req->record_type, req->key);
+  rc = sam__sq_bind_prk(st, req->profile_id, req->record_type, req->key);
   if (rc == SQLITE_OK)
     rc = step_done(st);
   sqlite3_reset(st);
@@ -605,239 +615,11 @@ static int do_delete(sam__sq_conn *c, sam__req *req) {
   if (rc == SQLITE_OK)
     rc = tx(c, SAM__SQ_COMMIT);
   if (rc != SQLITE_OK)
-    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete");
+    status = sam__sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "delete");
 
 done:
   free(old_idx);
   rollback(c); /* no-op after COMMIT */
-  return status;
-}
-
-/* ---- query ---- */
-
-static uint32_t fnv_add(uint32_t h, const char *s, size_t n) {
-  size_t i;
-
-  for (i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 16777619u;
-  }
-  h ^= 0xff; /* separator, so ("ab","c") differs from ("a","bc") */
-  h *= 16777619u;
-  return h;
-}
-
-static uint32_t
-cursor_sum(const sam__req *req, const char *key, size_t key_len) {
-  uint32_t h = 2166136261u;
-  uint32_t terms = 0;
-  size_t i;
-
-  h = fnv_add(h, "samcursor1", 10);
-  h = fnv_add(h, req->profile_id, strlen(req->profile_id));
-  h = fnv_add(h, req->record_type, strlen(req->record_type));
-  /* the terms are a set: summed, so their order does not matter */
-  for (i = 0; i < req->n_terms; i++) {
-    uint32_t t = 2166136261u;
-    t = fnv_add(t, req->terms[i].pointer, strlen(req->terms[i].pointer));
-    t = fnv_add(t, req->terms[i].value, strlen(req->terms[i].value));
-    terms += t;
-  }
-  h ^= terms;
-  h *= 16777619u;
-  return fnv_add(h, key, key_len);
-}
-
-static char *cursor_encode(const sam__req *req, const char *key) {
-  static const char hex[] = "0123456789abcdef";
-  size_t n = strlen(key);
-  char *s = malloc(3 + 2 * n + 1 + 8 + 1);
-  size_t i;
-  size_t o = 0;
-
-  if (s == NULL)
-    return NULL;
-  memcpy(s, "k1.", 3);
-  o = 3;
-  for (i = 0; i < n; i++) {
-    s[o++] = hex[(unsigned char)key[i] >> 4];
-    s[o++] = hex[(unsigned char)key[i] & 15];
-  }
-  snprintf(s + o, 10, ".%08x", (unsigned)cursor_sum(req, key, n));
-  return s;
-}
-
-static int hexval(char ch) {
-  if (ch >= '0' && ch <= '9')
-    return ch - '0';
-  if (ch >= 'a' && ch <= 'f')
-    return ch - 'a' + 10;
-  return -1;
-}
-
-/* Decodes a cursor into a malloc'd key; SAM_EINVAL when it is not one of
- * this query's cursors. */
-static int cursor_decode(const sam__req *req, const char *cur, char **key) {
-  size_t len = strlen(cur);
-  size_t hex_len;
-  char *k = NULL;
-  char sum[9];
-  size_t i;
-
-  *key = NULL;
-  if (len < 3 + 1 + 8 || memcmp(cur, "k1.", 3) != 0 || cur[len - 9] != '.')
-    return SAM_EINVAL;
-  hex_len = len - 3 - 9;
-  if (hex_len % 2 != 0)
-    return SAM_EINVAL;
-  k = malloc(hex_len / 2 + 1);
-  if (k == NULL)
-    return SAM_ENOMEM;
-  for (i = 0; i < hex_len / 2; i++) {
-    int hi = hexval(cur[3 + 2 * i]);
-    int lo = hexval(cur[3 + 2 * i + 1]);
-    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-      free(k);
-      return SAM_EINVAL;
-    }
-    k[i] = (char)(hi << 4 | lo);
-  }
-  k[hex_len / 2] = '\0';
-  snprintf(sum, sizeof(sum), "%08x", (unsigned)cursor_sum(req, k, hex_len / 2));
-  if (memcmp(sum, cur + len - 8, 8) != 0) {
-    free(k);
-    return SAM_EINVAL;
-  }
-  *key = k;
-  return 0;
-}
-
-/*
- * The query for n filter terms. Without terms it walks the records' primary
- * key; with terms it walks record_index's primary key (profile, type,
- * pointer, value, key) for the first term in key order and checks the
- * others with point lookups in the same b-tree (intersection).
- * Parameters: ?1 profile, ?2 record type, ?3 last key ("" first), ?4 limit,
- * then pointer/value pairs from ?5.
- */
-static char *query_sql(size_t n_terms) {
-  size_t cap = 512 + n_terms * 256;
-  char *s = malloc(cap);
-  size_t o;
-  size_t i;
-
-  if (s == NULL)
-    return NULL;
-  if (n_terms == 0) {
-    snprintf(s, cap,
-             "SELECT key, version, json FROM records WHERE profile_id = ?1"
-             " AND record_type = ?2 AND key > ?3 ORDER BY key LIMIT ?4");
-    return s;
-  }
-  o = (size_t)snprintf(s, cap,
-                       "SELECT r.key, r.version, r.json FROM record_index i0"
-                       " JOIN records r ON r.profile_id = i0.profile_id AND"
-                       " r.record_type = i0.record_type AND r.key = i0.key"
-                       " WHERE i0.profile_id = ?1 AND i0.record_type = ?2 AND"
-                       " i0.pointer = ?5 AND i0.value = ?6 AND i0.key > ?3");
-  for (i = 1; i < n_terms; i++)
-    o += (size_t)snprintf(
-        s + o, cap - o,
-        " AND EXISTS (SELECT 1 FROM record_index i%zu WHERE"
-        " i%zu.profile_id = ?1 AND i%zu.record_type = ?2 AND"
-        " i%zu.pointer = ?%zu AND i%zu.value = ?%zu AND i%zu.key = i0.key)",
-        i, i, i, i, 5 + 2 * i, i, 6 + 2 * i, i);
-  snprintf(s + o, cap - o, " ORDER BY i0.key LIMIT ?4");
-  return s;
-}
-
-static int query_stmt(sam__sq_conn *c,
-                      size_t n_terms,
-                      sqlite3_stmt **out,
-                      int *transient) {
-  char *sql;
-  int rc;
-
-  *transient = n_terms > SAM__SQ_QUERY_CACHE;
-  if (!*transient && c->query[n_terms] != NULL) {
-    *out = c->query[n_terms];
-    sqlite3_reset(*out);
-    sqlite3_clear_bindings(*out);
-    return SQLITE_OK;
-  }
-  sql = query_sql(n_terms);
-  if (sql == NULL)
-    return SQLITE_NOMEM;
-  rc = sqlite3_prepare_v3(
-      c->db, sql, -1, *transient ? 0 : SQLITE_PREPARE_PERSISTENT, out, NULL);
-  free(sql);
-  if (rc == SQLITE_OK && !*transient)
-    c->query[n_terms] = *out;
-  return rc;
-}
-
-static int do_query(sam__sq_conn *c, sam__req *req) {
-  sqlite3_stmt *st = NULL;
-  char *after = NULL;
-  uint32_t limit = req->limit > 0 ? req->limit : 1;
-  int transient = 0;
-  int status = 0;
-  size_t i;
-  int rc;
-
-  if (req->cursor != NULL && req->cursor[0] != '\0') {
-    status = cursor_decode(req, req->cursor, &after);
-    if (status != 0) {
-      msg(req->errmsg, sizeof(req->errmsg),
-          "cursor is malformed or belongs to another query");
-      return status;
-    }
-  }
-  rc = query_stmt(c, req->n_terms, &st, &transient);
-  if (rc != SQLITE_OK) {
-    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "query prep");
-    goto done;
-  }
-  rc = bind_prk(st, req->profile_id, req->record_type,
-                after != NULL ? after : "");
-  /* one row more than the page tells whether there is a next page */
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
-  for (i = 0; rc == SQLITE_OK && i < req->n_terms; i++) {
-    rc = bind_text(st, (int)(5 + 2 * i), req->terms[i].pointer);
-    if (rc == SQLITE_OK)
-      rc = bind_text(st, (int)(6 + 2 * i), req->terms[i].value);
-  }
-  if (rc != SQLITE_OK) {
-    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "query bind");
-    goto done;
-  }
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *key = (const char *)sqlite3_column_text(st, 0);
-    if (req->out_n == limit) {
-      req->next_cursor = cursor_encode(req, req->out_recs[limit - 1].key);
-      if (req->next_cursor == NULL)
-        status = SAM_ENOMEM;
-      break;
-    }
-    status = out_push(req, limit, key != NULL ? key : "",
-                      (uint64_t)sqlite3_column_int64(st, 1),
-                      sqlite3_column_text(st, 2),
-                      (size_t)sqlite3_column_bytes(st, 2), 1);
-    if (status != 0)
-      break;
-  }
-  if (status == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-    status = sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "query");
-
-done:
-  if (transient)
-    sqlite3_finalize(st);
-  else if (st != NULL)
-    sqlite3_reset(st);
-  free(after);
-  if (status != 0)
-    out_clear(req);
   return status;
 }
 
@@ -851,13 +633,14 @@ static int do_blob(sam__sq_conn *c, sam__req *req) {
 
   if (req->kind == SAM__REQ_BLOB_PUT &&
       (req->blob == NULL || req->blob_len > INT32_MAX)) {
-    msg(req->errmsg, sizeof(req->errmsg), "secret: no blob, or too large");
+    sam__sq_msg(req->errmsg, sizeof(req->errmsg),
+                "secret: no blob, or too large");
     return SAM_EINVAL;
   }
   switch (req->kind) {
   case SAM__REQ_BLOB_PUT:
     st = stmt(c, SAM__SQ_BLOB_PUT);
-    rc = bind_prk(st, req->profile_id, name, NULL);
+    rc = sam__sq_bind_prk(st, req->profile_id, name, NULL);
     if (rc == SQLITE_OK)
       rc = sqlite3_bind_blob(st, 3, req->blob, (int)req->blob_len,
                              SQLITE_STATIC);
@@ -868,7 +651,7 @@ static int do_blob(sam__sq_conn *c, sam__req *req) {
     break;
   case SAM__REQ_BLOB_GET:
     st = stmt(c, SAM__SQ_BLOB_GET);
-    rc = bind_prk(st, req->profile_id, name, NULL);
+    rc = sam__sq_bind_prk(st, req->profile_id, name, NULL);
     if (rc == SQLITE_OK) {
       rc = sqlite3_step(st);
       if (rc == SQLITE_ROW) {
@@ -885,7 +668,7 @@ static int do_blob(sam__sq_conn *c, sam__req *req) {
     break;
   default: /* SAM__REQ_BLOB_DELETE */
     st = stmt(c, SAM__SQ_BLOB_DEL);
-    rc = bind_prk(st, req->profile_id, name, NULL);
+    rc = sam__sq_bind_prk(st, req->profile_id, name, NULL);
     if (rc == SQLITE_OK)
       rc = step_done(st);
     if (rc == SQLITE_OK && sqlite3_changes(c->db) == 0)
@@ -894,7 +677,7 @@ static int do_blob(sam__sq_conn *c, sam__req *req) {
   }
   sqlite3_reset(st);
   if (rc != SQLITE_OK)
-    return sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "secret");
+    return sam__sq_fail(c, rc, req->errmsg, sizeof(req->errmsg), "secret");
   return status;
 }
 
@@ -906,7 +689,8 @@ void sam__sq_exec_req(sam__sq_conn *conn, sam__req *req) {
   int status;
 
   if (req->profile_id == NULL || req->record_type == NULL) {
-    msg(req->errmsg, sizeof(req->errmsg), "request without profile or type");
+    sam__sq_msg(req->errmsg, sizeof(req->errmsg),
+                "request without profile or type");
     req->status = SAM_EINVAL;
     return;
   }
@@ -925,7 +709,7 @@ void sam__sq_exec_req(sam__sq_conn *conn, sam__req *req) {
     status = req->status;
     break;
   case SAM__REQ_QUERY:
-    status = do_query(conn, req);
+    status = sam__sq_query(conn, req);
     break;
   case SAM__REQ_BLOB_PUT:
   case SAM__REQ_BLOB_GET:
@@ -933,8 +717,8 @@ void sam__sq_exec_req(sam__sq_conn *conn, sam__req *req) {
     status = do_blob(conn, req);
     break;
   default:
-    msg(req->errmsg, sizeof(req->errmsg), "unknown request kind [%d]",
-        req->kind);
+    sam__sq_msg(req->errmsg, sizeof(req->errmsg), "unknown request kind [%d]",
+                req->kind);
     status = SAM_ENOTSUP;
     break;
   }
@@ -955,8 +739,8 @@ int sam__sq_conn_prepare(sam__sq_conn *conn, char *err, size_t err_len) {
   for (i = 0; i < SAM__SQ_COUNT; i++) {
     if (sqlite3_prepare_v3(conn->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                            &conn->st[i], NULL) != SQLITE_OK) {
-      msg(err, err_len, "sqlite: preparing statement [%d] failed [%s]", i,
-          sqlite3_errmsg(conn->db));
+      sam__sq_msg(err, err_len, "sqlite: preparing statement [%d] failed [%s]",
+                  i, sqlite3_errmsg(conn->db));
       return SAM_EIO;
     }
   }

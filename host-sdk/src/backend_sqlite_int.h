@@ -1,8 +1,10 @@
 /*
  * backend_sqlite_int.h: what the files of the SQLite backend share
  * (backend_sqlite.c: queue, worker, loop side; backend_sqlite_exec.c: the
- * SQL of each request; backend_sqlite_migrate.c: open, pragmas,
- * migrations). Not for use outside backend_sqlite*.c.
+ * SQL of get, put_batch, delete and secrets; backend_sqlite_query.c:
+ * queries and cursors; backend_sqlite_tables.c: audit log, usage events,
+ * purge, re-seal; backend_sqlite_migrate.c: open, pragmas, migrations).
+ * Not for use outside backend_sqlite*.c.
  *
  * Thread: everything here runs on the worker thread, except
  * sam__sqlite_db_open, which sam__backend_sqlite_open calls on the loop
@@ -113,5 +115,34 @@ void sam__sq_exec_put_group(sam__sq_conn *conn, sam__req **reqs, size_t n);
 void sam__sq_exec_op(sam__sq_conn *conn, sam__sq_op *op);
 /* Unix time in milliseconds. */
 int64_t sam__sq_now_ms(void);
+
+/* ---- helpers shared by backend_sqlite_exec.c and _query.c ---- */
+
+/* Executes a QUERY request (backend_sqlite_query.c); returns the status. */
+int sam__sq_query(sam__sq_conn *c, sam__req *req);
+/* snprintf into an error buffer. */
+void sam__sq_msg(char *buf, size_t len, const char *fmt, ...);
+/* Records an SQLite failure (what, message, code) in errmsg and returns its
+ * SAM_E* code: SAM_EAGAIN for a lock held too long, SAM_ENOMEM, SAM_EIO. */
+int sam__sq_fail(
+    sam__sq_conn *c, int rc, char *errmsg, size_t len, const char *what);
+/* Binds text (NULL as NULL) without copying. */
+int sam__sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Binds ?1 profile, ?2 record type and, when key is non-NULL, ?3 key. */
+int sam__sq_bind_prk(sqlite3_stmt *st,
+                     const char *p,
+                     const char *rt,
+                     const char *key);
+/* Appends (key, version[, json copy]) to req->out_recs, allocated for
+ * `cap` entries on first use. 0 or SAM_ENOMEM. */
+int sam__sq_out_push(sam__req *req,
+                     size_t cap,
+                     const char *key,
+                     uint64_t version,
+                     const void *json,
+                     size_t json_len,
+                     int with_json);
+/* Frees a request's outputs (after a failure the core sees none). */
+void sam__sq_out_clear(sam__req *req);
 
 #endif /* SAM_BACKEND_SQLITE_INT_H */

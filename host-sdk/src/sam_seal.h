@@ -76,6 +76,9 @@ int sam__keyring_retire(sam__keyring *kr, uint32_t id);
 uint32_t sam__keyring_current_id(const sam__keyring *kr);
 /* The number of keys held. */
 size_t sam__keyring_count(const sam__keyring *kr);
+/* The 32-byte key with this id, or NULL: borrowed until the keyring is
+ * rotated, retired from or freed. For seal.c; never log or copy it. */
+const unsigned char *sam__keyring_key(const sam__keyring *kr, uint32_t id);
 /* The key id in a blob's header (not authenticated): lets a rotation find
  * the blobs still sealed with an old key. 0 or SAM_EINVAL. */
 int sam__seal_blob_key_id(const unsigned char *blob,

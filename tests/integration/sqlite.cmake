@@ -4,12 +4,11 @@
 # the sealing module's sources directly, not libsamhost, because the
 # harness (test-backend-sqlite-common.c) provides doubles of the core's
 # sam__req_begin()/sam__req_done().
-set(SAM_SQLITE_BACKEND_SOURCES
-  ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite.c
-  ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite_exec.c
-  ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite_migrate.c
-  ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite_tables.c
+file(GLOB SAM_SQLITE_BACKEND_SOURCES CONFIGURE_DEPENDS
+     ${PROJECT_SOURCE_DIR}/host-sdk/src/backend_sqlite*.c)
+list(APPEND SAM_SQLITE_BACKEND_SOURCES
   ${PROJECT_SOURCE_DIR}/host-sdk/src/seal.c
+  ${PROJECT_SOURCE_DIR}/host-sdk/src/keyring.c
   ${CMAKE_CURRENT_SOURCE_DIR}/integration/test-backend-sqlite-common.c)
 
 foreach(t test-backend-sqlite test-backend-sqlite-tables
