@@ -1,0 +1,413 @@
+/*
+ * dsg_page_parse.c: users-list pages and the run's userId set.
+ */
+#include "dsg_page_parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sam/sam_plugin.h"
+
+/* ---- counts ---- */
+
+int dsg_parse_count(json_object *v, uint64_t *out) {
+  *out = 0;
+  if (json_object_is_type(v, json_type_string)) {
+    const char *s = json_object_get_string(v);
+    size_t n = (size_t)json_object_get_string_len(v);
+    uint64_t r = 0;
+    size_t i;
+
+    if (n == 0 || n > 18)
+      return SAM_EPROTO;
+    for (i = 0; i < n; i++) {
+      if (s[i] < '0' || s[i] > '9')
+        return SAM_EPROTO;
+      r = r * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = r;
+    return 0;
+  }
+  if (json_object_is_type(v, json_type_int)) {
+    int64_t i = json_object_get_int64(v);
+
+    if (i < 0)
+      return SAM_EPROTO;
+    *out = (uint64_t)i;
+    return 0;
+  }
+  return SAM_EPROTO;
+}
+
+/* Value text for messages: strings as they are, others as JSON, cut. */
+static const char *shown(json_object *v) {
+  if (v == NULL)
+    return "(missing)";
+  if (json_object_is_type(v, json_type_string))
+    return json_object_get_string(v);
+  return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+static int count_field(json_object *root,
+                       const char *key,
+                       int required,
+                       uint64_t *out,
+                       int *present,
+                       char *err,
+                       size_t errlen) {
+  json_object *v = NULL;
+
+  *present = json_object_object_get_ex(root, key, &v) && v != NULL;
+  if (!*present) {
+    *out = 0;
+    if (!required)
+      return 0;
+    snprintf(err, errlen, "users page: %s is missing", key);
+    return SAM_EPROTO;
+  }
+  if (dsg_parse_count(v, out) != 0) {
+    snprintf(err, errlen, "users page: %s [%.64s] is not a count", key,
+             shown(v));
+    return SAM_EPROTO;
+  }
+  return 0;
+}
+
+/* ---- pages ---- */
+
+void dsg_page_free(dsg_page *p) {
+  if (p == NULL)
+    return;
+  json_object_put(p->root);
+  memset(p, 0, sizeof(*p));
+}
+
+json_object *dsg_page_user(const dsg_page *p, size_t i) {
+  if (p == NULL || p->users == NULL || i >= p->n_users)
+    return NULL;
+  return json_object_array_get_idx(p->users, i);
+}
+
+static int
+check_fields(dsg_page *p, uint64_t expected_start, char *err, size_t errlen) {
+  json_object *users = NULL, *next = NULL;
+  uint64_t end = 0;
+  int present, has_end;
+  size_t i;
+
+  if (count_field(p->root, "resultSetSize", 1, &p->result_set_size, &present,
+                  err, errlen) != 0 ||
+      count_field(p->root, "totalSetSize", 1, &p->total_set_size, &present, err,
+                  errlen) != 0 ||
+      count_field(p->root, "startPosition", 1, &p->start_position, &present,
+                  err, errlen) != 0 ||
+      count_field(p->root, "endPosition", 0, &end, &has_end, err, errlen) != 0)
+    return SAM_EPROTO;
+  if (p->start_position != expected_start) {
+    snprintf(err, errlen,
+             "users page: startPosition [%llu] differs from the requested "
+             "[%llu]",
+             (unsigned long long)p->start_position,
+             (unsigned long long)expected_start);
+    return SAM_EPROTO;
+  }
+  if (p->result_set_size > p->total_set_size) {
+    snprintf(err, errlen,
+             "users page: resultSetSize [%llu] exceeds totalSetSize [%llu]",
+             (unsigned long long)p->result_set_size,
+             (unsigned long long)p->total_set_size);
+    return SAM_EPROTO;
+  }
+  if (json_object_object_get_ex(p->root, "users", &users) && users != NULL) {
+    if (!json_object_is_type(users, json_type_array)) {
+      snprintf(err, errlen, "users page: users is not an array [%s]",
+               json_type_to_name(json_object_get_type(users)));
+      return SAM_EPROTO;
+    }
+    p->users = users;
+    p->n_users = json_object_array_length(users);
+  }
+  if (p->n_users != p->result_set_size) {
+    snprintf(err, errlen,
+             "users page: %s [%zu entries] but resultSetSize [%llu]",
+             p->users == NULL ? "users is missing" : "users holds", p->n_users,
+             (unsigned long long)p->result_set_size);
+    return SAM_EPROTO;
+  }
+  for (i = 0; i < p->n_users; i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+
+    if (!json_object_is_type(u, json_type_object)) {
+      snprintf(err, errlen, "users page: users[%zu] is not an object [%s]", i,
+               json_type_to_name(json_object_get_type(u)));
+      return SAM_EPROTO;
+    }
+  }
+  p->end_position =
+      p->n_users > 0 ? p->start_position + p->n_users - 1 : p->start_position;
+  if (has_end && p->n_users > 0 && end != p->end_position) {
+    snprintf(err, errlen,
+             "users page: endPosition [%llu] but startPosition [%llu] and "
+             "resultSetSize [%llu]",
+             (unsigned long long)end, (unsigned long long)p->start_position,
+             (unsigned long long)p->result_set_size);
+    return SAM_EPROTO;
+  }
+  if (json_object_object_get_ex(p->root, "nextUri", &next) &&
+      json_object_is_type(next, json_type_string) &&
+      json_object_get_string_len(next) > 0)
+    p->has_next_uri = 1;
+  return 0;
+}
+
+int dsg_page_parse(const char *body,
+                   size_t len,
+                   uint64_t expected_start,
+                   dsg_page *out,
+                   char *err,
+                   size_t errlen) {
+  json_tokener *tok = NULL;
+  enum json_tokener_error jerr;
+  size_t used;
+  int rc = SAM_EINVAL;
+
+  if (out != NULL)
+    memset(out, 0, sizeof(*out));
+  if (out == NULL || (body == NULL && len > 0)) {
+    snprintf(err, errlen, "users page: NULL argument");
+    return SAM_EINVAL;
+  }
+  rc = SAM_EPROTO;
+  if (len == 0 || len > (size_t)INT32_MAX) {
+    snprintf(err, errlen, "users page: body of [%zu] bytes", len);
+    goto fail;
+  }
+  rc = SAM_ENOMEM;
+  tok = json_tokener_new();
+  if (tok == NULL)
+    goto fail;
+  rc = SAM_EPROTO;
+  out->root = json_tokener_parse_ex(tok, body, (int)len);
+  jerr = json_tokener_get_error(tok);
+  if (out->root == NULL || jerr != json_tokener_success) {
+    snprintf(err, errlen, "users page: malformed JSON [%s] at byte [%zu]",
+             jerr == json_tokener_continue ? "truncated"
+                                           : json_tokener_error_desc(jerr),
+             (size_t)json_tokener_get_parse_end(tok));
+    goto fail;
+  }
+  used = json_tokener_get_parse_end(tok);
+  while (used < len && (body[used] == ' ' || body[used] == '\n' ||
+                        body[used] == '\r' || body[used] == '\t'))
+    used++;
+  if (used != len) {
+    snprintf(err, errlen, "users page: data after the JSON at byte [%zu]",
+             used);
+    goto fail;
+  }
+  if (!json_object_is_type(out->root, json_type_object)) {
+    snprintf(err, errlen, "users page: body is not an object [%s]",
+             json_type_to_name(json_object_get_type(out->root)));
+    goto fail;
+  }
+  if (check_fields(out, expected_start, err, errlen) != 0)
+    goto fail;
+  json_tokener_free(tok);
+  return 0;
+
+fail:
+  if (rc == SAM_ENOMEM)
+    snprintf(err, errlen, "users page: out of memory");
+  json_tokener_free(tok);
+  dsg_page_free(out);
+  return rc;
+}
+
+/* ---- the userId set ---- */
+
+typedef struct digest {
+  uint64_t a, b;
+} digest;
+
+struct dsg_idset {
+  digest *slots; /* {0,0} marks an empty slot */
+  size_t cap;    /* power of two */
+  size_t count;
+  int has_zero; /* the all-zero GUID, kept outside the table */
+};
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* 16 bytes of a canonical GUID; 0 if s is not one. */
+static int guid_bytes(const char *s, digest *d) {
+  int i, nib = 0;
+
+  if (strlen(s) != 36)
+    return 0;
+  d->a = d->b = 0;
+  for (i = 0; i < 36; i++) {
+    int v;
+
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-')
+        return 0;
+      continue;
+    }
+    v = hexval(s[i]);
+    if (v < 0)
+      return 0;
+    if (nib < 16)
+      d->a = (d->a << 4) | (uint64_t)v;
+    else
+      d->b = (d->b << 4) | (uint64_t)v;
+    nib++;
+  }
+  return 1;
+}
+
+static digest id_digest(const char *s) {
+  digest d;
+  const unsigned char *p;
+
+  if (guid_bytes(s, &d))
+    return d;
+  /* Two FNV-1a variants with different offsets and a final mix; the high
+   * bit of b is set so a hashed id never equals the zero slot marker. */
+  d.a = 0xcbf29ce484222325ULL;
+  d.b = 0x84222325cbf29ce4ULL;
+  for (p = (const unsigned char *)s; *p; p++) {
+    d.a = (d.a ^ *p) * 0x100000001b3ULL;
+    d.b = (d.b ^ (uint64_t)(*p + 0x5bu)) * 0x100000001b3ULL;
+    d.b ^= d.b >> 29;
+  }
+  d.a ^= d.a >> 33;
+  d.a *= 0xff51afd7ed558ccdULL;
+  d.a ^= d.a >> 33;
+  d.b |= 1ULL << 63;
+  return d;
+}
+
+static size_t slot_of(digest d, size_t cap) {
+  uint64_t h = d.a ^ (d.b * 0x9e3779b97f4a7c15ULL);
+
+  h ^= h >> 31;
+  return (size_t)(h & (cap - 1));
+}
+
+static int is_zero(digest d) {
+  return d.a == 0 && d.b == 0;
+}
+
+int dsg_idset_new(size_t expected, dsg_idset **out) {
+  dsg_idset *s;
+  size_t cap = 64;
+
+  *out = NULL;
+  while (cap < expected * 2 && cap < ((size_t)1 << 40))
+    cap <<= 1;
+  s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return SAM_ENOMEM;
+  s->slots = calloc(cap, sizeof(*s->slots));
+  if (s->slots == NULL) {
+    free(s);
+    return SAM_ENOMEM;
+  }
+  s->cap = cap;
+  *out = s;
+  return 0;
+}
+
+static int grow(dsg_idset *s) {
+  size_t cap = s->cap * 2, i;
+  digest *slots = calloc(cap, sizeof(*slots));
+
+  if (slots == NULL)
+    return SAM_ENOMEM;
+  for (i = 0; i < s->cap; i++) {
+    size_t j;
+
+    if (is_zero(s->slots[i]))
+      continue;
+    j = slot_of(s->slots[i], cap);
+    while (!is_zero(slots[j]))
+      j = (j + 1) & (cap - 1);
+    slots[j] = s->slots[i];
+  }
+  free(s->slots);
+  s->slots = slots;
+  s->cap = cap;
+  return 0;
+}
+
+/* Index of d's slot, or of the empty slot where it would go. */
+static size_t find(const dsg_idset *s, digest d) {
+  size_t j = slot_of(d, s->cap);
+
+  while (!is_zero(s->slots[j]) &&
+         (s->slots[j].a != d.a || s->slots[j].b != d.b))
+    j = (j + 1) & (s->cap - 1);
+  return j;
+}
+
+int dsg_idset_add(dsg_idset *s, const char *id) {
+  digest d;
+  size_t j;
+
+  if (s == NULL || id == NULL || *id == '\0')
+    return SAM_EINVAL;
+  d = id_digest(id);
+  if (is_zero(d)) {
+    if (s->has_zero)
+      return 0;
+    s->has_zero = 1;
+    s->count++;
+    return 1;
+  }
+  j = find(s, d);
+  if (!is_zero(s->slots[j]))
+    return 0;
+  if ((s->count + 1) * 2 > s->cap) {
+    if (grow(s) != 0)
+      return SAM_ENOMEM;
+    j = find(s, d);
+  }
+  s->slots[j] = d;
+  s->count++;
+  return 1;
+}
+
+int dsg_idset_contains(const dsg_idset *s, const char *id) {
+  digest d;
+
+  if (s == NULL || id == NULL || *id == '\0')
+    return 0;
+  d = id_digest(id);
+  if (is_zero(d))
+    return s->has_zero;
+  return !is_zero(s->slots[find(s, d)]);
+}
+
+size_t dsg_idset_count(const dsg_idset *s) {
+  return s == NULL ? 0 : s->count;
+}
+
+size_t dsg_idset_bytes(const dsg_idset *s) {
+  return s == NULL ? 0 : sizeof(*s) + s->cap * sizeof(digest);
+}
+
+void dsg_idset_free(dsg_idset *s) {
+  if (s == NULL)
+    return;
+  free(s->slots);
+  free(s);
+}
