@@ -12,7 +12,8 @@ list(APPEND SAM_SQLITE_BACKEND_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/integration/test-backend-sqlite-common.c)
 
 foreach(t test-backend-sqlite test-backend-sqlite-tables
-          test-backend-sqlite-crash test-backend-sqlite-model)
+          test-backend-sqlite-crash test-backend-sqlite-model
+          test-backend-sqlite-faults)
   sam_add_test(${t}
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.c
             ${SAM_SQLITE_BACKEND_SOURCES}
