@@ -9,6 +9,8 @@ if(TARGET samhost_test)
   endif()
   sam_add_test(test-hostsvc
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-hostsvc.c
+            ${CMAKE_CURRENT_LIST_DIR}/test-hostsvc-util.c
+            ${CMAKE_CURRENT_LIST_DIR}/test-hostsvc-lists.c
     LIBS samhost_test samhost_static PkgConfig::JSONC PkgConfig::UV m
     LABELS hostsvc integration
     ENV SAM_SCHEMA_DIR=${PROJECT_SOURCE_DIR}/schemas)
