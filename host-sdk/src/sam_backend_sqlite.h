@@ -11,6 +11,26 @@
  * request in submission order, so writes are serialized and the loop never
  * touches the disk after open. Core requests finish with sam__req_done()
  * on the worker; the functions below call their callbacks on the loop.
+ *
+ * Request semantics (sam_backend.h), as this backend implements them:
+ * - PUT_BATCH: one transaction; every if_version check first (against the
+ *   state before the batch); SAM_ECONFLICT when an expected version is
+ *   wrong or the record is missing, else SAM_EEXIST for SAM_IF_NEW on an
+ *   existing record; out_recs then lists every failing key with its
+ *   current version (0 = absent), and nothing is written. On success
+ *   out_recs holds every key with its new version (created at 1, +1 per
+ *   write). Batches queued together share one commit, each in its own
+ *   savepoint, so each is still all or nothing.
+ * - QUERY: keyset paging in key order; the cursor is opaque, bound to the
+ *   query (profile, type, filter terms as a set) and valid indefinitely; a
+ *   foreign or mangled cursor gives SAM_EINVAL.
+ * - DELETE: SAM_ENOENT when absent; SAM_ECONFLICT (out_recs: the current
+ *   version) when if_version is neither SAM_IF_ANY nor the current one.
+ * - BLOB_*: the secret name is req->record_type; BLOB_GET and BLOB_DELETE
+ *   give SAM_ENOENT when there is no such secret.
+ * - SAM_EAGAIN: the queue is full (submit), or another process held the
+ *   write lock past busy_timeout (the request). SAM_EIO: anything else
+ *   SQLite refused, with the SQLite message in req->errmsg.
  */
 #ifndef SAM_BACKEND_SQLITE_H
 #define SAM_BACKEND_SQLITE_H
