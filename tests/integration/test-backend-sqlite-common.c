@@ -76,6 +76,7 @@ void t_fini(void) {
 void t_gate_close(void) {
   uv_mutex_lock(&mu);
   gate_closed = 1;
+  gate_entered = 0;
   uv_mutex_unlock(&mu);
 }
 

@@ -55,10 +55,12 @@ int t_run(sam__backend *b, t_req *t);
 /* Runs the loop until t is done. */
 void t_wait(t_req *t);
 
-/* The gate: while closed, sam__req_begin blocks the worker. */
+/* The gate: while closed, sam__req_begin blocks the worker. Closing it
+ * resets the count of entries. */
 void t_gate_close(void);
 void t_gate_open(void);
-/* Waits until the worker is blocked at the gate `n` times in total. */
+/* Waits until the worker has been blocked at the gate `n` times since it
+ * was closed. */
 void t_gate_wait_entered(int n);
 
 /* Opens a backend; aborts on failure. */

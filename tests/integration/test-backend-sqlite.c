@@ -564,7 +564,7 @@ static void test_group_commit(void) {
   t_gate_close();
   held = t_new(SAM__REQ_GET, P, RT, "g-shared");
   EXPECT_EQ_INT(0, b.vt->submit(b.self, &held->req));
-  t_gate_wait_entered(2); /* the queue-bound test entered once before */
+  t_gate_wait_entered(1); /* the worker holds `held` */
   for (i = 0; i < 3; i++) {
     char key[32];
     batch[i] = t_new(SAM__REQ_PUT_BATCH, P, RT, NULL);
