@@ -1,0 +1,175 @@
+/*
+ * test-dsg-paging.c: pages for a total, offsets, the A2 cap, the stop
+ * rules (null nextUri, empty page, offset >= total, cap), out-of-order
+ * completion, totals that change during a run, and when a run counts as
+ * complete and consistent (the only case where unseen users are removed).
+ */
+#include "dsg_paging.h"
+#include "sam_test.h"
+
+static void test_arithmetic(void) {
+  EXPECT_EQ_U64(0, dsg_paging_pages(0, 100));
+  EXPECT_EQ_U64(1, dsg_paging_pages(1, 100));
+  EXPECT_EQ_U64(1, dsg_paging_pages(100, 100));
+  EXPECT_EQ_U64(2, dsg_paging_pages(101, 100));
+  EXPECT_EQ_U64(250, dsg_paging_pages(25000, 100));
+  EXPECT_EQ_U64(10000, dsg_paging_pages(1000000, 100));
+  EXPECT_EQ_U64(2, dsg_paging_pages(101, 0)); /* 0 = 100 */
+  EXPECT_EQ_U64(34, dsg_paging_pages(100, 3));
+  EXPECT_EQ_U64(0, dsg_paging_offset(0, 100));
+  EXPECT_EQ_U64(9900, dsg_paging_offset(99, 100));
+  EXPECT_EQ_U64(1, dsg_paging_cap(0, 100));
+  EXPECT_EQ_U64(2, dsg_paging_cap(1, 100));
+  EXPECT_EQ_U64(2, dsg_paging_cap(100, 100));
+  EXPECT_EQ_U64(3, dsg_paging_cap(101, 100));
+  EXPECT_EQ_U64(10001, dsg_paging_cap(1000000, 100));
+  EXPECT_EQ_STR("no nextUri", dsg_paging_stop_name(DSG_PAGING_NO_NEXT_URI));
+  EXPECT_EQ_STR("page cap reached",
+                dsg_paging_stop_name(DSG_PAGING_CAP_REACHED));
+}
+
+/* Runs a whole account of `total` users in order, as a stable server does:
+ * returns the pages requested. */
+static uint64_t run_stable(uint64_t total, dsg_paging *p) {
+  uint64_t idx, off, n = 0;
+
+  dsg_paging_init(p, 100);
+  while (dsg_paging_next(p, &idx, &off)) {
+    uint64_t rss = off >= total ? 0 : (total - off < 100 ? total - off : 100);
+    int next = off + rss < total;
+
+    EXPECT_EQ_U64(idx * 100, off);
+    dsg_paging_page_done(p, off, rss, total, next);
+    n++;
+  }
+  return n;
+}
+
+static void test_accounts(void) {
+  static const uint64_t totals[] = {0, 1, 99, 100, 101, 25000, 1000000};
+  size_t i;
+
+  for (i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) {
+    dsg_paging p;
+    uint64_t pages = run_stable(totals[i], &p);
+    uint64_t want = totals[i] == 0 ? 1 : dsg_paging_pages(totals[i], 100);
+
+    EXPECT_EQ_U64(want, pages);
+    EXPECT_TRUE(pages <= dsg_paging_cap(totals[i], 100));
+    EXPECT_EQ_INT(1, dsg_paging_complete(&p));
+    EXPECT_EQ_INT(1, dsg_paging_consistent(&p));
+    EXPECT_EQ_U64(totals[i], p.users_in_pages);
+  }
+}
+
+static void test_first_page_gates(void) {
+  dsg_paging p;
+  uint64_t idx, off;
+
+  dsg_paging_init(&p, 100);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_U64(0, off);
+  /* nothing else until the first page gives the total */
+  EXPECT_EQ_INT(0, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(0, dsg_paging_complete(&p));
+  EXPECT_EQ_INT(DSG_PAGING_MORE, dsg_paging_page_done(&p, 0, 100, 350, 1));
+  EXPECT_EQ_U64(4, p.pages_planned);
+  EXPECT_EQ_U64(5, p.cap);
+  /* the rest may be requested at once, completing in any order */
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_U64(100, off);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_U64(300, off);
+  EXPECT_EQ_INT(0, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(DSG_PAGING_PAST_TOTAL,
+                dsg_paging_page_done(&p, 300, 50, 350, 0));
+  EXPECT_EQ_INT(0, dsg_paging_complete(&p));
+  EXPECT_EQ_INT(DSG_PAGING_MORE, dsg_paging_page_done(&p, 200, 100, 350, 1));
+  EXPECT_EQ_INT(DSG_PAGING_MORE, dsg_paging_page_done(&p, 100, 100, 350, 1));
+  EXPECT_EQ_INT(1, dsg_paging_complete(&p));
+  EXPECT_EQ_INT(1, dsg_paging_consistent(&p));
+}
+
+static void test_stop_rules(void) {
+  dsg_paging p;
+  uint64_t idx, off;
+
+  /* empty first page of an empty account */
+  dsg_paging_init(&p, 100);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(DSG_PAGING_EMPTY_PAGE, dsg_paging_page_done(&p, 0, 0, 0, 0));
+  EXPECT_EQ_INT(0, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(1, dsg_paging_consistent(&p));
+
+  /* nextUri null in the middle: the plan is cut and the run is not
+   * consistent (some users may not have been listed) */
+  dsg_paging_init(&p, 100);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(DSG_PAGING_NO_NEXT_URI,
+                dsg_paging_page_done(&p, 0, 100, 500, 0));
+  EXPECT_EQ_INT(0, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(1, dsg_paging_complete(&p));
+  EXPECT_EQ_INT(0, dsg_paging_consistent(&p));
+  EXPECT_EQ_INT(1, p.stopped_early);
+
+  /* a page past the end (users removed during the run): resultSetSize 0 */
+  dsg_paging_init(&p, 100);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  dsg_paging_page_done(&p, 0, 100, 300, 1);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(DSG_PAGING_EMPTY_PAGE,
+                dsg_paging_page_done(&p, 200, 0, 150, 0));
+  EXPECT_EQ_INT(DSG_PAGING_PAST_TOTAL,
+                dsg_paging_page_done(&p, 100, 50, 150, 0));
+  EXPECT_EQ_INT(1, dsg_paging_complete(&p));
+  EXPECT_EQ_INT(0, dsg_paging_consistent(&p));
+  EXPECT_EQ_INT(1, p.total_changed);
+
+  /* a short page in the middle (a full page was expected) */
+  dsg_paging_init(&p, 100);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  dsg_paging_page_done(&p, 0, 99, 300, 1);
+  EXPECT_EQ_INT(1, p.short_page);
+  EXPECT_EQ_INT(0, dsg_paging_consistent(&p));
+}
+
+/* Users added during the run: the plan grows, but never past the cap, and
+ * a server that keeps saying "more" is stopped by the cap (A2). */
+static void test_growth_and_cap(void) {
+  dsg_paging p;
+  uint64_t idx, off, n = 0;
+
+  dsg_paging_init(&p, 100);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  dsg_paging_page_done(&p, 0, 100, 200, 1); /* plan 2, cap 3 */
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  dsg_paging_page_done(&p, 100, 100, 250, 1); /* grew: plan 3 */
+  EXPECT_EQ_U64(3, p.pages_planned);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_U64(200, off);
+  EXPECT_EQ_INT(DSG_PAGING_CAP_REACHED,
+                dsg_paging_page_done(&p, 200, 100, 5000, 1)); /* grew more */
+  EXPECT_EQ_INT(0, dsg_paging_next(&p, &idx, &off));
+  EXPECT_EQ_INT(1, p.cap_reached);
+  EXPECT_EQ_INT(0, dsg_paging_consistent(&p));
+
+  /* a server that lies forever: never more than the cap */
+  dsg_paging_init(&p, 100);
+  while (dsg_paging_next(&p, &idx, &off)) {
+    dsg_paging_page_done(&p, off, 100, 1000 + off * 2, 1);
+    n++;
+  }
+  EXPECT_EQ_U64(dsg_paging_cap(1000, 100), n);
+  EXPECT_EQ_INT(0, dsg_paging_consistent(&p));
+}
+
+int main(void) {
+  SAM_T_RUN(test_arithmetic);
+  SAM_T_RUN(test_accounts);
+  SAM_T_RUN(test_first_page_gates);
+  SAM_T_RUN(test_stop_rules);
+  SAM_T_RUN(test_growth_and_cap);
+  return 0;
+}
