@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "hostsvc_int.h"
+#include "sam_backend_sqlite.h"
 #include "sam_core.h"
 
 /* ---- replies ---- */
@@ -53,6 +54,32 @@ int sam__hs_outcome_status(sam__hs_call *c, int status) {
 
 static void on_timer(uv_timer_t *t);
 
+/* Appends a changing call to the audit log: who, what (method and path;
+ * never the query, which may hold an OAuth code, nor the body), which
+ * profile, and the outcome. Fire and forget: the store reports its own
+ * failures in its log. */
+static void audit(sam__hs_call *c, int status, int http) {
+  const char *pid = NULL;
+  char action[300], detail[96];
+
+  if (c->svc->audit.vt == NULL ||
+      (strcmp(c->method, "GET") == 0 &&
+       strcmp(c->path, "/oauth_redirect.do") != 0) ||
+      strcmp(c->method, "START") == 0)
+    return;
+  if (c->profile != NULL)
+    pid = sam__hs_str(c->profile, "profile_id");
+  if (pid == NULL && c->n_segs > 3 && strcmp(c->segs[2], "profiles") == 0)
+    pid = c->segs[3];
+  if (pid == NULL && c->work2 != NULL)
+    pid = sam__hs_str(c->work2, "profile_id"); /* the OAuth redirect */
+  snprintf(action, sizeof(action), "%s %.280s", c->method, c->path);
+  snprintf(detail, sizeof(detail), "{\"http\":%d,\"status\":\"%s\"}", http,
+           sam_err_name(status));
+  (void)sam__sqlite_audit_append(&c->svc->audit, 0, c->actor, action, pid,
+                                 detail, NULL, NULL);
+}
+
 static void queue_ready(sam__hs_call *c) {
   sam_hostsvc *svc = c->svc;
   sam__hs_call **pp;
@@ -81,6 +108,7 @@ static void set_reply(
     return;
   }
   c->replied = 1;
+  audit(c, status, http);
   c->r_status = status;
   c->r_http = http;
   c->r_ctype = ctype;
@@ -429,6 +457,8 @@ int sam_hostsvc_new(const sam_hostsvc_config *cfg,
   svc->api = sam__host_api();
   svc->host = sam_runtime_host_handle(cfg->rt);
   svc->test_mode = cfg->test_mode;
+  if (cfg->audit != NULL)
+    svc->audit = *cfg->audit;
   svc->oauth_ttl_ms = cfg->oauth_state_ttl_ms != 0 ? cfg->oauth_state_ttl_ms
                                                    : SAM__HS_OAUTH_TTL_MS;
   svc->public_url =

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include <uv.h>
 
+#include "sam_backend.h"
 #include "sam_hostsvc.h"
 #include "sam_schema.h"
 
@@ -136,6 +137,7 @@ struct sam_hostsvc {
   void (*close_done)(void *ud);
   void *close_ud;
   json_object *claims; /* account keys of creates/updates in flight */
+  sam__backend audit;  /* SQLite store for the audit log (vt NULL: none) */
   sam__hs_oauth_state *states;
   size_t n_states;
   size_t cap_states;

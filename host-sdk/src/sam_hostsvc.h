@@ -17,6 +17,7 @@
 #include "sam_sched.h"
 
 typedef struct sam_hostsvc sam_hostsvc;
+struct sam__backend;
 
 typedef struct sam_hostsvc_config {
   sam_runtime *rt;  /* borrowed; plugins already loaded */
@@ -28,6 +29,12 @@ typedef struct sam_hostsvc_config {
                                   "_host": {"test_mode": true}: lets a plugin accept
                                   loopback http instance URLs */
   uint64_t oauth_state_ttl_ms; /* 0 = 600000 (10 minutes) */
+  /* ---- additions ---- */
+  struct sam__backend *audit; /* the SQLite store (sam_backend_sqlite.h),
+                                 copied; every call that changes something
+                                 is appended to its audit log (actor,
+                                 "<METHOD> <path>", profile, outcome; never
+                                 a query string or a body). NULL: none */
 } sam_hostsvc_config;
 
 /*

@@ -280,6 +280,7 @@ int count_callbacks(void) {
 static int use_sqlite;
 static sam__keyring *keyring;
 static char db_path[256];
+static sam__backend sq_backend;
 static char *log_buf;
 static size_t log_len;
 
@@ -358,6 +359,7 @@ static void setup_runtime(void) {
     if (sam__backend_sqlite_open(&loop, db_path, NULL, &cfg.backend, err,
                                  sizeof(err)) != 0)
       SAM_T_FAIL("sqlite open failed [%s]", err);
+    sq_backend = cfg.backend; /* the service appends to its audit log */
     EXPECT_EQ_INT(0, sam__runtime_new(&cfg, &rt));
     EXPECT_EQ_INT(0, sam_loader_load(rt, SAM_HSFX_MANIFEST, NULL, &lr, NULL));
   } else {
@@ -373,6 +375,7 @@ static void setup_runtime(void) {
   hc.sched = sched;
   hc.public_url = PUBLIC_URL "/";
   hc.test_mode = 1;
+  hc.audit = use_sqlite ? &sq_backend : NULL;
   if (sam_hostsvc_new(&hc, &svc, err, sizeof(err)) != 0)
     SAM_T_FAIL("sam_hostsvc_new failed [%s]", err);
   hc.oauth_state_ttl_ms = 1;
@@ -468,6 +471,11 @@ void teardown(void) {
     EXPECT_EQ_INT(0, file_contains(db_path, SECRET));
     EXPECT_EQ_INT(0, file_contains(db_path, "fx-access-token"));
     EXPECT_EQ_INT(1, file_contains(db_path, "Acme Two"));
+    /* The audit log has the changing calls, never an OAuth code. */
+    EXPECT_EQ_INT(1, file_contains(db_path, "POST /api/v1/profiles"));
+    EXPECT_EQ_INT(1, file_contains(db_path, "GET /oauth_redirect.do"));
+    EXPECT_EQ_INT(1, file_contains(db_path, "tester"));
+    EXPECT_EQ_INT(0, file_contains(db_path, "good-code"));
   } else {
     EXPECT_EQ_STR("", sam_test_host_violations(th));
     EXPECT_NOT_CONTAINS(sam_test_host_log(th), SECRET);
