@@ -6,7 +6,9 @@
  * Conventions a generic host needs to recognise a validation: a UI action
  * that succeeds marks the profile "validated" when its id is
  * "validate_connection" or its result says {"connection_status":
- * "validated"}. Any failed action stores its message as last_error.
+ * "validated"}. Any failed action stores its message as last_error, and
+ * its result may set connection_status to needs_consent, error or
+ * not_connected.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,14 @@ static void on_action_done(const sam_job_outcome *o, void *ud) {
              sam_err_name(c->r_status));
     json_object_object_add(c->profile, "last_error",
                            json_object_new_string(msg));
+    /* A failure may say what it means for the connection, e.g. a
+     * rejected refresh token: {"connection_status": "needs_consent"}. */
+    cs = sam__hs_str(c->work, "connection_status");
+    if (cs != NULL &&
+        (strcmp(cs, "needs_consent") == 0 || strcmp(cs, "error") == 0 ||
+         strcmp(cs, "not_connected") == 0))
+      json_object_object_add(c->profile, "connection_status",
+                             json_object_new_string(cs));
   }
   rc = sam__hs_save_profile(c, action_saved);
   if (rc != 0)

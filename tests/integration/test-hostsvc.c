@@ -299,6 +299,10 @@ static void test_validate_publish(void) {
   EXPECT_EQ_INT(403, call("POST", path, NULL, NULL));
   EXPECT_EQ_STR("SAM_EAUTH", jstr(last.json, "status"));
   EXPECT_CONTAINS(jstr(last.json, "message"), "Get OAuth Token");
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s", pid2);
+  EXPECT_EQ_INT(200, call("GET", path, NULL, NULL));
+  EXPECT_EQ_STR("needs_consent", jstr(last.json, "connection_status"));
+  EXPECT_CONTAINS(jstr(last.json, "last_error"), "validate_connection");
   snprintf(path, sizeof(path), "/api/v1/profiles/%s/actions/oauth_callback",
            pid1);
   EXPECT_EQ_INT(404, call("POST", path, NULL, NULL)); /* not a UI action */
