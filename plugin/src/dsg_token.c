@@ -524,7 +524,8 @@ static void needs_consent(dsg_profile *p, const char *reason) {
 
   clear_tokens(p);
   p->needs_consent = 1;
-  snprintf(p->reason, sizeof(p->reason), "%s", reason);
+  snprintf(p->reason, sizeof(p->reason), "%.*s", (int)sizeof(p->reason) - 1,
+           reason);
   dsg_logf(p->ctx, NULL, SAM_LOG_WARN,
            "the refresh token was refused: the profile needs consent "
            "[profile=%s] %s",
