@@ -27,13 +27,16 @@ struct dsg_gov {
   int64_t rate_limit, rate_remaining, rate_reset;
   int64_t burst_limit, burst_remaining;
 
-  /* hourly estimate: calls the account has left in the window ending at
-   * hour_reset_ms, counting our own calls in flight as already used */
-  int64_t hour_est;
+  /* Hourly: the lowest Remaining of the window ending at hour_reset_ms.
+   * The server counts calls in order, so the lowest value counts every call
+   * whose reply has arrived; only calls in flight may be missing from it.
+   * hour_min - in_flight is therefore a lower bound of what is left (exact
+   * when nothing is in flight and nobody else uses the account). */
+  int64_t hour_min;
   int64_t hour_reset_ms; /* -1 unknown */
 
-  /* burst estimate from headers, valid until burst_win_end_ms */
-  int64_t burst_est;
+  /* Burst: the same bound for the 30 s window ending by burst_win_end_ms */
+  int64_t burst_min;
   int64_t burst_win_end_ms; /* -1: no header window known */
 
   int64_t blocked_until_ms; /* after a limit error */
@@ -116,10 +119,9 @@ static void roll(dsg_gov *g, int64_t now) {
      * reply corrects the figure (others may have used some already). */
     while (g->hour_reset_ms + g->cfg.reset_skew_ms <= now)
       g->hour_reset_ms += 3600 * 1000;
-    g->hour_est = (g->rate_limit >= 0 ? g->rate_limit : 0) - g->in_flight;
+    g->hour_min = g->rate_limit >= 0 ? g->rate_limit : 0;
   }
-  if (g->burst_win_end_ms >= 0 &&
-      now >= g->burst_win_end_ms + g->cfg.reset_skew_ms)
+  if (g->burst_win_end_ms >= 0 && now >= g->burst_win_end_ms)
     g->burst_win_end_ms = -1; /* that window is over; sliding window rules */
 }
 
@@ -166,7 +168,7 @@ void dsg_gov_advise(const dsg_gov *g, int64_t now_ms, dsg_gov_advice *out) {
 
   hourly = INT64_MAX;
   if (t.rate_limit >= 0 && t.hour_reset_ms >= 0) {
-    hourly = t.hour_est - reserve_of(&t);
+    hourly = t.hour_min - (int64_t)t.in_flight - reserve_of(&t);
     if (hourly <= 0) {
       why = DSG_GOV_WAIT_HOURLY;
       wait_until = t.hour_reset_ms + t.cfg.reset_skew_ms;
@@ -176,10 +178,12 @@ void dsg_gov_advise(const dsg_gov *g, int64_t now_ms, dsg_gov_advice *out) {
   blim = burst_limit_of(&t);
   burst_hdr = INT64_MAX;
   if (t.burst_win_end_ms >= 0) {
-    burst_hdr = t.burst_est - (int64_t)t.cfg.burst_margin;
+    burst_hdr =
+        t.burst_min - (int64_t)t.in_flight - (int64_t)t.cfg.burst_margin;
     if (burst_hdr <= 0 && why == DSG_GOV_GO) {
       why = DSG_GOV_WAIT_BURST;
-      wait_until = t.burst_win_end_ms + t.cfg.reset_skew_ms;
+      /* no skew: both ends of this estimate are our own clock */
+      wait_until = t.burst_win_end_ms;
     }
   }
   used = starts_in_window(&t, now_ms, &first);
@@ -220,8 +224,6 @@ void dsg_gov_started(dsg_gov *g, int64_t now_ms) {
   roll(g, now_ms);
   g->in_flight++;
   g->started++;
-  g->hour_est--;
-  g->burst_est--;
   if (g->ring_len == RING_CAP) {
     g->ring_head = (g->ring_head + 1) % RING_CAP;
     g->ring_len--;
@@ -236,15 +238,11 @@ void dsg_gov_started(dsg_gov *g, int64_t now_ms) {
 }
 
 void dsg_gov_finished(dsg_gov *g, int64_t now_ms, const dsg_gov_headers *h) {
-  int64_t uncounted;
-
   if (g->in_flight > 0)
     g->in_flight--;
   roll(g, now_ms);
   if (h == NULL)
     return;
-  /* Calls still in flight may not be in this reply's Remaining yet. */
-  uncounted = g->in_flight;
   if (h->rate_limit >= 0)
     g->rate_limit = h->rate_limit;
   if (h->burst_limit >= 0)
@@ -253,7 +251,6 @@ void dsg_gov_finished(dsg_gov *g, int64_t now_ms, const dsg_gov_headers *h) {
       h->burst_remaining >= 0)
     g->seen_headers = 1;
   if (h->rate_remaining >= 0) {
-    int64_t est = h->rate_remaining - uncounted;
     int64_t reset_ms = h->rate_reset >= 0 ? h->rate_reset * 1000 : -1;
 
     if (reset_ms < 0 && g->hour_reset_ms < 0) {
@@ -262,26 +259,27 @@ void dsg_gov_finished(dsg_gov *g, int64_t now_ms, const dsg_gov_headers *h) {
     }
     if (reset_ms > g->hour_reset_ms) {
       g->hour_reset_ms = reset_ms; /* a new hourly window */
-      g->hour_est = est;
+      g->hour_min = h->rate_remaining;
     } else if ((reset_ms < 0 || reset_ms == g->hour_reset_ms) &&
-               est < g->hour_est) {
-      g->hour_est = est; /* replies arrive out of order: keep the lowest */
+               h->rate_remaining < g->hour_min) {
+      g->hour_min = h->rate_remaining; /* replies come out of order */
     } /* else a late reply from an hour that is over: stale, ignored */
     g->rate_remaining = h->rate_remaining;
     if (h->rate_reset >= 0)
       g->rate_reset = h->rate_reset;
   }
   if (h->burst_remaining >= 0) {
-    int64_t est = h->burst_remaining - uncounted;
-
-    if (g->burst_win_end_ms < 0 || h->burst_remaining > g->burst_remaining) {
-      /* A new burst window began at or before this reply, so it ends at
-       * the latest 30 s from now. A false alarm (replies out of order)
-       * only makes the estimate later, i.e. safer. */
+    /* Replies out of order differ by at most the calls in flight around
+     * them, so only a larger rise means a new window. Missing a real reset
+     * is safe: the estimate stays low until the window is over. */
+    if (g->burst_win_end_ms < 0 ||
+        h->burst_remaining > g->burst_min + (int64_t)g->cfg.max_in_flight + 1) {
+      /* A new burst window began at or before this reply, so it ends 30 s
+       * from now at the latest. */
       g->burst_win_end_ms = now_ms + DSG_GOV_BURST_WINDOW_MS;
-      g->burst_est = est;
-    } else if (est < g->burst_est) {
-      g->burst_est = est;
+      g->burst_min = h->burst_remaining;
+    } else if (h->burst_remaining < g->burst_min) {
+      g->burst_min = h->burst_remaining;
     }
     g->burst_remaining = h->burst_remaining;
   }
@@ -321,12 +319,12 @@ int64_t dsg_gov_limit_error(dsg_gov *g,
     until = now_ms + DSG_GOV_BURST_WINDOW_MS;
   }
   if (cls == DSG_GOV_LIMIT_HOURLY) {
-    g->hour_est = 0;
+    g->hour_min = 0;
     if (g->hour_reset_ms < 0 || g->hour_reset_ms > until)
       g->hour_reset_ms = until - g->cfg.reset_skew_ms;
   } else {
-    g->burst_est = 0;
-    g->burst_win_end_ms = until - g->cfg.reset_skew_ms;
+    g->burst_min = 0;
+    g->burst_win_end_ms = until;
   }
   if (until > g->blocked_until_ms)
     g->blocked_until_ms = until;

@@ -6,7 +6,7 @@ sam_add_test(test-dsg-dates
 sam_add_test(test-dsg-user-map
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-user-map.c
   LIBS dsg_core samhost_static m)
-foreach(t exclusions page-parse paging)
+foreach(t exclusions page-parse paging governor)
   sam_add_test(test-dsg-${t}
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-${t}.c LIBS dsg_core)
 endforeach()
