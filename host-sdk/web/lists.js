@@ -115,6 +115,7 @@ export class RelatedList {
   async reload() {
     const cursor = this.cursors[this.cursors.length - 1];
     this.loading = true;
+    this.el.setAttribute('aria-busy', 'true');
     this.prevBtn.disabled = true;
     this.nextBtn.disabled = true;
     replace(this.status, notice('info', 'Loading…'));
@@ -131,6 +132,7 @@ export class RelatedList {
       this.render();
     } finally {
       this.loading = false;
+      this.el.removeAttribute('aria-busy');
     }
   }
 
