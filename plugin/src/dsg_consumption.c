@@ -208,6 +208,11 @@ int dsg_consumption_build(const dsg_consumption_in *in,
              in != NULL && in->account_id != NULL ? in->account_id : "");
     return SAM_EINVAL;
   }
+  if (dsg_date_format(in->now, when, sizeof(when)) != 0) {
+    snprintf(err, errlen, "consumption: now is not a writable time [%lld]",
+             (long long)in->now);
+    return SAM_EINVAL;
+  }
   rc = SAM_ENOMEM;
   acct =
       in->account != NULL && json_object_is_type(in->account, json_type_object)
@@ -225,8 +230,7 @@ int dsg_consumption_build(const dsg_consumption_in *in,
   if (in->run_id != NULL && strlen(in->run_id) <= 64 &&
       put_str(rec, "run_id", in->run_id) != 0)
     goto fail;
-  if (dsg_date_format(in->now, when, sizeof(when)) != 0 ||
-      put_str(rec, "fetched_at", when) != 0)
+  if (put_str(rec, "fetched_at", when) != 0)
     goto fail;
   if (copy_field(rec, "account_name", acct, "accountName", 200) ||
       copy_field(rec, "plan_id", plan, "planId", 64) ||
