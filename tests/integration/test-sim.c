@@ -545,6 +545,47 @@ static void test_fixtures(void) {
   EXPECT_TRUE(files >= 3);
 }
 
+/* ugly inputs: the simulator refuses to start, with a message */
+static void test_bad_inputs(void) {
+  static const char *const files[][2] = {
+      {"missing", NULL},
+      {"garbage", "{\"users\": [ {\"userId\": "},
+      {"no-users", "{\"account\": {}}"},
+      {"bad-id", "{\"users\": [{\"userId\": \"zz\"}]}"},
+      {"bad-status", "{\"users\": [{\"userStatus\": \"Sleeping\"}]}"},
+      {"bad-integ", "{\"integrationUser\": "
+                    "\"00000000-0000-4000-8000-000000000009\", \"users\": []}"},
+  };
+  char dir[] = "/tmp/sim-bad-XXXXXX";
+  size_t i;
+  sim_child c;
+
+  EXPECT_TRUE(mkdtemp(dir) != NULL);
+  for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+    char path[256];
+    const char *args[] = {"--account", path, NULL};
+    snprintf(path, sizeof(path), "%s/%s.json", dir, files[i][0]);
+    if (files[i][1] != NULL) {
+      FILE *f = fopen(path, "w");
+      EXPECT_TRUE(f != NULL);
+      fputs(files[i][1], f);
+      fclose(f);
+    }
+    EXPECT_EQ_INT(-1, sim_child_start(&c, SIM_EXE, args));
+    unlink(path);
+  }
+  {
+    const char *args[] = {"--cert", "/nonexistent.pem", "--key",
+                          "/nonexistent.key", NULL};
+    EXPECT_EQ_INT(-1, sim_child_start(&c, SIM_EXE, args));
+  }
+  {
+    const char *args[] = {"--users", "-3", NULL};
+    EXPECT_EQ_INT(-1, sim_child_start(&c, SIM_EXE, args));
+  }
+  rmdir(dir);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   SAM_T_RUN(test_paging);
@@ -555,6 +596,7 @@ int main(void) {
   SAM_T_RUN(test_delete_query);
   SAM_T_RUN(test_quirks);
   SAM_T_RUN(test_fixtures);
+  SAM_T_RUN(test_bad_inputs);
   curl_global_cleanup();
   return 0;
 }

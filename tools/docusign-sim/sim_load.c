@@ -248,10 +248,17 @@ int sim_load_account(sim_account *a, const char *path, char *err, size_t n) {
 
   root = json_object_from_file(path);
   if (root == NULL || !json_object_is_type(root, json_type_object)) {
+    char why[256];
+    size_t len;
+    snprintf(why, sizeof(why), "%s",
+             json_util_get_last_err() ? json_util_get_last_err() : "");
+    len = strlen(why);
+    while (len > 0 && (why[len - 1] == '\n' || why[len - 1] == ' '))
+      why[--len] = '\0';
     snprintf(err, n,
-             "cannot read account file [%s] [%s]; check the path "
-             "and that it is one JSON object",
-             path, json_util_get_last_err() ? json_util_get_last_err() : "");
+             "cannot read account file [%s] [%s]; check the path and that "
+             "it is one JSON object",
+             path, why);
     goto done;
   }
   resolve_dates(root);

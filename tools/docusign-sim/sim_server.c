@@ -606,10 +606,14 @@ int sim_server_start(sim_ctx *c,
         SSL_CTX_use_certificate_chain_file(s->ssl, cert) != 1 ||
         SSL_CTX_use_PrivateKey_file(s->ssl, key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(s->ssl) != 1) {
+      unsigned long e = ERR_get_error();
+      char why[256];
+      ERR_error_string_n(e, why, sizeof(why));
       fprintf(stderr,
               "docusign-sim: cannot load TLS certificate or key [cert=%s] "
-              "[key=%s] [%s]\n",
-              cert, key, ERR_reason_error_string(ERR_get_error()));
+              "[key=%s] [%s]; check both are readable PEM files and "
+              "belong together\n",
+              cert, key, e ? why : "unknown");
       goto fail;
     }
     h2o_ssl_register_alpn_protocols(s->ssl, h2o_http2_alpn_protocols);
