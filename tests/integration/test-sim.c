@@ -343,7 +343,17 @@ static void test_account(void) {
   EXPECT_TRUE(sim_jstr(json_object_array_get_idx(items, 0), "userCount"));
   json_object_put(o);
   o = rest("GET", NULL, 200, NULL, "/groups");
-  EXPECT_TRUE(json_object_array_length(get(o, "groups")) >= 1);
+  EXPECT_EQ_INT(5, json_object_array_length(get(o, "groups")));
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/groups?group_type=CustomGroup&count=2");
+  EXPECT_EQ_STR("2", sim_jstr(o, "resultSetSize"));
+  EXPECT_EQ_STR("3", sim_jstr(o, "totalSetSize"));
+  EXPECT_CONTAINS(sim_jstr(o, "nextUri"), "/groups?start_position=2");
+  json_object_put(o);
+  o = rest("GET", NULL, 200, NULL, "/groups?search_text=admin");
+  EXPECT_EQ_STR(
+      "Administrators",
+      sim_jstr(json_object_array_get_idx(get(o, "groups"), 0), "groupName"));
   json_object_put(o);
   stop();
   /* A25: reseller */

@@ -281,10 +281,25 @@ static int get_profiles(sim_req *r) {
   return sim_reply_json(r, 200, &b);
 }
 
+static int
+group_matches(const sim_group *g, const char *type, const char *text) {
+  size_t n = strlen(text);
+  const char *p;
+
+  if (type[0] && strcasecmp(g->type, type) != 0)
+    return 0;
+  if (n == 0)
+    return 1;
+  for (p = g->name; *p; p++)
+    if (strncasecmp(p, text, n) == 0)
+      return 1;
+  return 0;
+}
+
 static int get_groups(sim_req *r) {
   sim_account *a = &r->ctx->acct;
-  char v[32];
-  long count = 100, start = 0, n = 0;
+  char v[32], type[32], text[128];
+  long count = 100, start = 0, n = 0, total = 0;
   int g, with_count = 1;
   sim_buf b = {0};
 
@@ -299,9 +314,15 @@ static int get_groups(sim_req *r) {
     start = atol(v) < 0 ? 0 : atol(v);
   if (sim_param(r->query, "include_usercount", v, sizeof(v)))
     with_count = strcasecmp(v, "false") != 0;
+  sim_param(r->query, "group_type", type, sizeof(type));
+  sim_param(r->query, "search_text", text, sizeof(text));
   sim_json_obj(&b);
-  for (g = (int)start; g < a->ngroups && n < count; g++, n++) {
-    if (n == 0) {
+  for (g = 0; g < a->ngroups; g++) {
+    if (!group_matches(&a->groups[g], type, text))
+      continue;
+    if (total++ < start || n >= count)
+      continue;
+    if (n++ == 0) {
       sim_json_key(&b, "groups");
       sim_json_arr(&b);
     }
@@ -324,11 +345,11 @@ static int get_groups(sim_req *r) {
   if (n > 0)
     sim_json_arr_end(&b);
   sim_json_kstrint(&b, "resultSetSize", n);
-  sim_json_kstrint(&b, "totalSetSize", a->ngroups);
+  sim_json_kstrint(&b, "totalSetSize", total);
   sim_json_kstrint(&b, "startPosition", start);
   sim_json_kstrint(&b, "endPosition", n ? start + n - 1 : start);
   sim_json_key(&b, "nextUri");
-  if (start + n < a->ngroups && n > 0) {
+  if (start + n < total && n > 0) {
     char u[96];
     snprintf(u, sizeof(u), "/groups?start_position=%ld&count=%ld", start + n,
              count);

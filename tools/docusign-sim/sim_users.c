@@ -455,6 +455,7 @@ static int close_users(sim_req *r) {
     sim_json_kstr(&b, "userStatus", "Closed");
     sim_json_kstr(&b, "userType", "CompanyUser");
     sim_json_kstr(&b, "uri", uri);
+    sim_json_kstr(&b, "accountId", a->guid);
     sim_json_obj_end(&b);
   }
   sim_json_arr_end(&b);
