@@ -285,6 +285,115 @@ void dsg_gov_finished(dsg_gov *g, int64_t now_ms, const dsg_gov_headers *h) {
   }
 }
 
+/* ---- header parsing ---- */
+
+void dsg_gov_headers_init(dsg_gov_headers *h) {
+  h->rate_limit = h->rate_remaining = h->rate_reset = -1;
+  h->burst_limit = h->burst_remaining = -1;
+}
+
+/* If line starts with "name:", points *val at the trimmed value and sets
+ * *vlen; returns 1. */
+static int header_value(const char *line,
+                        size_t len,
+                        const char *name,
+                        const char **val,
+                        size_t *vlen) {
+  size_t n = strlen(name);
+
+  if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
+    return 0;
+  line += n + 1;
+  len -= n + 1;
+  while (len > 0 && (*line == ' ' || *line == '\t')) {
+    line++;
+    len--;
+  }
+  while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
+                     line[len - 1] == ' ' || line[len - 1] == '\t'))
+    len--;
+  *val = line;
+  *vlen = len;
+  return 1;
+}
+
+/* A whole number of 1-15 digits, or -1. */
+static int64_t digits_value(const char *v, size_t n) {
+  int64_t r = 0;
+  size_t i;
+
+  if (n == 0 || n > 15)
+    return -1;
+  for (i = 0; i < n; i++) {
+    if (v[i] < '0' || v[i] > '9')
+      return -1;
+    r = r * 10 + (v[i] - '0');
+  }
+  return r;
+}
+
+int dsg_gov_header_line(dsg_gov_headers *h, const char *line, size_t len) {
+  static const char *const names[] = {
+      "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+      "X-BurstLimit-Limit", "X-BurstLimit-Remaining"};
+  int64_t *fields[5];
+  const char *v;
+  size_t vlen, i;
+
+  fields[0] = &h->rate_limit;
+  fields[1] = &h->rate_remaining;
+  fields[2] = &h->rate_reset;
+  fields[3] = &h->burst_limit;
+  fields[4] = &h->burst_remaining;
+  for (i = 0; i < 5; i++) {
+    int64_t n;
+
+    if (!header_value(line, len, names[i], &v, &vlen))
+      continue;
+    n = digits_value(v, vlen);
+    if (n < 0)
+      return 0;
+    *fields[i] = n;
+    return 1;
+  }
+  return 0;
+}
+
+int64_t dsg_gov_retry_after_line(const char *line, size_t len, int64_t now_ms) {
+  static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
+                                       "May", "Jun", "Jul", "Aug",
+                                       "Sep", "Oct", "Nov", "Dec"};
+  const char *v;
+  size_t vlen;
+  char buf[64], mon[4] = "", tz[4] = "";
+  int d, y, hh, mm, ss, m, used = 0;
+  int64_t t, secs;
+
+  if (!header_value(line, len, "Retry-After", &v, &vlen))
+    return -1;
+  secs = digits_value(v, vlen);
+  if (secs >= 0)
+    return secs;
+  /* IMF-fixdate, the only date form senders may use (RFC 9110 5.6.7) */
+  if (vlen >= sizeof(buf))
+    return -1;
+  memcpy(buf, v, vlen);
+  buf[vlen] = '\0';
+  if (sscanf(buf, "%*3s, %2d %3s %4d %2d:%2d:%2d %3s%n", &d, mon, &y, &hh, &mm,
+             &ss, tz, &used) != 7 ||
+      (size_t)used != vlen || strcmp(tz, "GMT") != 0)
+    return -1;
+  for (m = 0; m < 12 && strcmp(mon, months[m]) != 0; m++)
+    ;
+  if (m == 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
+    return -1;
+  t = dsg_time_from_civil(y, m + 1, d, hh, mm, ss);
+  secs = t - now_ms / 1000;
+  return secs > 0 ? secs : 0;
+}
+
+/* ---- classification and waits ---- */
+
 dsg_gov_class dsg_gov_classify(int http_status, const char *error_code) {
   if (error_code != NULL) {
     if (strcasecmp(error_code, "HOURLY_APIINVOCATION_LIMIT_EXCEEDED") == 0)

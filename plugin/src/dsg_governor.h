@@ -53,6 +53,33 @@ typedef struct dsg_gov_headers {
   int64_t burst_remaining; /* X-BurstLimit-Remaining */
 } dsg_gov_headers;
 
+/*
+ * Sets every field of h to -1 (absent).
+ */
+void dsg_gov_headers_init(dsg_gov_headers *h);
+
+/*
+ * Reads one response header line ("X-RateLimit-Remaining: 2990\r\n", as
+ * curl's header callback passes it; len bytes, no NUL needed) into h when
+ * it is one of the five rate headers (names case-insensitive, value a
+ * whole number). Other lines, and values that are not numbers, leave h
+ * unchanged.
+ *
+ * Thread:    any; pure.
+ * Returns:   1 when the line set a field, else 0.
+ */
+int dsg_gov_header_line(dsg_gov_headers *h, const char *line, size_t len);
+
+/*
+ * Reads a Retry-After header line (name case-insensitive) as seconds to
+ * wait from now_ms: delta-seconds, or an HTTP date ("Sun, 06 Nov 1994
+ * 08:49:37 GMT"; a date in the past gives 0).
+ *
+ * Thread:    any; pure.
+ * Returns:   the seconds, or -1 when the line is not a usable Retry-After.
+ */
+int64_t dsg_gov_retry_after_line(const char *line, size_t len, int64_t now_ms);
+
 /* What a reply means for the governor (dsg_gov_classify). */
 typedef enum dsg_gov_class {
   DSG_GOV_OK = 0,       /* 2xx */

@@ -614,7 +614,70 @@ static void test_backoff(void) {
   dsg_gov_free(g);
 }
 
+static void test_header_lines(void) {
+  dsg_gov_headers h;
+  int64_t now = dsg_time_from_civil(2026, 11, 28, 17, 10, 0) * 1000;
+  const char *l;
+
+  dsg_gov_headers_init(&h);
+  EXPECT_EQ_INT(-1, h.rate_limit);
+  EXPECT_EQ_INT(-1, h.burst_remaining);
+  l = "X-RateLimit-Limit: 3000\r\n";
+  EXPECT_EQ_INT(1, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "x-ratelimit-remaining:2990";
+  EXPECT_EQ_INT(1, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "X-RateLimit-Reset: 1795885200\r\n";
+  EXPECT_EQ_INT(1, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "X-BurstLimit-Limit: 500\r\n";
+  EXPECT_EQ_INT(1, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "X-BURSTLIMIT-REMAINING: \t 499 \r\n";
+  EXPECT_EQ_INT(1, dsg_gov_header_line(&h, l, strlen(l)));
+  EXPECT_EQ_INT(3000, h.rate_limit);
+  EXPECT_EQ_INT(2990, h.rate_remaining);
+  EXPECT_EQ_INT(1795885200, h.rate_reset);
+  EXPECT_EQ_INT(500, h.burst_limit);
+  EXPECT_EQ_INT(499, h.burst_remaining);
+  /* not ours, or not a number: unchanged */
+  l = "X-RateLimit-Remaining: lots\r\n";
+  EXPECT_EQ_INT(0, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "X-RateLimit-Remaining: -1\r\n";
+  EXPECT_EQ_INT(0, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "X-RateLimit-Remaining:\r\n";
+  EXPECT_EQ_INT(0, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "X-RateLimit-RemainingX: 5\r\n";
+  EXPECT_EQ_INT(0, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "Content-Type: application/json\r\n";
+  EXPECT_EQ_INT(0, dsg_gov_header_line(&h, l, strlen(l)));
+  l = "HTTP/1.1 200 OK\r\n";
+  EXPECT_EQ_INT(0, dsg_gov_header_line(&h, l, strlen(l)));
+  EXPECT_EQ_INT(2990, h.rate_remaining);
+  /* only the first len bytes count */
+  l = "X-RateLimit-Remaining: 2989";
+  EXPECT_EQ_INT(1, dsg_gov_header_line(&h, l, strlen(l) - 1));
+  EXPECT_EQ_INT(298, h.rate_remaining);
+
+  l = "Retry-After: 120\r\n";
+  EXPECT_EQ_INT(120, dsg_gov_retry_after_line(l, strlen(l), now));
+  l = "retry-after:0";
+  EXPECT_EQ_INT(0, dsg_gov_retry_after_line(l, strlen(l), now));
+  l = "Retry-After: Sat, 28 Nov 2026 17:12:30 GMT\r\n";
+  EXPECT_EQ_INT(150, dsg_gov_retry_after_line(l, strlen(l), now));
+  l = "Retry-After: Sat, 28 Nov 2026 17:00:00 GMT\r\n";
+  EXPECT_EQ_INT(0, dsg_gov_retry_after_line(l, strlen(l), now));
+  l = "Retry-After: Sat, 28 Foo 2026 17:00:00 GMT\r\n";
+  EXPECT_EQ_INT(-1, dsg_gov_retry_after_line(l, strlen(l), now));
+  l = "Retry-After: Sat, 28 Nov 2026 17:00:00 CET\r\n";
+  EXPECT_EQ_INT(-1, dsg_gov_retry_after_line(l, strlen(l), now));
+  l = "Retry-After: soon\r\n";
+  EXPECT_EQ_INT(-1, dsg_gov_retry_after_line(l, strlen(l), now));
+  l = "Retry-After: -5\r\n";
+  EXPECT_EQ_INT(-1, dsg_gov_retry_after_line(l, strlen(l), now));
+  l = "X-RateLimit-Reset: 5\r\n";
+  EXPECT_EQ_INT(-1, dsg_gov_retry_after_line(l, strlen(l), now));
+}
+
 int main(void) {
+  SAM_T_RUN(test_header_lines);
   SAM_T_RUN(test_classify);
   SAM_T_RUN(test_first_request_alone);
   SAM_T_RUN(test_reserve);
