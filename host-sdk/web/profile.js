@@ -197,21 +197,26 @@ class ProfileView {
   }
 
   async runAction(btn, a) {
+    const name = a.display_name || a.action_id;
     btn.disabled = true;
-    this.outcome('info', `${a.display_name || a.action_id}: running…`);
+    this.outcome('info', `${name}: running…`);
+    let kind;
+    let text;
     try {
       const r = await api('POST', `/api/v1/profiles/${seg(this.id)}/actions/${seg(a.action_id)}`, { body: {} });
-      this.outcome('ok', `${a.display_name || a.action_id}: ${r && r.message ? r.message : 'done'}`);
+      kind = 'ok';
+      text = `${name}: ${r && r.message ? r.message : 'done'}`;
     } catch (e) {
-      this.outcome(e.notImplemented ? 'pending' : 'error', `${a.display_name || a.action_id} failed: ${e.message}`);
-    } finally {
-      btn.disabled = false;
-      try {
-        await this.refreshProfile();
-      } catch {
-        /* the outcome line already says what happened */
-      }
+      kind = e.notImplemented ? 'pending' : 'error';
+      text = `${name} failed: ${e.message}`;
     }
+    try {
+      await this.refreshProfile(); // the header shows the new connection status first
+    } catch {
+      /* the outcome line says what happened */
+    }
+    btn.disabled = false;
+    this.outcome(kind, text);
   }
 
   /**

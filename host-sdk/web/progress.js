@@ -27,7 +27,7 @@ export function rateLimitWait(rec) {
   }
   const msg = [rec && rec.live && rec.live.message, rec && rec.message].filter((x) => typeof x === 'string').join(' ');
   if (/rate|limit|quota|429|burst/i.test(msg)) {
-    const m = msg.match(/(?:until|reset(?:s| at)?)\s*:?\s*(\d{4}-\d\d-\d\dT[0-9:.]+Z?)/i);
+    const m = msg.match(/(?:until|resets?(?:\s+at)?)\s*:?\s*(\d{4}-\d\d-\d\dT[0-9:.]+Z?)/i);
     if (m) return m[1];
   }
   return null;

@@ -1,6 +1,6 @@
 # Admin pages (host-sdk/web):
-#   test-web-form  the form model's unit test under Node (node --test), no
-#                  browser needed;
+#   test-web-form  unit tests of the form model and the progress helpers
+#                  under Node (node --test), no browser needed;
 #   test-web-e2e   the browser flow: Playwright (playwright-core, pinned in
 #                  tests/e2e/package-lock.json) drives Debian's Chromium
 #                  (/usr/bin/chromium) against `samhost serve --test-mode`
@@ -18,7 +18,8 @@ if(NOT SAM_E2E_NODE)
 endif()
 
 add_test(NAME test-web-form
-  COMMAND ${SAM_E2E_NODE} --test ${CMAKE_CURRENT_LIST_DIR}/form.test.mjs)
+  COMMAND ${SAM_E2E_NODE} --test ${CMAKE_CURRENT_LIST_DIR}/form.test.mjs
+          ${CMAKE_CURRENT_LIST_DIR}/progress.test.mjs)
 set_tests_properties(test-web-form PROPERTIES TIMEOUT 60 LABELS "web;unit")
 
 option(SAM_NPM_INSTALL "npm ci the Node test packages when missing" ON)

@@ -233,18 +233,27 @@ async function outcome(re, timeout = 60000) {
   return h.jsonValue();
 }
 
-/** Waits for the job box to reach a final outcome; returns its record. */
-async function jobFinished(timeout = 120000) {
-  const box = page.locator('.job-progress');
-  await box.waitFor({ timeout: 20000 });
-  await page.waitForFunction(() => {
+/** The job id the progress box shows now (null when none). */
+async function shownJob() {
+  return page.evaluate(() => {
     const b = document.querySelector('.job-progress');
-    return b && ['success', 'partial', 'failure', 'canceled'].includes(b.getAttribute('data-outcome'));
-  }, null, { timeout });
-  return {
-    outcome: await box.getAttribute('data-outcome'),
-    text: `${await box.locator('.progress-line').textContent()}: ${await box.locator('.progress-msg').textContent()}`,
-  };
+    return b ? b.getAttribute('data-job-id') : null;
+  });
+}
+
+/** Waits for a job box other than `prev`'s to reach a final outcome. */
+async function jobFinished(prev, timeout = 120000) {
+  const h = await page.waitForFunction((old) => {
+    const b = document.querySelector('.job-progress');
+    if (!b || b.getAttribute('data-job-id') === old) return null;
+    const o = b.getAttribute('data-outcome');
+    if (!['success', 'partial', 'failure', 'canceled'].includes(o)) return null;
+    return {
+      outcome: o,
+      text: `${b.querySelector('.progress-line').textContent}: ${b.querySelector('.progress-msg').textContent}`,
+    };
+  }, prev, { timeout });
+  return h.jsonValue();
 }
 
 function pendingIfNotImplemented(text) {
@@ -430,12 +439,13 @@ async function main() {
         pendingIfNotImplemented(`${o2.text} ${await lastError()}`);
         throw new Error(`validate: ${o2.text}`);
       }
-      assert(await page.locator('#connection-status').textContent() === 'validated', 'validated');
+      await page.locator('#connection-status:text-is("validated")').waitFor({ timeout: 10000 });
       return o2.text;
     });
 
     let published = false;
     await step('Publish and watch the first download', async () => {
+      const prev = await shownJob();
       await page.click('button[data-action=publish]');
       await page.waitForFunction(() => {
         const o = document.querySelector('#action-outcome');
@@ -444,7 +454,7 @@ async function main() {
       const o = await page.locator('#action-outcome').textContent();
       if (/Publish failed/.test(o)) throw new Error(o);
       published = true;
-      const j = await jobFinished();
+      const j = await jobFinished(prev);
       pendingIfNotImplemented(j.text);
       assert(j.outcome === 'success' || j.outcome === 'partial', `download outcome ${j.outcome}: ${j.text}`);
       return j.text.slice(0, 120);
@@ -453,11 +463,12 @@ async function main() {
     let downloaded = false;
     await step('Run now (download) with live progress', async () => {
       if (!published) throw new Pending('not published');
+      const prev = await shownJob();
       await page.click('button[data-run=download]');
       const box = page.locator('.job-progress');
       await box.waitFor();
       await page.locator('.job-progress progress').waitFor();
-      const j = await jobFinished();
+      const j = await jobFinished(prev);
       pendingIfNotImplemented(j.text);
       assert(j.outcome === 'success' || j.outcome === 'partial', `download outcome ${j.outcome}: ${j.text}`);
       downloaded = true;
@@ -526,20 +537,22 @@ async function main() {
 
     await step('Reclaim dry run', async () => {
       if (!published) throw new Pending('not published');
+      const prev = await shownJob();
       await page.click('button[data-run=reclaim-dry]');
-      const j = await jobFinished();
+      const j = await jobFinished(prev);
       pendingIfNotImplemented(j.text);
       assert(j.outcome === 'success' || j.outcome === 'partial', `dry run ${j.outcome}: ${j.text}`);
     });
 
     await step('Reclaim asks for confirmation, then runs', async () => {
       if (!published) throw new Pending('not published');
+      const prev = await shownJob();
       await page.click('button[data-run=reclaim]');
       const dlg = page.locator('dialog[open]');
       await dlg.waitFor();
       await shot('reclaim-confirmation');
       await dlg.locator('button[value=ok]').click();
-      const j = await jobFinished();
+      const j = await jobFinished(prev);
       pendingIfNotImplemented(j.text);
       assert(j.outcome === 'success' || j.outcome === 'partial', `reclaim ${j.outcome}: ${j.text}`);
     });
@@ -552,6 +565,34 @@ async function main() {
       const o = await outcome(/Undo/);
       pendingIfNotImplemented(o.text);
       assert(o.kind === 'ok', o.text);
+    });
+
+    await step('markup in job names and the account name renders as text', async () => {
+      const jobs = page.locator('section[data-list=jobs]');
+      await jobs.locator('tbody tr[data-key]').first().waitFor({ timeout: 10000 }).catch(() => {});
+      if (!(await jobs.locator('tbody tr[data-key]').count())) throw new Pending('no scheduled job (Publish did not create one)');
+      const t = await jobs.locator('tbody').textContent();
+      assert(t.includes(`SAM - Refresh ${XSS} E2E Subscriptions`), `job name shown literally: ${t.slice(0, 200)}`);
+      const acct = await page.locator('#pf-account_name').inputValue();
+      assert(acct === '' || acct === `${XSS} Account`, `account name kept as text: ${acct}`);
+      await assertNoInjectedMarkup('the profile page with job names');
+    });
+
+    await step('a second profile for the same account: the server error is shown on the form', async () => {
+      await page.goto(`${base}/#/profiles/new/docusign_subscription`);
+      await page.locator('#pf-client_id').waitFor();
+      await page.fill('#pf-client_id', simInfo.client_id);
+      await page.fill('#pf-account_id', simInfo.account_id);
+      await page.fill('#pf-instance_url', simInfo.auth_base);
+      await page.fill('#pf-client_secret', 'sim-secret');
+      await page.click('#submit-draft');
+      const summary = page.locator('.form-errors');
+      await summary.waitFor({ state: 'visible' });
+      const t = await summary.textContent();
+      assert(/refused/.test(t) && /already/.test(t), `server error in the summary: ${t}`);
+      assert(page.url().includes('/profiles/new/'), 'still on the form');
+      await page.goto(profileUrl);
+      await page.locator('h1[data-profile-id]').waitFor();
     });
 
     await step('charts drawn as SVG', async () => {
