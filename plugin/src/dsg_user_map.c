@@ -312,3 +312,200 @@ int dsg_user_record_changed(json_object *prev, json_object *next) {
 }
 return 0;
 }
+
+/* ---- identifier tally ---- */
+
+typedef struct tally_entry {
+  char *identifier;
+  char *model;
+  uint64_t count;
+  uint64_t hash;
+} tally_entry;
+
+struct dsg_ident_tally {
+  tally_entry *e; /* in first-seen order */
+  size_t n, cap;
+  size_t *slots; /* open addressing: index + 1, 0 = empty */
+  size_t nslots; /* power of two, > 2 * n */
+};
+
+static uint64_t fnv1a(const char *s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+  return h;
+}
+
+int dsg_ident_tally_new(dsg_ident_tally **out) {
+  dsg_ident_tally *t = calloc(1, sizeof(*t));
+
+  *out = NULL;
+  if (t == NULL)
+    return SAM_ENOMEM;
+  t->nslots = 16;
+  t->slots = calloc(t->nslots, sizeof(*t->slots));
+  if (t->slots == NULL) {
+    free(t);
+    return SAM_ENOMEM;
+  }
+  *out = t;
+  return 0;
+}
+
+void dsg_ident_tally_free(dsg_ident_tally *t) {
+  size_t i;
+
+  if (t == NULL)
+    return;
+  for (i = 0; i < t->n; i++) {
+    free(t->e[i].identifier);
+    free(t->e[i].model);
+  }
+  free(t->e);
+  free(t->slots);
+  free(t);
+}
+
+static int tally_rehash(dsg_ident_tally *t) {
+  size_t nslots = t->nslots * 2, i;
+  size_t *slots = calloc(nslots, sizeof(*slots));
+
+  if (slots == NULL)
+    return SAM_ENOMEM;
+  for (i = 0; i < t->n; i++) {
+    size_t j = (size_t)t->e[i].hash & (nslots - 1);
+
+    while (slots[j] != 0)
+      j = (j + 1) & (nslots - 1);
+    slots[j] = i + 1;
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->nslots = nslots;
+  return 0;
+}
+
+int dsg_ident_tally_add(dsg_ident_tally *t,
+                        const char *identifier,
+                        const char *model) {
+  uint64_t h;
+  size_t j;
+  tally_entry *e;
+
+  if (t == NULL || identifier == NULL || *identifier == '\0')
+    return SAM_EINVAL;
+  h = fnv1a(identifier);
+  for (j = (size_t)h & (t->nslots - 1); t->slots[j] != 0;
+       j = (j + 1) & (t->nslots - 1)) {
+    e = &t->e[t->slots[j] - 1];
+    if (e->hash == h && strcmp(e->identifier, identifier) == 0) {
+      e->count++;
+      if (e->model == NULL && model != NULL) {
+        e->model = strdup(model);
+        if (e->model == NULL)
+          return SAM_ENOMEM;
+      }
+      return 0;
+    }
+  }
+  if ((t->n + 1) * 2 > t->nslots) {
+    if (tally_rehash(t) != 0)
+      return SAM_ENOMEM;
+    for (j = (size_t)h & (t->nslots - 1); t->slots[j] != 0;
+         j = (j + 1) & (t->nslots - 1))
+      ;
+  }
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 8;
+    tally_entry *ne = realloc(t->e, cap * sizeof(*ne));
+
+    if (ne == NULL)
+      return SAM_ENOMEM;
+    t->e = ne;
+    t->cap = cap;
+  }
+  e = &t->e[t->n];
+  memset(e, 0, sizeof(*e));
+  e->identifier = strdup(identifier);
+  e->model = model != NULL ? strdup(model) : NULL;
+  if (e->identifier == NULL || (model != NULL && e->model == NULL)) {
+    free(e->identifier);
+    free(e->model);
+    return SAM_ENOMEM;
+  }
+  e->hash = h;
+  e->count = 1;
+  t->slots[j] = ++t->n;
+  return 0;
+}
+
+size_t dsg_ident_tally_size(const dsg_ident_tally *t) {
+  return t == NULL ? 0 : t->n;
+}
+
+int dsg_ident_tally_get(const dsg_ident_tally *t,
+                        size_t i,
+                        const char **identifier,
+                        uint64_t *count,
+                        const char **model) {
+  if (t == NULL || i >= t->n)
+    return SAM_EINVAL;
+  *identifier = t->e[i].identifier;
+  *count = t->e[i].count;
+  *model = t->e[i].model;
+  return 0;
+}
+
+int dsg_unrecognized_record(const char *identifier,
+                            uint64_t count,
+                            json_object *prev,
+                            int64_t now,
+                            json_object **out,
+                            char *err,
+                            size_t errlen) {
+  json_object *rec = NULL, *v = NULL;
+  const char *model = str_of(prev, "software_model");
+  int64_t t;
+
+  *out = NULL;
+  if (identifier == NULL || *identifier == '\0' ||
+      utf8_prefix(identifier, 200) != strlen(identifier)) {
+    snprintf(err, errlen, "unrecognized identifier empty or too long [%.64s]",
+             identifier != NULL ? identifier : "");
+    return SAM_EINVAL;
+  }
+  rec = json_object_new_object();
+  if (rec == NULL)
+    goto nomem;
+  if (put_str(rec, "identifier", identifier, 200) != 0)
+    goto nomem;
+  v = json_object_new_int64(count > INT64_MAX ? INT64_MAX : (int64_t)count);
+  if (v == NULL || put_obj(rec, "subscription_count", v) != 0)
+    goto nomem;
+  if (model != NULL ? put_str(rec, "software_model", model, 200) != 0
+                    : put_obj(rec, "software_model", NULL) != 0)
+    goto nomem;
+  v = NULL;
+  if (prev != NULL &&
+      json_object_object_get_ex(prev, "exclude_from_content_service", &v) &&
+      json_object_is_type(v, json_type_boolean))
+    v = json_object_get(v);
+  else
+    v = json_object_new_boolean(0);
+  if (v == NULL || put_obj(rec, "exclude_from_content_service", v) != 0)
+    goto nomem;
+  if (keep_prev_time(prev, rec, "first_seen_at", &t) != 0)
+    goto nomem;
+  if (t == DSG_TIME_UNKNOWN && put_time(rec, "first_seen_at", now) != 0)
+    goto nomem;
+  if (put_time(rec, "last_seen_at", now) != 0)
+    goto nomem;
+  *out = rec;
+  return 0;
+
+nomem:
+  snprintf(err, errlen, "unrecognized identifier: out of memory");
+  json_object_put(rec);
+  return SAM_ENOMEM;
+}

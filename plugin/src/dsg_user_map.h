@@ -99,4 +99,78 @@ int dsg_user_map(json_object *user,
  */
 int dsg_user_record_changed(json_object *prev, json_object *next);
 
+/* ---- subscription identifiers of a run (SAM-MODEL.md 7) ---- */
+
+/*
+ * Counts subscriptions per identifier during a run, so that the job can
+ * write one sam_unrecognized_identifier record per unknown identifier with
+ * its subscription count, and per-model counts. Identifiers are compared
+ * byte for byte (verbatim, A5). Memory grows with the number of distinct
+ * identifiers (a handful of permission profiles and licence types), never
+ * with the number of users.
+ */
+typedef struct dsg_ident_tally dsg_ident_tally;
+
+/*
+ * Creates an empty tally.
+ *
+ * Thread:    any; one thread at a time per tally.
+ * Ownership: *out is freed with dsg_ident_tally_free.
+ * Returns:   0 or SAM_ENOMEM.
+ */
+int dsg_ident_tally_new(dsg_ident_tally **out);
+
+/*
+ * Counts one subscription carrying `identifier` (copied on first sight).
+ * `model` is the model the look-up gave (NULL = unrecognized); the first
+ * non-NULL model seen for an identifier is kept.
+ *
+ * Returns:   0, SAM_EINVAL (NULL or "" identifier), or SAM_ENOMEM.
+ */
+int dsg_ident_tally_add(dsg_ident_tally *t,
+                        const char *identifier,
+                        const char *model);
+
+/*
+ * Number of distinct identifiers counted.
+ */
+size_t dsg_ident_tally_size(const dsg_ident_tally *t);
+
+/*
+ * The i-th identifier (i < size; in first-seen order), its count and its
+ * model (NULL when unrecognized). Strings are borrowed from the tally.
+ *
+ * Returns:   0, or SAM_EINVAL when i is out of range.
+ */
+int dsg_ident_tally_get(const dsg_ident_tally *t,
+                        size_t i,
+                        const char **identifier,
+                        uint64_t *count,
+                        const char **model);
+
+/*
+ * Frees the tally. NULL is accepted.
+ */
+void dsg_ident_tally_free(dsg_ident_tally *t);
+
+/*
+ * Builds a sam_unrecognized_identifier record: identifier, its
+ * subscription_count, and from prev (the stored record, may be NULL) the
+ * admin's software_model (null when unset) and
+ * exclude_from_content_service (default false) and first_seen_at (else
+ * now); last_seen_at = now.
+ *
+ * Thread:    any; pure.
+ * Ownership: prev borrowed; *out is a new object the caller puts.
+ * Returns:   0, SAM_EINVAL (identifier NULL, empty or over 200
+ *            characters; err says so), or SAM_ENOMEM.
+ */
+int dsg_unrecognized_record(const char *identifier,
+                            uint64_t count,
+                            json_object *prev,
+                            int64_t now,
+                            json_object **out,
+                            char *err,
+                            size_t errlen);
+
 #endif /* DSG_USER_MAP_H */

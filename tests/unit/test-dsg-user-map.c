@@ -334,6 +334,89 @@ static void test_bad_users(void) {
   }
 }
 
+static void test_ident_tally(void) {
+  dsg_ident_tally *t = NULL;
+  const char *id, *model;
+  uint64_t count;
+  char name[64];
+  size_t i;
+
+  EXPECT_EQ_INT(0, dsg_ident_tally_new(&t));
+  for (i = 0; i < 1000; i++) {
+    EXPECT_EQ_INT(0,
+                  dsg_ident_tally_add(t, "DocuSign Sender", "DocuSign Sender"));
+    if (i % 10 == 0)
+      EXPECT_EQ_INT(0, dsg_ident_tally_add(t, "Custom Profile ✓", NULL));
+  }
+  EXPECT_EQ_INT(0, dsg_ident_tally_add(t, "docusign sender", NULL));
+  /* an admin mapped it during the run: the model is kept */
+  EXPECT_EQ_INT(0, dsg_ident_tally_add(t, "Custom Profile ✓", "Sender"));
+  /* many identifiers: the table grows */
+  for (i = 0; i < 300; i++) {
+    snprintf(name, sizeof(name), "profile-%zu", i);
+    EXPECT_EQ_INT(0, dsg_ident_tally_add(t, name, NULL));
+    EXPECT_EQ_INT(0, dsg_ident_tally_add(t, name, NULL));
+  }
+  EXPECT_EQ_INT(303, dsg_ident_tally_size(t));
+  EXPECT_EQ_INT(0, dsg_ident_tally_get(t, 0, &id, &count, &model));
+  EXPECT_EQ_STR("DocuSign Sender", id);
+  EXPECT_EQ_U64(1000, count);
+  EXPECT_EQ_STR("DocuSign Sender", model);
+  EXPECT_EQ_INT(0, dsg_ident_tally_get(t, 1, &id, &count, &model));
+  EXPECT_EQ_STR("Custom Profile ✓", id);
+  EXPECT_EQ_U64(101, count);
+  EXPECT_EQ_STR("Sender", model);
+  EXPECT_EQ_INT(0, dsg_ident_tally_get(t, 2, &id, &count, &model));
+  EXPECT_EQ_STR("docusign sender", id); /* verbatim: another identifier */
+  EXPECT_TRUE(model == NULL);
+  EXPECT_EQ_INT(0, dsg_ident_tally_get(t, 302, &id, &count, &model));
+  EXPECT_EQ_STR("profile-299", id);
+  EXPECT_EQ_U64(2, count);
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_ident_tally_get(t, 303, &id, &count, &model));
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_ident_tally_add(t, "", NULL));
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_ident_tally_add(t, NULL, NULL));
+  dsg_ident_tally_free(t);
+  dsg_ident_tally_free(NULL);
+}
+
+static void test_unrecognized_record(void) {
+  json_object *rec = NULL, *prev;
+  char err[128], big[300];
+
+  EXPECT_EQ_INT(0, dsg_unrecognized_record("Custom Profile ✓", 101, NULL, NOW,
+                                           &rec, err, sizeof(err)));
+  dl_expect_valid("sam-unrecognized-identifier.schema.json", rec);
+  EXPECT_EQ_STR("Custom Profile ✓", dl_str(rec, "identifier"));
+  EXPECT_EQ_STR("101", dl_str(rec, "subscription_count"));
+  EXPECT_TRUE(dl_is_null(rec, "software_model"));
+  EXPECT_TRUE(!dl_bool(rec, "exclude_from_content_service"));
+  EXPECT_EQ_STR("2026-11-28T09:00:00Z", dl_str(rec, "first_seen_at"));
+  json_object_put(rec);
+  /* the admin's mapping and flags survive the next run */
+  prev = dl_parse("{\"identifier\":\"Custom Profile ✓\",\"subscription_count\":"
+                  "90,\"software_model\":\"DocuSign Sender\","
+                  "\"exclude_from_content_service\":true,\"first_seen_at\":"
+                  "\"2026-03-01T00:00:00Z\",\"last_seen_at\":"
+                  "\"2026-11-27T09:00:00Z\"}");
+  EXPECT_EQ_INT(0, dsg_unrecognized_record("Custom Profile ✓", 0, prev, NOW,
+                                           &rec, err, sizeof(err)));
+  dl_expect_valid("sam-unrecognized-identifier.schema.json", rec);
+  EXPECT_EQ_STR("DocuSign Sender", dl_str(rec, "software_model"));
+  EXPECT_TRUE(dl_bool(rec, "exclude_from_content_service"));
+  EXPECT_EQ_STR("2026-03-01T00:00:00Z", dl_str(rec, "first_seen_at"));
+  EXPECT_EQ_STR("2026-11-28T09:00:00Z", dl_str(rec, "last_seen_at"));
+  EXPECT_EQ_STR("0", dl_str(rec, "subscription_count"));
+  json_object_put(rec);
+  json_object_put(prev);
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_unrecognized_record("", 1, NULL, NOW, &rec, err,
+                                                    sizeof(err)));
+  memset(big, 'x', 201);
+  big[201] = '\0';
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_unrecognized_record(big, 1, NULL, NOW, &rec,
+                                                    err, sizeof(err)));
+  EXPECT_TRUE(rec == NULL);
+}
+
 int main(void) {
   EXPECT_EQ_INT(0, dsg_date_parse("2026-11-28T09:00:00Z", &NOW));
   SAM_T_RUN(test_docusign_example);
@@ -343,5 +426,7 @@ int main(void) {
   SAM_T_RUN(test_changed);
   SAM_T_RUN(test_exclusions);
   SAM_T_RUN(test_bad_users);
+  SAM_T_RUN(test_ident_tally);
+  SAM_T_RUN(test_unrecognized_record);
   return 0;
 }
