@@ -59,10 +59,11 @@ static void on_users(int status,
   const char *text;
   char m[1200];
 
-  (void)resp;
   a->call = NULL;
   if (status != SAM_OK) {
-    snprintf(m, sizeof(m), "users list: %s", msg);
+    /* No request was sent (no token, needs consent): the token cache's
+     * message stands alone. */
+    snprintf(m, sizeof(m), "%s%s", resp != NULL ? "users list: " : "", msg);
     fail(a, status, m, ra);
     return;
   }
@@ -115,7 +116,7 @@ static void on_userinfo(int status,
 
   a->call = NULL;
   if (status != SAM_OK) {
-    snprintf(m, sizeof(m), "userinfo: %s", msg);
+    snprintf(m, sizeof(m), "%s%s", resp != NULL ? "userinfo: " : "", msg);
     fail(a, status, m, ra);
     return;
   }
