@@ -69,7 +69,8 @@ void sam__http_send_error(h2o_req_t *req,
           0 &&
       json_object_object_add(o, "message", json_object_new_string(message)) ==
           0)
-    text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+    text = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
   if (text == NULL) {
     text = "{\"status\":\"SAM_ENOMEM\",\"message\":\"out of memory\"}";
     len = strlen(text);

@@ -1,0 +1,15 @@
+# The HTTP surface and the `samhost` executable: serve as a child process
+# with the DocuSign plugin, driven over HTTP on 127.0.0.1:0 and through the
+# CLI (auth, limits, static files, shutdown, persistence, exit codes).
+if(TARGET samhost_exe AND TARGET sam_docusign)
+  sam_add_test(test-samhost
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-samhost.c
+            ${CMAKE_CURRENT_LIST_DIR}/test-samhost-common.c
+    LIBS PkgConfig::CURL PkgConfig::JSONC
+    LABELS integration http
+    TIMEOUT 300)
+  target_compile_definitions(test-samhost PRIVATE
+    SAMHOST_EXE="$<TARGET_FILE:samhost_exe>"
+    DSG_MANIFEST="${PROJECT_BINARY_DIR}/plugin/plugin.manifest.json")
+  add_dependencies(test-samhost samhost_exe sam_docusign)
+endif()
