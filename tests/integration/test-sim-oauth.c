@@ -331,12 +331,52 @@ static void test_pkce_and_lifetimes(void) {
   stop();
 }
 
+/* --integration-user picks the consenting user: sub and admin rights follow */
+static void test_integration_user(void) {
+  const char *args[] = {"--users", "40", "--seed", "2", NULL};
+  const char *args2[] = {"--users", "40", "--seed", "2", "--integration-user",
+                         NULL,      NULL};
+  char id[64] = "", url[256];
+  json_object *o, *users;
+  size_t i;
+  sim_resp r;
+
+  sim_start(args);
+  o = rest("GET", NULL, 200, NULL, "/users?additional_info=true");
+  users = get(o, "users");
+  for (i = 0; i < json_object_array_length(users); i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    if (strcmp(sim_jstr(u, "isAdmin"), "False") == 0 &&
+        strcmp(sim_jstr(u, "userStatus"), "Active") == 0) {
+      snprintf(id, sizeof(id), "%s", sim_jstr(u, "userId"));
+      break;
+    }
+  }
+  json_object_put(o);
+  stop();
+  EXPECT_TRUE(id[0] != '\0');
+  args2[5] = id;
+  sim_start(args2);
+  EXPECT_EQ_STR(id, S.integ);
+  snprintf(url, sizeof(url), "%s/oauth/userinfo", S.http);
+  sim_http("GET", url, BEARER, NULL, NULL, NULL, &r);
+  o = sim_resp_json(&r);
+  EXPECT_EQ_STR(id, sim_jstr(o, "sub"));
+  json_object_put(o);
+  sim_resp_free(&r);
+  o = rest("GET", NULL, 400, NULL, "/users"); /* a Sender, not an admin */
+  expect_error(o, "USER_LACKS_PERMISSIONS");
+  json_object_put(o);
+  stop();
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   SAM_T_RUN(test_oauth);
   SAM_T_RUN(test_consent_page);
   SAM_T_RUN(test_auth_errors);
   SAM_T_RUN(test_pkce_and_lifetimes);
+  SAM_T_RUN(test_integration_user);
   curl_global_cleanup();
   return 0;
 }
