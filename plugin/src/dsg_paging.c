@@ -3,7 +3,12 @@
  */
 #include "dsg_paging.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "dsg_dates.h"
+#include "sam/sam_plugin.h"
 
 static uint32_t norm(uint32_t page_size) {
   return page_size == 0 || page_size > DSG_PAGE_SIZE ? DSG_PAGE_SIZE
@@ -127,4 +132,301 @@ const char *dsg_paging_stop_name(dsg_paging_stop s) {
     return "page cap reached";
   }
   return "unknown";
+}
+
+/* ---- pages done ---- */
+
+void dsg_ranges_init(dsg_page_ranges *rs) {
+  memset(rs, 0, sizeof(*rs));
+}
+
+void dsg_ranges_free(dsg_page_ranges *rs) {
+  if (rs == NULL)
+    return;
+  free(rs->r);
+  memset(rs, 0, sizeof(*rs));
+}
+
+/* Index of the first range whose `to` >= page (n when none). */
+static size_t lower(const dsg_page_ranges *rs, uint64_t page) {
+  size_t lo = 0, hi = rs->n;
+
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+
+    if (rs->r[mid].to < page)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+int dsg_ranges_contains(const dsg_page_ranges *rs, uint64_t page) {
+  size_t i = lower(rs, page);
+
+  return i < rs->n && rs->r[i].from <= page;
+}
+
+int dsg_ranges_add(dsg_page_ranges *rs, uint64_t page) {
+  size_t i = lower(rs, page);
+  int join_prev, join_next;
+
+  if (i < rs->n && rs->r[i].from <= page)
+    return 0;
+  join_prev = i > 0 && rs->r[i - 1].to + 1 == page;
+  join_next = i < rs->n && page != UINT64_MAX && rs->r[i].from == page + 1;
+  if (join_prev && join_next) {
+    rs->r[i - 1].to = rs->r[i].to;
+    memmove(&rs->r[i], &rs->r[i + 1], (rs->n - i - 1) * sizeof(*rs->r));
+    rs->n--;
+    return 1;
+  }
+  if (join_prev) {
+    rs->r[i - 1].to = page;
+    return 1;
+  }
+  if (join_next) {
+    rs->r[i].from = page;
+    return 1;
+  }
+  if (rs->n == rs->cap) {
+    size_t cap = rs->cap ? rs->cap * 2 : 8;
+    dsg_page_range *nr = realloc(rs->r, cap * sizeof(*nr));
+
+    if (nr == NULL)
+      return SAM_ENOMEM;
+    rs->r = nr;
+    rs->cap = cap;
+  }
+  memmove(&rs->r[i + 1], &rs->r[i], (rs->n - i) * sizeof(*rs->r));
+  rs->r[i].from = rs->r[i].to = page;
+  rs->n++;
+  return 1;
+}
+
+uint64_t dsg_ranges_count(const dsg_page_ranges *rs) {
+  uint64_t c = 0;
+  size_t i;
+
+  for (i = 0; i < rs->n; i++)
+    c += rs->r[i].to - rs->r[i].from + 1;
+  return c;
+}
+
+uint64_t dsg_ranges_first_missing(const dsg_page_ranges *rs, uint64_t from) {
+  size_t i = lower(rs, from);
+
+  if (i < rs->n && rs->r[i].from <= from)
+    return rs->r[i].to + 1;
+  return from;
+}
+
+/* ---- docusign_download_state ---- */
+
+static int add(json_object *o, const char *key, json_object *v) {
+  if (v == NULL || json_object_object_add(o, key, v) != 0) {
+    json_object_put(v);
+    return SAM_ENOMEM;
+  }
+  return 0;
+}
+
+static int add_time(json_object *o, const char *key, int64_t t) {
+  char buf[DSG_DATE_BUF];
+
+  if (t == DSG_TIME_UNKNOWN)
+    return 0;
+  if (dsg_date_format(t, buf, sizeof(buf)) != 0)
+    return SAM_EINVAL;
+  return add(o, key, json_object_new_string(buf));
+}
+
+static int add_count(json_object *o, const char *key, int64_t n) {
+  return n < 0 ? 0 : add(o, key, json_object_new_int64(n));
+}
+
+static const char *const STATUSES[] = {"running", "complete", "partial",
+                                       "failed", "canceled"};
+
+int dsg_download_state_record(const dsg_download_state *st,
+                              json_object **out,
+                              char *err,
+                              size_t errlen) {
+  json_object *rec = NULL, *arr = NULL;
+  size_t i, ok = 0;
+  int rc = SAM_EINVAL;
+
+  *out = NULL;
+  for (i = 0; st->status != NULL && i < 5; i++)
+    ok |= strcmp(st->status, STATUSES[i]) == 0;
+  if (st->run_id == NULL || st->run_id[0] == '\0' || strlen(st->run_id) > 64 ||
+      !ok || st->started_at == DSG_TIME_UNKNOWN || st->page_size < 1 ||
+      st->page_size > DSG_PAGE_SIZE ||
+      (st->job_id != NULL && strlen(st->job_id) > 64)) {
+    snprintf(err, errlen,
+             "download state needs run_id, a known status, started_at and a "
+             "page_size of 1..100 [run_id=%.64s] [status=%.16s] "
+             "[page_size=%u]",
+             st->run_id ? st->run_id : "", st->status ? st->status : "",
+             st->page_size);
+    return SAM_EINVAL;
+  }
+  rc = SAM_ENOMEM;
+  rec = json_object_new_object();
+  arr = json_object_new_array();
+  if (rec == NULL || arr == NULL)
+    goto fail;
+  for (i = 0; i < st->pages_done.n; i++) {
+    json_object *r = json_object_new_object();
+
+    if (r == NULL ||
+        add(r, "from",
+            json_object_new_int64((int64_t)st->pages_done.r[i].from)) != 0 ||
+        add(r, "to", json_object_new_int64((int64_t)st->pages_done.r[i].to)) !=
+            0 ||
+        json_object_array_add(arr, r) != 0) {
+      json_object_put(r);
+      goto fail;
+    }
+  }
+  if (add(rec, "run_id", json_object_new_string(st->run_id)) != 0 ||
+      (st->job_id != NULL &&
+       add(rec, "job_id", json_object_new_string(st->job_id)) != 0) ||
+      add(rec, "status", json_object_new_string(st->status)) != 0 ||
+      add(rec, "page_size", json_object_new_int((int)st->page_size)) != 0)
+    goto fail;
+  rc = add_time(rec, "started_at", st->started_at);
+  if (rc == 0)
+    rc = add_time(rec, "updated_at", st->updated_at);
+  if (rc == 0)
+    rc = add_time(rec, "finished_at", st->finished_at);
+  if (rc != 0) {
+    if (rc == SAM_EINVAL)
+      snprintf(err, errlen, "download state: a time is out of range");
+    goto fail_rc;
+  }
+  rc = SAM_ENOMEM;
+  if (add_count(rec, "total_set_size", st->total_set_size) != 0 ||
+      add_count(rec, "pages_total", st->pages_total) != 0 ||
+      add_count(rec, "users_seen", st->users_seen) != 0)
+    goto fail;
+  if (st->message != NULL) {
+    size_t n = 0, chars = 0;
+
+    while (st->message[n] != '\0' && chars < 500) {
+      n++;
+      while ((st->message[n] & 0xC0) == 0x80)
+        n++;
+      chars++;
+    }
+    if (add(rec, "message", json_object_new_string_len(st->message, (int)n)))
+      goto fail;
+  }
+  if (add(rec, "pages_done", arr) != 0) {
+    arr = NULL;
+    goto fail;
+  }
+  *out = rec;
+  return 0;
+
+fail:
+  snprintf(err, errlen, "download state: out of memory");
+fail_rc:
+  json_object_put(arr);
+  json_object_put(rec);
+  return rc;
+}
+
+static const char *str_member(json_object *o, const char *key) {
+  json_object *v = NULL;
+
+  if (!json_object_object_get_ex(o, key, &v) ||
+      !json_object_is_type(v, json_type_string))
+    return NULL;
+  return json_object_get_string(v);
+}
+
+static int64_t int_member(json_object *o, const char *key) {
+  json_object *v = NULL;
+
+  if (!json_object_object_get_ex(o, key, &v) ||
+      !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+    return -1;
+  return json_object_get_int64(v);
+}
+
+static int64_t time_member(json_object *o, const char *key) {
+  int64_t t;
+
+  if (dsg_date_parse(str_member(o, key), &t) != 0)
+    return DSG_TIME_UNKNOWN;
+  return t;
+}
+
+int dsg_download_state_parse(json_object *rec,
+                             dsg_download_state *st,
+                             char *err,
+                             size_t errlen) {
+  json_object *arr = NULL;
+  int64_t ps;
+  size_t i, n;
+
+  memset(st, 0, sizeof(*st));
+  st->run_id = str_member(rec, "run_id");
+  st->job_id = str_member(rec, "job_id");
+  st->status = str_member(rec, "status");
+  st->message = str_member(rec, "message");
+  st->started_at = time_member(rec, "started_at");
+  st->updated_at = time_member(rec, "updated_at");
+  st->finished_at = time_member(rec, "finished_at");
+  st->total_set_size = int_member(rec, "total_set_size");
+  st->pages_total = int_member(rec, "pages_total");
+  st->users_seen = int_member(rec, "users_seen");
+  ps = int_member(rec, "page_size");
+  if (st->run_id == NULL || st->status == NULL ||
+      st->started_at == DSG_TIME_UNKNOWN || ps < 1 || ps > DSG_PAGE_SIZE ||
+      !json_object_object_get_ex(rec, "pages_done", &arr) ||
+      !json_object_is_type(arr, json_type_array)) {
+    snprintf(err, errlen,
+             "download state lacks run_id, status, started_at, page_size or "
+             "pages_done [run_id=%.64s]",
+             st->run_id ? st->run_id : "");
+    return SAM_EPROTO;
+  }
+  st->page_size = (uint32_t)ps;
+  n = json_object_array_length(arr);
+  for (i = 0; i < n; i++) {
+    json_object *r = json_object_array_get_idx(arr, i);
+    int64_t from = int_member(r, "from"), to = int_member(r, "to");
+    dsg_page_ranges *rs = &st->pages_done;
+
+    if (from < 0 || to < from ||
+        (rs->n > 0 && (uint64_t)from <= rs->r[rs->n - 1].to)) {
+      snprintf(err, errlen,
+               "download state [%s]: pages_done[%zu] is malformed, "
+               "overlapping or out of order [from=%lld] [to=%lld]",
+               st->run_id, i, (long long)from, (long long)to);
+      return SAM_EPROTO;
+    }
+    if (rs->n > 0 && (uint64_t)from == rs->r[rs->n - 1].to + 1) {
+      rs->r[rs->n - 1].to = (uint64_t)to; /* adjacent: merge */
+      continue;
+    }
+    if (rs->n == rs->cap) {
+      size_t cap = rs->cap ? rs->cap * 2 : 8;
+      dsg_page_range *nr = realloc(rs->r, cap * sizeof(*nr));
+
+      if (nr == NULL) {
+        snprintf(err, errlen, "download state: out of memory");
+        return SAM_ENOMEM;
+      }
+      rs->r = nr;
+      rs->cap = cap;
+    }
+    rs->r[rs->n].from = (uint64_t)from;
+    rs->r[rs->n].to = (uint64_t)to;
+    rs->n++;
+  }
+  return 0;
 }

@@ -8,7 +8,10 @@
 #ifndef DSG_PAGING_H
 #define DSG_PAGING_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <json-c/json.h>
 
 /* The largest v2.1 page (DOCUSIGN.md 3); the plugin always asks for it. */
 #define DSG_PAGE_SIZE 100
@@ -111,5 +114,99 @@ int dsg_paging_consistent(const dsg_paging *p);
  * Static English name of a stop rule ("no nextUri", ...), for messages.
  */
 const char *dsg_paging_stop_name(dsg_paging_stop s);
+
+/* ---- pages done: the checkpoint of docusign_download_state ---- */
+
+/* Page indexes already stored, as sorted, disjoint, non-adjacent inclusive
+ * ranges. Pages finish out of order, but only a bounded number are in
+ * flight, so the list stays short. Zero-initialise or dsg_ranges_init. */
+typedef struct dsg_page_range {
+  uint64_t from, to;
+} dsg_page_range;
+
+typedef struct dsg_page_ranges {
+  dsg_page_range *r;
+  size_t n, cap;
+} dsg_page_ranges;
+
+/*
+ * Empties rs without freeing (use on a fresh struct).
+ */
+void dsg_ranges_init(dsg_page_ranges *rs);
+
+/*
+ * Frees the ranges and empties rs. NULL is accepted.
+ */
+void dsg_ranges_free(dsg_page_ranges *rs);
+
+/*
+ * Marks page done, merging with its neighbours.
+ *
+ * Thread:    any; one thread at a time per rs.
+ * Returns:   1 when newly added, 0 when it was already done, SAM_ENOMEM
+ *            (rs unchanged).
+ */
+int dsg_ranges_add(dsg_page_ranges *rs, uint64_t page);
+
+/*
+ * Returns 1 when page is done, else 0.
+ */
+int dsg_ranges_contains(const dsg_page_ranges *rs, uint64_t page);
+
+/*
+ * Number of pages done.
+ */
+uint64_t dsg_ranges_count(const dsg_page_ranges *rs);
+
+/*
+ * The lowest page >= from that is not done (where a resumed run starts).
+ */
+uint64_t dsg_ranges_first_missing(const dsg_page_ranges *rs, uint64_t from);
+
+/* One run's checkpoint (schemas/docusign-download-state.schema.json).
+ * Strings are borrowed; times DSG_TIME_UNKNOWN and counts < 0 are left
+ * out of the record. */
+typedef struct dsg_download_state {
+  const char *run_id;  /* required */
+  const char *job_id;  /* may be NULL */
+  const char *status;  /* running, complete, partial, failed, canceled */
+  const char *message; /* may be NULL; cut to 500 characters */
+  int64_t started_at;  /* required */
+  int64_t updated_at;
+  int64_t finished_at;
+  int64_t total_set_size;
+  uint32_t page_size; /* 1..100 */
+  int64_t pages_total;
+  int64_t users_seen;
+  dsg_page_ranges pages_done;
+} dsg_download_state;
+
+/*
+ * Builds the docusign_download_state record of st.
+ *
+ * Thread:    any; pure.
+ * Ownership: st borrowed; *out is a new object the caller puts.
+ * Returns:   0, SAM_EINVAL (run_id, status, started_at or page_size missing
+ *            or out of range; err names it), or SAM_ENOMEM.
+ */
+int dsg_download_state_record(const dsg_download_state *st,
+                              json_object **out,
+                              char *err,
+                              size_t errlen);
+
+/*
+ * Reads a stored docusign_download_state record back (to resume a run).
+ * Strings in st point into rec, which must outlive st; st->pages_done is
+ * filled and must be freed with dsg_ranges_free (also after an error).
+ *
+ * Thread:    any; pure.
+ * Returns:   0, SAM_EPROTO when a required field is missing or a range is
+ *            malformed (from > to, overlapping or unsorted; err says
+ *            which), or SAM_ENOMEM.
+ */
+int dsg_download_state_parse(json_object *rec,
+                             dsg_download_state *st,
+                             char *err,
+                             size_t errlen);
 
 #endif /* DSG_PAGING_H */

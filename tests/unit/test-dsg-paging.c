@@ -4,7 +4,12 @@
  * completion, totals that change during a run, and when a run counts as
  * complete and consistent (the only case where unseen users are removed).
  */
+#include <string.h>
+
+#include "dlogic_schema.h"
+#include "dsg_dates.h"
 #include "dsg_paging.h"
+#include "sam/sam_plugin.h"
 #include "sam_test.h"
 
 static void test_arithmetic(void) {
@@ -165,11 +170,131 @@ static void test_growth_and_cap(void) {
   EXPECT_EQ_INT(0, dsg_paging_consistent(&p));
 }
 
+static void test_ranges(void) {
+  dsg_page_ranges rs;
+  static const uint64_t order[] = {0, 2, 4, 3, 9, 1, 7, 8, 5};
+  size_t i;
+
+  dsg_ranges_init(&rs);
+  EXPECT_EQ_U64(0, dsg_ranges_first_missing(&rs, 0));
+  for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+    EXPECT_EQ_INT(1, dsg_ranges_add(&rs, order[i]));
+  EXPECT_EQ_INT(0, dsg_ranges_add(&rs, 4)); /* already done */
+  /* {0-5}, {7-9} */
+  EXPECT_EQ_INT(2, rs.n);
+  EXPECT_EQ_U64(0, rs.r[0].from);
+  EXPECT_EQ_U64(5, rs.r[0].to);
+  EXPECT_EQ_U64(7, rs.r[1].from);
+  EXPECT_EQ_U64(9, rs.r[1].to);
+  EXPECT_EQ_U64(9, dsg_ranges_count(&rs));
+  EXPECT_EQ_U64(6, dsg_ranges_first_missing(&rs, 0));
+  EXPECT_EQ_U64(6, dsg_ranges_first_missing(&rs, 6));
+  EXPECT_EQ_U64(10, dsg_ranges_first_missing(&rs, 8));
+  EXPECT_EQ_U64(11, dsg_ranges_first_missing(&rs, 11));
+  EXPECT_EQ_INT(1, dsg_ranges_contains(&rs, 5));
+  EXPECT_EQ_INT(0, dsg_ranges_contains(&rs, 6));
+  EXPECT_EQ_INT(1, dsg_ranges_add(&rs, 6));
+  EXPECT_EQ_INT(1, rs.n);
+  EXPECT_EQ_U64(10, dsg_ranges_count(&rs));
+  /* 10,000 pages in a scrambled order with at most 16 in flight */
+  dsg_ranges_free(&rs);
+  for (i = 0; i < 10000; i++) {
+    uint64_t p = (i / 16) * 16 + (15 - i % 16);
+
+    EXPECT_EQ_INT(1, dsg_ranges_add(&rs, p));
+    EXPECT_TRUE(rs.n <= 2);
+  }
+  EXPECT_EQ_INT(1, rs.n);
+  EXPECT_EQ_U64(10000, dsg_ranges_count(&rs));
+  dsg_ranges_free(&rs);
+  dsg_ranges_free(NULL);
+}
+
+static void test_download_state(void) {
+  dsg_download_state st, back;
+  json_object *rec = NULL;
+  char err[256];
+  const char *text;
+
+  memset(&st, 0, sizeof(st));
+  st.run_id = "run-2026-11-28";
+  st.job_id = "job-7";
+  st.status = "running";
+  st.message = "waiting until 2026-11-28T18:00:01Z for the hourly rate limit";
+  EXPECT_EQ_INT(0, dsg_date_parse("2026-11-28T17:10:00Z", &st.started_at));
+  EXPECT_EQ_INT(0, dsg_date_parse("2026-11-28T17:40:00Z", &st.updated_at));
+  st.finished_at = DSG_TIME_UNKNOWN;
+  st.total_set_size = 1000000;
+  st.page_size = 100;
+  st.pages_total = 10000;
+  st.users_seen = 270000;
+  EXPECT_EQ_INT(1, dsg_ranges_add(&st.pages_done, 0));
+  EXPECT_EQ_INT(1, dsg_ranges_add(&st.pages_done, 1));
+  EXPECT_EQ_INT(1, dsg_ranges_add(&st.pages_done, 3));
+  EXPECT_EQ_INT(0, dsg_download_state_record(&st, &rec, err, sizeof(err)));
+  dl_expect_valid("docusign-download-state.schema.json", rec);
+  text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+  EXPECT_CONTAINS(text, "\"pages_done\":[{\"from\":0,\"to\":1},"
+                        "{\"from\":3,\"to\":3}]");
+  EXPECT_NOT_CONTAINS(text, "finished_at");
+  EXPECT_EQ_INT(0, dsg_download_state_parse(rec, &back, err, sizeof(err)));
+  EXPECT_EQ_STR("run-2026-11-28", back.run_id);
+  EXPECT_EQ_STR("job-7", back.job_id);
+  EXPECT_EQ_STR("running", back.status);
+  EXPECT_TRUE(back.started_at == st.started_at);
+  EXPECT_TRUE(back.finished_at == DSG_TIME_UNKNOWN);
+  EXPECT_EQ_INT(1000000, back.total_set_size);
+  EXPECT_EQ_INT(100, back.page_size);
+  EXPECT_EQ_INT(270000, back.users_seen);
+  EXPECT_EQ_U64(3, dsg_ranges_count(&back.pages_done));
+  EXPECT_EQ_U64(2, dsg_ranges_first_missing(&back.pages_done, 0));
+  dsg_ranges_free(&back.pages_done);
+  json_object_put(rec);
+
+  /* refused inputs */
+  st.status = "paused";
+  EXPECT_EQ_INT(SAM_EINVAL,
+                dsg_download_state_record(&st, &rec, err, sizeof(err)));
+  EXPECT_CONTAINS(err, "[status=paused]");
+  st.status = "complete";
+  st.page_size = 0;
+  EXPECT_EQ_INT(SAM_EINVAL,
+                dsg_download_state_record(&st, &rec, err, sizeof(err)));
+  dsg_ranges_free(&st.pages_done);
+
+  /* stored records that cannot be resumed from */
+  rec = dl_parse("{\"run_id\":\"r\",\"status\":\"running\",\"started_at\":"
+                 "\"2026-11-28T17:10:00Z\",\"page_size\":100,\"pages_done\":"
+                 "[{\"from\":5,\"to\":9},{\"from\":3,\"to\":4}]}");
+  EXPECT_EQ_INT(SAM_EPROTO,
+                dsg_download_state_parse(rec, &back, err, sizeof(err)));
+  EXPECT_CONTAINS(err, "pages_done[1]");
+  dsg_ranges_free(&back.pages_done);
+  json_object_put(rec);
+  rec = dl_parse("{\"run_id\":\"r\",\"status\":\"running\",\"page_size\":100,"
+                 "\"pages_done\":[]}");
+  EXPECT_EQ_INT(SAM_EPROTO,
+                dsg_download_state_parse(rec, &back, err, sizeof(err)));
+  dsg_ranges_free(&back.pages_done);
+  json_object_put(rec);
+  /* adjacent ranges written by someone else are merged */
+  rec = dl_parse("{\"run_id\":\"r\",\"status\":\"running\",\"started_at\":"
+                 "\"2026-11-28T17:10:00Z\",\"page_size\":100,\"pages_done\":"
+                 "[{\"from\":0,\"to\":4},{\"from\":5,\"to\":9}]}");
+  EXPECT_EQ_INT(0, dsg_download_state_parse(rec, &back, err, sizeof(err)));
+  EXPECT_EQ_INT(1, back.pages_done.n);
+  EXPECT_EQ_U64(10, dsg_ranges_first_missing(&back.pages_done, 0));
+  dsg_ranges_free(&back.pages_done);
+  json_object_put(rec);
+}
+
 int main(void) {
   SAM_T_RUN(test_arithmetic);
   SAM_T_RUN(test_accounts);
   SAM_T_RUN(test_first_page_gates);
   SAM_T_RUN(test_stop_rules);
   SAM_T_RUN(test_growth_and_cap);
+  SAM_T_RUN(test_ranges);
+  SAM_T_RUN(test_download_state);
   return 0;
 }
