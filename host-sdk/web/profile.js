@@ -382,8 +382,22 @@ class ProfileView {
         api('GET', path('models'), { query: { limit: 500 } }),
         api('GET', path('unrecognized'), { query: { limit: 500 } }),
       ]);
-      const perModel = [...(models.items || []), ...(unrec.items || [])]
-        .map((m) => ({ label: m.display_name || m.identifier, value: Number(m.subscription_count) || 0 }))
+      // Subscriptions per model: the models' own counts; a model without
+      // one is counted with one capped page (filter.software_model).
+      const all = [...(models.items || []), ...(unrec.items || [])].slice(0, 40);
+      const perModel = (await Promise.all(all.map(async (m) => {
+        const d = { label: m.display_name || m.identifier, value: Number(m.subscription_count) || 0 };
+        if (typeof m.subscription_count !== 'number' && m.source) {
+          try {
+            const r = await api('GET', path('subscriptions'), { query: { limit: 500, 'filter.software_model': m.identifier } });
+            d.value = (r.items || []).length;
+            if (r.next_cursor) d.note = `${d.value}+`;
+          } catch {
+            /* leave 0 */
+          }
+        }
+        return d;
+      })))
         .filter((d) => d.value > 0)
         .sort((a, b) => b.value - a.value)
         .slice(0, 12);

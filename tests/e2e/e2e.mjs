@@ -523,6 +523,50 @@ async function main() {
       await list.locator('tbody tr[data-key]').filter({ hasText: 'user3@example.com' }).waitFor();
     });
 
+    await step('paging 130 user exclusions by cursor, Previous/Next, filter', async () => {
+      // Rows made through the REST API (the one list the admin creates).
+      const pid = profileUrl.split('#/profiles/')[1];
+      const api = `${base}/api/v1/profiles/${pid}/lists/user-exclusions`;
+      for (let i = 0; i < 130; i++) {
+        const r = await fetch(api, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'X-SAM-CSRF': '1' },
+          body: JSON.stringify({ user_principal_name: `bulk${String(i).padStart(3, '0')}@example.com` }),
+        });
+        assert(r.status === 201, `POST exclusion ${i}: ${r.status}`);
+      }
+      const list = page.locator('section[data-list=user-exclusions]');
+      await list.getByRole('combobox', { name: 'Rows per page' }).selectOption('50');
+      await page.locator('section[data-list=user-exclusions]:not([aria-busy])').waitFor();
+      assert(await list.locator('tbody tr[data-key]').count() === 50, 'page 1 has 50 rows');
+      const first = await list.locator('tbody tr[data-key]').first().getAttribute('data-key');
+      await list.getByRole('button', { name: 'Next' }).click();
+      await list.locator('.page-info:text-matches("Page 2")').waitFor();
+      assert(await list.locator('tbody tr[data-key]').count() === 50, 'page 2 has 50 rows');
+      await list.getByRole('button', { name: 'Next' }).click();
+      await list.locator('.page-info:text-matches("Page 3")').waitFor();
+      assert(await list.locator('tbody tr[data-key]').count() === 31, 'page 3 has the last 31 rows');
+      assert(await list.getByRole('button', { name: 'Next' }).isDisabled(), 'no page 4');
+      await list.getByRole('button', { name: 'Previous' }).click();
+      await list.getByRole('button', { name: 'Previous' }).click();
+      await list.locator('.page-info:text-matches("Page 1")').waitFor();
+      assert(await list.locator('tbody tr[data-key]').first().getAttribute('data-key') === first, 'back on page 1');
+      // sort a column within the page, then filter on the server
+      await list.locator('th button.sort', { hasText: 'User principal name' }).click();
+      await list.locator('th[aria-sort=ascending]', { hasText: 'User principal name' }).waitFor();
+      const upns = await list.locator('tbody tr[data-key] td:first-child').allTextContents();
+      assert(upns.join() === [...upns].sort((a, b) => a.localeCompare(b)).join(), 'sorted ascending');
+      await list.getByRole('combobox', { name: 'Filter' }).selectOption('user_principal_name');
+      await list.getByRole('textbox', { name: 'equals' }).fill('bulk042@example.com');
+      await list.getByRole('button', { name: 'Filter', exact: true }).click();
+      await page.locator('section[data-list=user-exclusions]:not([aria-busy])').waitFor();
+      assert(await list.locator('tbody tr[data-key]').count() === 1, 'filter finds one row');
+      // delete it through the UI (confirmation dialog)
+      await list.locator('tbody tr[data-key] button:text("Delete")').click();
+      await page.locator('dialog[open] button[value=ok]').click();
+      await list.locator('td.empty').waitFor();
+    });
+
     await step('edit a reclamation rule', async () => {
       const list = page.locator('section[data-list=rules]');
       const row = list.locator('tbody tr[data-key]').first();
@@ -533,6 +577,17 @@ async function main() {
       await dlg.locator('button[type=submit]').click();
       await dlg.waitFor({ state: 'detached' });
       await list.locator('tbody tr[data-key] td:text-is("30")').first().waitFor();
+    });
+
+    await step('move a Ready candidate to Awaiting Revocation', async () => {
+      const list = page.locator('section[data-list=candidates]');
+      await list.getByRole('button', { name: 'Clear' }).click();
+      await page.locator('section[data-list=candidates]:not([aria-busy])').waitFor();
+      const row = list.locator('tbody tr[data-key]').filter({ hasText: 'ready' }).first();
+      if (!(await row.count())) throw new Pending('no Ready candidate (the download creates them)');
+      await row.locator('select').selectOption('awaiting_revocation');
+      await row.locator('button:text("Move")').click();
+      await list.locator('tbody tr[data-key]').filter({ hasText: 'awaiting revocation' }).first().waitFor();
     });
 
     await step('Reclaim dry run', async () => {
