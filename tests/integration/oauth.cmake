@@ -7,7 +7,7 @@ if(TARGET docusign-sim AND TARGET samhost_test)
               ${CMAKE_CURRENT_LIST_DIR}/test-dsg-oauth-common.c
               ${CMAKE_CURRENT_LIST_DIR}/sim/sim_child.c
               ${PROJECT_SOURCE_DIR}/tests/common/test_tls.c
-      LIBS samhost_static PkgConfig::CURL PkgConfig::JSONC PkgConfig::OPENSSL
+      LIBS samhost_static dsg_core PkgConfig::CURL PkgConfig::JSONC PkgConfig::OPENSSL
            PkgConfig::UV m
       LABELS integration
       TIMEOUT 300)

@@ -10,12 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
+
+#include <openssl/evp.h>
 
 #include "sam/sam_plugin.h"
 #include "sam_test.h"
 #include "test-dsg-oauth-common.h"
+
+#include "dsg_api.h"
+#include "dsg_oauth.h"
 
 static json_object *patch_of(oh_run *r) {
   json_object *p = NULL;
@@ -314,8 +320,87 @@ static void test_instance_url(void) {
   oh_finish(&h);
 }
 
+/* ---- the pure parts (dsg_core linked in) ---- */
+
+static dsg_http_resp resp_of(long http, const char *body) {
+  dsg_http_resp r;
+
+  memset(&r, 0, sizeof(r));
+  r.status = SAM_OK;
+  r.http_status = http;
+  r.body = body;
+  r.body_len = strlen(body);
+  r.content_type = "application/json";
+  r.ratelimit_limit = r.ratelimit_remaining = r.ratelimit_reset = -1;
+  r.burstlimit_limit = r.burstlimit_remaining = r.retry_after_s = -1;
+  r.error = "";
+  return r;
+}
+
+static void test_pure(void) {
+  /* RFC 7636 appendix B. */
+  const char *verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  char out[128];
+  char msg[1024];
+  char found[256];
+  int64_t ra = 0;
+  dsg_http_resp r;
+  json_object *ui;
+  time_t now = time(NULL);
+
+  EXPECT_EQ_INT(1, EVP_Digest(verifier, strlen(verifier), md, &mdlen,
+                              EVP_sha256(), NULL));
+  EXPECT_EQ_INT(43, dsg_b64url(md, mdlen, out));
+  EXPECT_EQ_STR("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", out);
+  EXPECT_EQ_INT(2, dsg_b64url((const unsigned char *)"\xfb", 1, out));
+  EXPECT_EQ_STR("-w", out);
+
+  /* Rate limits: decided on the code, not the status (A20). */
+  EXPECT_TRUE(dsg_api_is_rate_limited(429, NULL));
+  EXPECT_TRUE(
+      dsg_api_is_rate_limited(400, "HOURLY_APIINVOCATION_LIMIT_EXCEEDED"));
+  EXPECT_TRUE(!dsg_api_is_rate_limited(400, "USER_LACKS_PERMISSIONS"));
+  r = resp_of(400, "{\"errorCode\":\"HOURLY_APIINVOCATION_LIMIT_EXCEEDED\","
+                   "\"message\":\"x\"}");
+  r.ratelimit_reset = (int64_t)now + 600;
+  EXPECT_EQ_INT(SAM_EAGAIN,
+                dsg_api_describe(&r, "users", msg, sizeof(msg), &ra));
+  EXPECT_TRUE(ra > 590 && ra <= 600);
+  EXPECT_CONTAINS(msg, "users: rate limited");
+  EXPECT_CONTAINS(msg, "allowed again at [20");
+  /* Non-admin, other errors, transport failures. */
+  r = resp_of(400, "{\"errorCode\":\"USER_LACKS_PERMISSIONS\","
+                   "\"message\":\"This user lacks sufficient permissions\"}");
+  EXPECT_EQ_INT(SAM_EAUTH, dsg_api_describe(&r, NULL, msg, sizeof(msg), NULL));
+  EXPECT_CONTAINS(msg, "not an administrator");
+  r = resp_of(404, "not json");
+  EXPECT_EQ_INT(SAM_ENOENT, dsg_api_describe(&r, NULL, msg, sizeof(msg), NULL));
+  EXPECT_CONTAINS(msg, "[http=404] [errorCode=]");
+  r = resp_of(0, "");
+  r.status = SAM_EAGAIN;
+  r.error = "Could not connect to server";
+  EXPECT_EQ_INT(SAM_EAGAIN, dsg_api_describe(&r, "x", msg, sizeof(msg), NULL));
+  EXPECT_CONTAINS(msg, "[curl: Could not connect to server]");
+  r = resp_of(400, "{\"error\":\"invalid_grant\"}");
+  dsg_api_oauth_error(&r, out, sizeof(out), found, sizeof(found));
+  EXPECT_EQ_STR("invalid_grant", out);
+  EXPECT_EQ_STR("", found);
+
+  /* userinfo accounts: case-insensitive match, else the list. */
+  ui = json_tokener_parse(
+      "{\"accounts\":[{\"account_id\":\"AAAA\"},{\"account_id\":\"bbbb\"}]}");
+  EXPECT_TRUE(dsg_api_find_account(ui, "BBBB", found, sizeof(found)) != NULL);
+  EXPECT_TRUE(dsg_api_find_account(ui, "cccc", found, sizeof(found)) == NULL);
+  EXPECT_EQ_STR("AAAA, bbbb", found);
+  json_object_put(ui);
+  EXPECT_TRUE(dsg_api_find_account(NULL, "x", found, sizeof(found)) == NULL);
+}
+
 int main(void) {
   EXPECT_EQ_INT(CURLE_OK, curl_global_init(CURL_GLOBAL_DEFAULT));
+  SAM_T_RUN(test_pure);
   SAM_T_RUN(test_flow);
   SAM_T_RUN(test_wrong_state);
   SAM_T_RUN(test_wrong_secret);
