@@ -19,6 +19,8 @@ struct dsg_api_call {
   char *client_id;
   char *instance;
   char *url;
+  char *method; /* NULL: GET (dsg_api_send, addition) */
+  char *body;   /* NULL: none */
   dsg_api_cb cb;
   void *ud;
   dsg_token_waiter w;
@@ -33,6 +35,8 @@ static void call_free(dsg_api_call *c) {
   free(c->client_id);
   free(c->instance);
   free(c->url);
+  free(c->method);
+  free(c->body);
   free(c);
 }
 
@@ -97,7 +101,8 @@ static void on_token(
     int status, const char *token, uint64_t gen, const char *msg, void *ud) {
   dsg_api_call *c = ud;
   dsg_http_req_opts o;
-  const char *headers[] = {"Accept: application/json", NULL};
+  const char *headers[] = {"Accept: application/json",
+                           "Content-Type: application/json", NULL};
   char m[256];
   int rc;
 
@@ -108,6 +113,11 @@ static void on_token(
   c->gen = gen;
   memset(&o, 0, sizeof(o));
   o.url = c->url;
+  o.method = c->method;
+  o.body = c->body;
+  o.body_len = c->body != NULL ? strlen(c->body) : 0;
+  if (c->body == NULL)
+    headers[1] = NULL; /* no Content-Type without a body */
   o.headers = headers;
   o.bearer_token = token;
   rc = dsg_http_request(c->ctx->http, &o, on_resp, c, &c->req);
@@ -123,6 +133,17 @@ int dsg_api_get(dsg_ctx *ctx,
                 dsg_api_cb cb,
                 void *ud,
                 dsg_api_call **out) {
+  return dsg_api_send(ctx, ta, NULL, url, NULL, cb, ud, out);
+}
+
+int dsg_api_send(dsg_ctx *ctx,
+                 const dsg_token_args *ta,
+                 const char *method,
+                 const char *url,
+                 const char *body,
+                 dsg_api_cb cb,
+                 void *ud,
+                 dsg_api_call **out) {
   dsg_api_call *c;
   int rc;
 
@@ -140,8 +161,11 @@ int dsg_api_get(dsg_ctx *ctx,
   c->client_id = strdup(ta->client_id);
   c->instance = strdup(ta->instance);
   c->url = strdup(url);
+  c->method = method != NULL ? strdup(method) : NULL;
+  c->body = body != NULL ? strdup(body) : NULL;
   if (c->profile_id == NULL || c->client_id == NULL || c->instance == NULL ||
-      c->url == NULL) {
+      c->url == NULL || (method != NULL && c->method == NULL) ||
+      (body != NULL && c->body == NULL)) {
     call_free(c);
     return SAM_ENOMEM;
   }

@@ -52,6 +52,25 @@ int dsg_api_get(dsg_ctx *ctx,
                 void *ud,
                 dsg_api_call **out);
 
+/*
+ * (addition, issue 7) Like dsg_api_get with another method ("PUT",
+ * "DELETE", "POST"; NULL is GET) and an optional JSON body sent with
+ * Content-Type application/json. The same 401 rule applies: one refresh
+ * and one resend of the same body. Callers that must never send a write
+ * twice keep their own intent record (dsg_reclaim.c).
+ *
+ * Thread, ownership, callbacks and returns: as dsg_api_get (method and
+ * body are copied).
+ */
+int dsg_api_send(dsg_ctx *ctx,
+                 const dsg_token_args *ta,
+                 const char *method,
+                 const char *url,
+                 const char *body,
+                 dsg_api_cb cb,
+                 void *ud,
+                 dsg_api_call **out);
+
 /* Stops a call: cb will never run; the call frees itself. NULL-safe.
  * Thread: loop thread. */
 void dsg_api_cancel(dsg_api_call *c);
