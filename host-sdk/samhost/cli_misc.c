@@ -231,6 +231,41 @@ static void print_ids(const char *label, const char *key, json_object *arr) {
   printf("\n");
 }
 
+/* The form fields of a profile type: "name*" when required, "(secret)"
+ * for x-sam-secret, "(read-only)" for readOnly. */
+static void print_form(json_object *pt) {
+  json_object *schema = NULL, *props = NULL, *req = NULL, *v;
+  size_t i, n;
+
+  if (!json_object_object_get_ex(pt, "form_schema", &schema))
+    return;
+  if (json_object_is_type(schema, json_type_string))
+    return; /* only an object schema is described */
+  if (!json_object_object_get_ex(schema, "properties", &props) ||
+      !json_object_is_type(props, json_type_object))
+    return;
+  (void)json_object_object_get_ex(schema, "required", &req);
+  printf("  form fields (* required):\n");
+  json_object_object_foreach(props, k, p) {
+    int required = 0;
+    n = req != NULL && json_object_is_type(req, json_type_array)
+            ? json_object_array_length(req)
+            : 0;
+    for (i = 0; i < n; i++)
+      if (strcmp(json_object_get_string(json_object_array_get_idx(req, i)),
+                 k) == 0)
+        required = 1;
+    printf("    %s%s", k, required ? "*" : "");
+    if (json_object_object_get_ex(p, "x-sam-secret", &v) &&
+        json_object_get_boolean(v))
+      printf(" (secret)");
+    if (json_object_object_get_ex(p, "readOnly", &v) &&
+        json_object_get_boolean(v))
+      printf(" (read-only)");
+    printf("\n");
+  }
+}
+
 /*
  * See samhost.h.
  */
@@ -274,6 +309,8 @@ int sh_cmd_plugins(int argc, char **argv, sh_global *g) {
                sh_jstr(p, "profile_type.display_name")
                    ? sh_jstr(p, "profile_type.display_name")
                    : "");
+        if (json_object_object_get_ex(p, "profile_type", &v))
+          print_form(v);
         if (json_object_object_get_ex(p, "processes", &v))
           print_ids("processes", "process_id", v);
         if (json_object_object_get_ex(p, "actions", &v))
