@@ -119,7 +119,9 @@ static void roll(dsg_gov *g, int64_t now) {
      * reply corrects the figure (others may have used some already). */
     while (g->hour_reset_ms + g->cfg.reset_skew_ms <= now)
       g->hour_reset_ms += 3600 * 1000;
-    g->hour_min = g->rate_limit >= 0 ? g->rate_limit : 0;
+    g->hour_min = g->rate_limit;
+    if (g->rate_limit < 0)
+      g->hour_reset_ms = -1; /* no limit known: wait for the next reply */
   }
   if (g->burst_win_end_ms >= 0 && now >= g->burst_win_end_ms)
     g->burst_win_end_ms = -1; /* that window is over; sliding window rules */
@@ -167,7 +169,7 @@ void dsg_gov_advise(const dsg_gov *g, int64_t now_ms, dsg_gov_advice *out) {
   budget -= t.in_flight;
 
   hourly = INT64_MAX;
-  if (t.rate_limit >= 0 && t.hour_reset_ms >= 0) {
+  if (t.hour_reset_ms >= 0) {
     hourly = t.hour_min - (int64_t)t.in_flight - reserve_of(&t);
     if (hourly <= 0) {
       why = DSG_GOV_WAIT_HOURLY;

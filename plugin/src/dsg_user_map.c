@@ -208,6 +208,15 @@ int dsg_user_map(json_object *user,
     snprintf(err, errlen, "user map: NULL argument");
     return SAM_EINVAL;
   }
+  {
+    char probe[DSG_DATE_BUF];
+
+    if (dsg_date_format(opts->now, probe, sizeof(probe)) != 0) {
+      snprintf(err, errlen, "user map: now is not a writable time [%lld]",
+               (long long)opts->now);
+      return SAM_EINVAL;
+    }
+  }
   rc = SAM_EPROTO;
   if (!json_object_is_type(user, json_type_object)) {
     snprintf(err, errlen, "user entry is not an object [%s]",
