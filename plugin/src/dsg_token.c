@@ -515,6 +515,10 @@ static void start_persist(dsg_profile *p) {
   }
   p->busy = BUSY_PERSIST;
   dsg_op_track(ctx, &p->op);
+  /* Shutdown waits for this write but must not cancel it: the refresh
+   * token it stores is the only live one (A14). Without the op pointer,
+   * shutdown skips op_cancel for it. */
+  p->op.op = NULL;
 }
 
 /* Marks the profile as needing consent and persists the mark. */
