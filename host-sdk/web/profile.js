@@ -140,6 +140,14 @@ class ProfileView {
         replace(status, notice('info', 'Nothing changed.'));
         return;
       }
+      const risky = this.resetFields(changed);
+      if (risky.length) {
+        const ok = await confirmDialog('Return the profile to Draft?', [
+          h('p', null, `Changing ${risky.join(', ')} returns the profile to Draft.`),
+          h('p', null, 'Changed credentials drop the stored tokens (Get OAuth Token again); a cleared process loses its scheduled job. Validate Connection and Publish again afterwards.'),
+        ], 'Save', true);
+        if (!ok) return;
+      }
       save.disabled = true;
       replace(status, notice('info', 'Saving…'));
       try {
@@ -162,6 +170,20 @@ class ProfileView {
       }
     });
     return el;
+  }
+
+  /** Titles of the changed fields that send a connected or published
+   * profile back to Draft (x-sam-ui.reset_on_change, or an optional
+   * process switched off). */
+  resetFields(changed) {
+    const p = this.profile;
+    if (p.state !== 'published' && !['connected', 'validated'].includes(p.connection_status)) return [];
+    const ui = this.type.profile_type.form_schema['x-sam-ui'] || {};
+    const reset = new Set(Array.isArray(ui.reset_on_change) ? ui.reset_on_change : []);
+    return this.model.fields
+      .filter((f) => Object.prototype.hasOwnProperty.call(changed, f.name))
+      .filter((f) => reset.has(f.name) || (f.process && !f.locked && changed[f.name] === false))
+      .map((f) => f.title);
   }
 
   // ---------------------------------------------------------- actions

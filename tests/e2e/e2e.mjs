@@ -650,6 +650,17 @@ async function main() {
       await page.locator('h1[data-profile-id]').waitFor();
     });
 
+    await step('clearing Reclaim on a live profile asks, then returns it to Draft', async () => {
+      await page.uncheck('#pf-reclaim_enabled');
+      await page.click('#submit-draft');
+      const dlg = page.locator('dialog[open]');
+      await dlg.waitFor();
+      assert(/Reclaim subscriptions/.test(await dlg.textContent()), 'names the field');
+      await shot('return-to-draft-confirmation');
+      await dlg.locator('button[value=ok]').click();
+      await page.locator('#profile-state:text-is("draft")').waitFor({ timeout: 15000 });
+    });
+
     await step('charts drawn as SVG', async () => {
       await page.locator('#charts figure.chart svg').first().waitFor();
       assert(await page.locator('#charts figure.chart').count() === 2, 'two charts');
