@@ -344,7 +344,7 @@ static void on_sget(int status, const char *value, size_t len, void *ud) {
 
   g->done = 1;
   g->status = status;
-  if (status == 0)
+  if (status == 0 && value != NULL)
     g->value = strndup(value, len);
 }
 
