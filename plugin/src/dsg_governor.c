@@ -519,3 +519,39 @@ void dsg_gov_get_stats(const dsg_gov *g, dsg_gov_stats *out) {
   out->started = g->started;
   out->limit_errors = g->limit_errors;
 }
+
+int64_t dsg_gov_floor_ms(uint64_t calls,
+                         int64_t hourly_usable,
+                         int64_t burst,
+                         int64_t start_ms) {
+  int64_t t = start_ms, hour_end, last = start_ms;
+  int64_t used_hour = 0;
+
+  if (burst < 1 || hourly_usable < 1)
+    return -1;
+  if (calls <= 1)
+    return 0;
+  hour_end = (start_ms / 3600000 + 1) * 3600000;
+  while (calls > 0) {
+    int64_t n;
+
+    if (t >= hour_end) {
+      hour_end = (t / 3600000 + 1) * 3600000;
+      used_hour = 0;
+    }
+    if (used_hour >= hourly_usable) {
+      t = hour_end; /* wait for the reset; a new burst window starts */
+      continue;
+    }
+    n = burst;
+    if (n > hourly_usable - used_hour)
+      n = hourly_usable - used_hour;
+    if ((uint64_t)n > calls)
+      n = (int64_t)calls;
+    calls -= (uint64_t)n;
+    used_hour += n;
+    last = t;
+    t += DSG_GOV_BURST_WINDOW_MS;
+  }
+  return last - start_ms;
+}

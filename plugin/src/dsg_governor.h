@@ -206,6 +206,22 @@ int dsg_gov_describe_wait(const dsg_gov *g,
                           char *buf,
                           size_t len);
 
+/*
+ * The floor the limits allow: the earliest time (ms after start_ms) at
+ * which the last of `calls` requests can start, when at most `burst` start
+ * in each 30 s window (windows beginning at the first call) and at most
+ * `hourly_usable` (the hourly limit less the reserve) in each UTC hour,
+ * with no latency. For the benchmark's "floor" figure (issue 6 item 10).
+ *
+ * Thread:    any; pure.
+ * Returns:   the milliseconds, 0 for calls <= 1, or -1 when burst or
+ *            hourly_usable is < 1.
+ */
+int64_t dsg_gov_floor_ms(uint64_t calls,
+                         int64_t hourly_usable,
+                         int64_t burst,
+                         int64_t start_ms);
+
 /* Read-outs for the job result and the profile's telemetry (A22). */
 typedef struct dsg_gov_stats {
   int64_t rate_limit;      /* last seen, -1 unknown */

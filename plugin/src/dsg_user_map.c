@@ -297,6 +297,32 @@ fail:
   return rc;
 }
 
+int dsg_user_removed_record(json_object *prev, int64_t now, json_object **out) {
+  json_object *rec = NULL;
+  const char *state = str_of(prev, "state");
+  char when[DSG_DATE_BUF];
+
+  *out = NULL;
+  if (prev == NULL || !json_object_is_type(prev, json_type_object) ||
+      dsg_date_format(now, when, sizeof(when)) != 0)
+    return SAM_EINVAL;
+  if (json_object_deep_copy(prev, &rec, NULL) != 0 || rec == NULL)
+    return SAM_ENOMEM;
+  if (state != NULL &&
+      (strcmp(state, "removed") == 0 || strcmp(state, "reclaimed") == 0)) {
+    *out = rec;
+    return 0;
+  }
+  if (put_str(rec, "state", "removed", 16) != 0 ||
+      put_bool(rec, "active", 0) != 0 ||
+      put_str(rec, "removed_at", when, sizeof(when)) != 0) {
+    json_object_put(rec);
+    return SAM_ENOMEM;
+  }
+  *out = rec;
+  return 0;
+}
+
 static int ignored_key(const char *k) {
   return strcmp(k, "last_seen_at") == 0 || strcmp(k, "last_run_id") == 0;
 }

@@ -99,6 +99,20 @@ int dsg_user_map(json_object *user,
  */
 int dsg_user_record_changed(json_object *prev, json_object *next);
 
+/*
+ * The record for a stored subscription whose user a complete and
+ * consistent run did not see (SAM-MODEL.md 6; dsg_paging_consistent must
+ * hold): a deep copy of prev with state "removed", active false and
+ * removed_at = now. A prev that is already removed or reclaimed is copied
+ * unchanged (its time is kept), so sweeping twice changes nothing.
+ *
+ * Thread:    any; pure.
+ * Ownership: prev borrowed; *out is a new object the caller puts.
+ * Returns:   0, SAM_EINVAL (prev not an object, now unwritable), or
+ *            SAM_ENOMEM.
+ */
+int dsg_user_removed_record(json_object *prev, int64_t now, json_object **out);
+
 /* ---- subscription identifiers of a run (SAM-MODEL.md 7) ---- */
 
 /*

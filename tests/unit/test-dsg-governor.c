@@ -676,7 +676,24 @@ static void test_header_lines(void) {
   EXPECT_EQ_INT(-1, dsg_gov_retry_after_line(l, strlen(l), now));
 }
 
+static void test_floor(void) {
+  int64_t t0 = dsg_time_from_civil(2026, 11, 28, 17, 10, 0) * 1000;
+
+  EXPECT_EQ_INT(0, dsg_gov_floor_ms(1, 2700, 500, t0));
+  EXPECT_EQ_INT(0, dsg_gov_floor_ms(500, 2700, 500, t0));
+  EXPECT_EQ_INT(30000, dsg_gov_floor_ms(501, 2700, 500, t0));
+  EXPECT_EQ_INT(30000, dsg_gov_floor_ms(1000, 2700, 500, t0)); /* 100k */
+  EXPECT_EQ_INT(60000, dsg_gov_floor_ms(1001, 2700, 500, t0));
+  /* 10,000 pages: 2,700 per hour, so the last starts after three resets */
+  EXPECT_EQ_INT((dsg_time_from_civil(2026, 11, 28, 20, 0, 0) * 1000 - t0) +
+                    3 * 30000,
+                dsg_gov_floor_ms(10000, 2700, 500, t0));
+  EXPECT_EQ_INT(-1, dsg_gov_floor_ms(10, 0, 500, t0));
+  EXPECT_EQ_INT(-1, dsg_gov_floor_ms(10, 100, 0, t0));
+}
+
 int main(void) {
+  SAM_T_RUN(test_floor);
   SAM_T_RUN(test_header_lines);
   SAM_T_RUN(test_classify);
   SAM_T_RUN(test_first_request_alone);

@@ -334,6 +334,31 @@ static void test_bad_users(void) {
   }
 }
 
+static void test_removed_record(void) {
+  json_object *cur = map_ok(DOCUSIGN_EXAMPLE, NULL, NULL), *gone = NULL,
+              *again = NULL;
+
+  EXPECT_EQ_INT(0, dsg_user_removed_record(cur, NOW + 86400, &gone));
+  dl_expect_valid("sam-subscription.schema.json", gone);
+  EXPECT_EQ_STR("removed", dl_str(gone, "state"));
+  EXPECT_TRUE(!dl_bool(gone, "active"));
+  EXPECT_EQ_STR("2026-11-29T09:00:00Z", dl_str(gone, "removed_at"));
+  EXPECT_EQ_STR("Tanya.Cooper@Example.COM",
+                dl_str(gone, "user_principal_name"));
+  EXPECT_EQ_STR("active", dl_str(cur, "state")); /* prev untouched */
+  EXPECT_EQ_INT(1, dsg_user_record_changed(cur, gone));
+  /* sweeping again changes nothing */
+  EXPECT_EQ_INT(0, dsg_user_removed_record(gone, NOW + 2 * 86400, &again));
+  EXPECT_EQ_STR("2026-11-29T09:00:00Z", dl_str(again, "removed_at"));
+  EXPECT_EQ_INT(0, dsg_user_record_changed(gone, again));
+  json_object_put(again);
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_user_removed_record(NULL, NOW, &again));
+  EXPECT_EQ_INT(SAM_EINVAL,
+                dsg_user_removed_record(cur, DSG_TIME_UNKNOWN, &again));
+  json_object_put(gone);
+  json_object_put(cur);
+}
+
 static void test_ident_tally(void) {
   dsg_ident_tally *t = NULL;
   const char *id, *model;
@@ -426,6 +451,7 @@ int main(void) {
   SAM_T_RUN(test_changed);
   SAM_T_RUN(test_exclusions);
   SAM_T_RUN(test_bad_users);
+  SAM_T_RUN(test_removed_record);
   SAM_T_RUN(test_ident_tally);
   SAM_T_RUN(test_unrecognized_record);
   return 0;
