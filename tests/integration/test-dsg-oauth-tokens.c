@@ -203,12 +203,85 @@ static void test_needs_consent(void) {
   oh_finish(&h);
 }
 
+/* ---- cancel and shutdown with a call in flight ---- */
+
+typedef struct job_wait {
+  int done;
+  int status;
+  int completions;
+} job_wait;
+
+static void on_job(const sam_job_outcome *o, void *ud) {
+  job_wait *w = ud;
+
+  w->done = 1;
+  w->status = o->status;
+  w->completions = o->completions;
+}
+
+/* Starts validate_connection and runs the loop until the plugin's start
+ * has run (the job is "running"). */
+static void start_validate(oh *h, job_wait *w, char *job_id) {
+  sam_job_request req;
+  char *jobs;
+  int running = 0;
+
+  memset(w, 0, sizeof(*w));
+  memset(&req, 0, sizeof(req));
+  req.kind = SAM_JOB_ACTION;
+  req.id = "validate_connection";
+  req.profile_id = "p1";
+  req.profile_json = h->profile;
+  req.profile_len = strlen(h->profile);
+  req.done = on_job;
+  req.ud = w;
+  EXPECT_EQ_INT(0, sam_runtime_job_start(h->rt, &req, job_id));
+  while (!running && !w->done) {
+    uv_run(&h->loop, UV_RUN_ONCE);
+    jobs = sam_runtime_jobs_json(h->rt);
+    EXPECT_TRUE(jobs != NULL);
+    running = strstr(jobs, "\"running\"") != NULL;
+    free(jobs);
+  }
+  EXPECT_EQ_INT(0, w->done);
+}
+
+/* The sim holds every reply for a minute: a cancel stops the call, the
+ * job completes once with SAM_ECANCELED; a shutdown does the same. */
+static void test_cancel_and_shutdown(void) {
+  oh h;
+  job_wait w;
+  char job_id[SAM_JOB_ID_LEN];
+
+  oh_sim_start(&h, (const char *const[]){"--auto-consent", NULL});
+  oh_start(&h, NULL, NULL, NULL);
+  oh_connect(&h, "st-1");
+  EXPECT_EQ_INT(200, sim_control(&h.sim, "faults",
+                                 "{\"latency_ms\":60000,\"scope\":\"all\"}"));
+  start_validate(&h, &w, job_id);
+  EXPECT_EQ_INT(0, sam_runtime_job_cancel(h.rt, job_id));
+  while (!w.done)
+    uv_run(&h.loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(SAM_ECANCELED, w.status);
+  EXPECT_EQ_INT(1, w.completions);
+
+  /* Shutdown with a call in flight: the job is cancelled, the plugin's
+   * shutdown finishes, no contract violation (checked in stop). */
+  start_validate(&h, &w, job_id);
+  oh_stop_runtime(&h);
+  EXPECT_EQ_INT(1, w.done);
+  EXPECT_EQ_INT(SAM_ECANCELED, w.status);
+  EXPECT_EQ_INT(200, sim_control(&h.sim, "faults/clear", "{}"));
+  oh_finish(&h);
+}
+
 int main(void) {
   EXPECT_EQ_INT(CURLE_OK, curl_global_init(CURL_GLOBAL_DEFAULT));
   SAM_T_RUN(test_single_flight_401);
   SAM_T_RUN(test_refresh_before_expiry);
   SAM_T_RUN(test_rotation_persisted);
   SAM_T_RUN(test_needs_consent);
+  SAM_T_RUN(test_cancel_and_shutdown);
   curl_global_cleanup();
   return 0;
 }
