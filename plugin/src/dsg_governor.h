@@ -17,7 +17,18 @@
  *     count the requests still in flight when it arrived.
  *
  * Pure: every call takes the time (milliseconds since the Unix epoch) from
- * the caller; no clock, no libuv, no allocation after dsg_gov_new.
+ * the caller; no clock, no libuv, no allocation after dsg_gov_new. The time
+ * must be wall-clock time (CLOCK_REALTIME), not uv_now(): X-RateLimit-Reset
+ * is a Unix time, so the governor compares the two directly.
+ *
+ * Typical use from the job: dsg_gov_advise before starting requests, start
+ * may_start of them (dsg_gov_started each), or arm a timer for next_at_ms
+ * unless why is DSG_GOV_WAIT_IN_FLIGHT; on each reply dsg_gov_finished with
+ * the parsed headers (dsg_gov_header_line), dsg_gov_classify, and for a
+ * limit error dsg_gov_limit_error with Retry-After
+ * (dsg_gov_retry_after_line); for DSG_GOV_RETRY dsg_gov_backoff_ms. When
+ * the wait does not fit the job (dsg_gov_wait_fits), report
+ * dsg_gov_describe_wait and end partial or pause.
  */
 #ifndef DSG_GOVERNOR_H
 #define DSG_GOVERNOR_H

@@ -407,6 +407,26 @@ static void test_limit_error_midway(void) {
   }
 }
 
+/* A 400 HOURLY_APIINVOCATION_LIMIT_EXCEEDED in the middle (another app
+ * used the hour up, as far as the server says): nothing more starts until
+ * X-RateLimit-Reset (+1 s), then the run completes. */
+static void test_hourly_error_midway(void) {
+  sim_cfg c;
+  dsg_gov *g = gov(16);
+  int64_t end;
+
+  base_cfg(&c, 400);
+  c.inject_at = 120;
+  c.inject_hourly = 1;
+  end = run(&S, &c, g);
+  EXPECT_EQ_U64(1, S.rejections);
+  EXPECT_EQ_U64(401, S.calls);
+  EXPECT_TRUE(S.ours_hour[1] > 0); /* the rest ran after 18:00 */
+  EXPECT_TRUE(end > dsg_time_from_civil(2026, 11, 28, 18, 0, 1) * 1000);
+  EXPECT_TRUE(end < dsg_time_from_civil(2026, 11, 28, 18, 2, 0) * 1000);
+  dsg_gov_free(g);
+}
+
 static void test_limit_error_waits(void) {
   dsg_gov *g = gov(8);
   dsg_gov_headers h = {3000, 1200, 0, 500, 400};
@@ -704,5 +724,6 @@ int main(void) {
   SAM_T_RUN(test_1m_users_span_hours);
   SAM_T_RUN(test_shared_account);
   SAM_T_RUN(test_limit_error_midway);
+  SAM_T_RUN(test_hourly_error_midway);
   return 0;
 }
