@@ -579,15 +579,22 @@ async function main() {
       await list.locator('tbody tr[data-key] td:text-is("30")').first().waitFor();
     });
 
-    await step('move a Ready candidate to Awaiting Revocation', async () => {
+    await step('Reclaim a Ready candidate (to Awaiting Revocation)', async () => {
       const list = page.locator('section[data-list=candidates]');
       await list.getByRole('button', { name: 'Clear' }).click();
       await page.locator('section[data-list=candidates]:not([aria-busy])').waitFor();
       const row = list.locator('tbody tr[data-key]').filter({ hasText: 'ready' }).first();
       if (!(await row.count())) throw new Pending('no Ready candidate (the download creates them)');
-      await row.locator('select').selectOption('awaiting_revocation');
-      await row.locator('button:text("Move")').click();
-      await list.locator('tbody tr[data-key]').filter({ hasText: 'awaiting revocation' }).first().waitFor();
+      const key = await row.getAttribute('data-key');
+      await row.locator('button[data-reclaim]').click();
+      const moved = list.locator(`tbody tr[data-key="${key}"]`);
+      await moved.filter({ hasText: /awaiting (revocation|user)/ }).waitFor();
+      if ((await moved.textContent()).includes('awaiting user')) {
+        // the rule notifies users: answer "remove" for the user
+        await moved.locator('select').selectOption('awaiting_revocation');
+        await moved.locator('button:text("Move")').click();
+        await moved.filter({ hasText: 'awaiting revocation' }).waitFor();
+      }
     });
 
     await step('Reclaim dry run', async () => {
