@@ -13,3 +13,14 @@ if(TARGET samhost_exe AND TARGET sam_docusign)
     DSG_MANIFEST="${PROJECT_BINARY_DIR}/plugin/plugin.manifest.json")
   add_dependencies(test-samhost samhost_exe sam_docusign)
 endif()
+
+# The generic h2o server in process (graceful close with a request in
+# flight, refused connections after it, no handle left) and the admin token.
+if(TARGET samhost_static)
+  sam_add_test(test-http
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-http.c
+    LIBS samhost_static PkgConfig::CURL PkgConfig::UV PkgConfig::H2O
+    LABELS integration http)
+  target_include_directories(test-http PRIVATE
+    ${PROJECT_SOURCE_DIR}/host-sdk/src)
+endif()

@@ -73,7 +73,7 @@ int th_server_start(const char *data_dir,
     const char *tag = "admin token (shown once): ";
     line[strcspn(line, "\n")] = '\0';
     if (strncmp(line, tag, strlen(tag)) == 0) {
-      snprintf(s->token, sizeof(s->token), "%s", line + strlen(tag));
+      snprintf(s->token, sizeof(s->token), "%.100s", line + strlen(tag));
       continue;
     }
     if (line[0] == '{') {
