@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dsg_dates.h"
 #include "sam/sam_plugin.h"
@@ -132,8 +133,10 @@ int dsg_cand_evaluate(const dsg_eval_in *in, char *reason, size_t reasonlen) {
   if (bool_of(sub, "is_admin", 0))
     return say(reason, reasonlen, 0,
                "account administrator: never a candidate");
+  /* GUIDs: compared without regard to case, so a differently written sub
+   * still protects the integration's user */
   if (uid != NULL && in->integration_user_id != NULL &&
-      strcmp(uid, in->integration_user_id) == 0)
+      strcasecmp(uid, in->integration_user_id) == 0)
     return say(reason, reasonlen, 0,
                "the integration's own DocuSign user: never a candidate");
   if (bool_of(sub, "excluded", 0))

@@ -142,6 +142,19 @@ static int add_display_name(json_object *user, json_object *rec) {
   return rc;
 }
 
+/* A8: "True"/"true" in any case; anything else is false. A JSON boolean
+ * (not DocuSign's format) is taken at its value too: admin protection
+ * must not fail open on a type surprise. */
+static int is_admin(json_object *user, const char *admin) {
+  json_object *v = NULL;
+
+  if (admin != NULL)
+    return strcasecmp(admin, "true") == 0;
+  return json_object_object_get_ex(user, "isAdmin", &v) &&
+         json_object_is_type(v, json_type_boolean) &&
+         json_object_get_boolean(v);
+}
+
 /* assigned_at and assigned_source (SAM-MODEL.md 6, ARCHITECTURE.md). */
 static int
 add_assigned(json_object *user, json_object *rec, int64_t first_seen) {
@@ -259,8 +272,7 @@ int dsg_user_map(json_object *user,
       put_str(rec, "remote_status", str_of(user, "userStatus"), 64) != 0)
     goto fail;
   if (add_state(user, prev, rec, opts->now) != 0 ||
-      put_bool(rec, "is_admin",
-               admin != NULL && strcasecmp(admin, "true") == 0) != 0 ||
+      put_bool(rec, "is_admin", is_admin(user, admin)) != 0 ||
       put_str(rec, "subscription_identifier", ident, 200) != 0)
     goto fail;
   if (model != NULL ? put_str(rec, "software_model", model, 200) != 0

@@ -136,6 +136,26 @@ static void test_protections(void) {
   EXPECT_EQ_INT(0, eval(s, now, why, sizeof(why)));
   EXPECT_CONTAINS(why, "the integration's own DocuSign user");
   json_object_put(s);
+  s = dl_parse("{\"external_user_id\":\"11111111-2222-3333-4444-555555555555\","
+               "\"state\":\"active\",\"active\":true,\"assigned_at\":"
+               "\"2020-01-01T00:00:00Z\"}");
+  {
+    dsg_eval_in in;
+
+    memset(&in, 0, sizeof(in));
+    in.subscription = s;
+    in.rule = &RULE;
+    in.integration_user_id = "11111111-2222-3333-4444-555555555555";
+    in.now = T(now);
+    in.last_skipped_at = DSG_TIME_UNKNOWN;
+    /* the sub in upper case still protects */
+    json_object_object_add(
+        s, "external_user_id",
+        json_object_new_string("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"));
+    in.integration_user_id = "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE";
+    EXPECT_EQ_INT(0, dsg_cand_evaluate(&in, why, sizeof(why)));
+  }
+  json_object_put(s);
   /* rules: none, inactive, no candidates */
   {
     dsg_eval_in in;

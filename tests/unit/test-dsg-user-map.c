@@ -132,6 +132,10 @@ static void test_license_and_admin(void) {
   rec = map_ok("{\"userId\":\"u-3\",\"isAdmin\":\"yes\"}", NULL, NULL);
   EXPECT_TRUE(!dl_bool(rec, "is_admin"));
   json_object_put(rec);
+  /* not DocuSign's format, but never fail open on the admin protection */
+  rec = map_ok("{\"userId\":\"u-3\",\"isAdmin\":true}", NULL, NULL);
+  EXPECT_TRUE(dl_bool(rec, "is_admin"));
+  json_object_put(rec);
 
   /* an empty licenseType falls back to the profile name; an unknown one
    * is copied verbatim and has no model */
