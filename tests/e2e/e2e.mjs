@@ -723,7 +723,11 @@ const pend = results.filter((r) => r.status === 'PENDING');
 if (pend.length) console.log(`pending (backend not there yet): ${pend.map((r) => r.step).join('; ')}`);
 console.log(`${n('PASS')} passed, ${n('FAIL')} failed, ${n('PENDING')} skipped`);
 if (!process.env.SAM_E2E_KEEP) {
-  // keep the screenshots, drop the rest
-  for (const d of ['data', 'chromium-profile']) rmSync(join(work, d), { recursive: true, force: true });
+  // keep the screenshots, drop the rest (SAM_E2E_KEEP=1 keeps the data dir)
+  if (shots.startsWith(work)) {
+    for (const d of ['data', 'chromium-profile', 'account.json']) rmSync(join(work, d), { recursive: true, force: true });
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 process.exit(failed ? 1 : 0);
