@@ -411,10 +411,12 @@ int dsg_cand_new(const char *candidate_id,
                  int64_t now,
                  const char *actor,
                  const char *reason,
+                 const dsg_cand_savings *savings,
                  json_object **out,
                  char *err,
                  size_t errlen) {
   json_object *c = NULL, *hist = NULL, *entry = NULL;
+  int known = savings != NULL && savings->amount >= 0;
   const char *uid = str_of(subscription, "external_user_id");
   dsg_cand_state st;
   int rc = SAM_EINVAL;
@@ -460,6 +462,9 @@ int dsg_cand_new(const char *candidate_id,
       put_str(c, "reason", reason != NULL ? reason : "", 1000) != 0 ||
       put(c, "notify_user", json_object_new_boolean(rule->notify_user)) != 0 ||
       put_time(c, "opened_at", now) != 0 || put(c, "closed_at", NULL) != 0 ||
+      put(c, "potential_savings",
+          known ? json_object_new_double(savings->amount) : NULL) != 0 ||
+      put_str(c, "currency", known ? savings->currency : NULL, 3) != 0 ||
       put(c, "history", hist) != 0) {
     hist = NULL; /* put() freed it on failure */
     goto fail;

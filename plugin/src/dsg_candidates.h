@@ -167,12 +167,20 @@ int dsg_cand_history_entry(dsg_cand_state from,
                            const char *reason,
                            json_object **out);
 
+/* Potential savings of one reclaim, when the admin's entitlement for the
+ * model has a unit cost (SAM-MODEL.md 11); NULL or amount < 0 = unknown. */
+typedef struct dsg_cand_savings {
+  double amount;        /* unit cost of one seat, >= 0 */
+  const char *currency; /* ISO 4217, at most 3 characters; may be NULL */
+} dsg_cand_savings;
+
 /*
  * Creates a candidate record (schemas/sam-candidate) for a subscription
  * that qualified: candidate_id as given, external_user_id, UPN, identifier
  * and model from the subscription, rule_id, state from
  * dsg_cand_initial_state, open, justification "Low Usage", reason,
- * notify_user, opened_at = now, and a first history entry.
+ * notify_user, opened_at = now, potential_savings and currency (null when
+ * unknown), and a first history entry.
  *
  * Thread:    any; pure.
  * Ownership: all borrowed; *out is a new object the caller puts.
@@ -186,6 +194,7 @@ int dsg_cand_new(const char *candidate_id,
                  int64_t now,
                  const char *actor,
                  const char *reason,
+                 const dsg_cand_savings *savings,
                  json_object **out,
                  char *err,
                  size_t errlen);

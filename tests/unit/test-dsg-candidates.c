@@ -356,6 +356,7 @@ static void test_transitions(void) {
 static json_object *new_candidate(int notify, int resolved) {
   json_object *s = sub("2026-07-02T10:00:00Z", NULL), *c = NULL;
   dsg_rule_view r = RULE;
+  dsg_cand_savings sv = {456.0, "USD"};
   char err[200];
 
   r.notify_user = notify;
@@ -363,7 +364,7 @@ static json_object *new_candidate(int notify, int resolved) {
                                 T("2026-11-28T09:00:00Z"), "system",
                                 "assigned 2026-07-02, 149 days ago, "
                                 "threshold 60",
-                                &c, err, sizeof(err)));
+                                notify ? NULL : &sv, &c, err, sizeof(err)));
   json_object_put(s);
   dl_expect_valid("sam-candidate.schema.json", c);
   return c;
@@ -396,6 +397,8 @@ static void test_records(void) {
   EXPECT_EQ_STR("2026-11-28T09:00:00Z", dl_str(c, "opened_at"));
   EXPECT_TRUE(dl_is_null(c, "closed_at"));
   EXPECT_CONTAINS(dl_str(c, "reason"), "149 days ago");
+  EXPECT_EQ_STR("456.0", dl_str(c, "potential_savings"));
+  EXPECT_EQ_STR("USD", dl_str(c, "currency"));
   /* Ready -> Awaiting Revocation -> (failure) Attention -> Ready -> ... */
   apply_ok(c, AR, DSG_TRIG_RECLAIM, "2026-11-28T09:05:00Z", "reclaim run");
   apply_ok(c, A, DSG_TRIG_RECLAIM_FAILURE, "2026-11-28T09:06:00Z",
@@ -438,6 +441,8 @@ static void test_records(void) {
   /* notify on, no user: Attention Required; the user path to Skipped */
   c = new_candidate(1, 0);
   EXPECT_EQ_STR("attention_required", dl_str(c, "state"));
+  EXPECT_TRUE(dl_is_null(c, "potential_savings"));
+  EXPECT_TRUE(dl_is_null(c, "currency"));
   EXPECT_TRUE(dl_bool(c, "notify_user"));
   apply_ok(c, R, DSG_TRIG_RESOLVED, "2026-11-28T10:00:00Z", "user resolved");
   apply_ok(c, AU, DSG_TRIG_RECLAIM, "2026-11-28T10:01:00Z", "e-mail sent");
@@ -457,8 +462,8 @@ static void test_records(void) {
   EXPECT_EQ_INT(SAM_EINVAL, dsg_cand_apply(c, AR, DSG_TRIG_RECLAIM, 0, "x", "y",
                                            err, sizeof(err)));
   json_object_put(c);
-  EXPECT_EQ_INT(SAM_EINVAL, dsg_cand_new("", NULL, &RULE, 0, 0, NULL, NULL, &c,
-                                         err, sizeof(err)));
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_cand_new("", NULL, &RULE, 0, 0, NULL, NULL,
+                                         NULL, &c, err, sizeof(err)));
   EXPECT_EQ_INT(SAM_EINVAL,
                 dsg_cand_history_entry(R, DSG_CAND_NONE, 0, "a", "b", &c));
   EXPECT_EQ_INT(SAM_EINVAL,
