@@ -411,12 +411,10 @@ int dsg_cand_new(const char *candidate_id,
                  int64_t now,
                  const char *actor,
                  const char *reason,
-                 const dsg_cand_savings *savings,
                  json_object **out,
                  char *err,
                  size_t errlen) {
   json_object *c = NULL, *hist = NULL, *entry = NULL;
-  int known = savings != NULL && savings->amount >= 0;
   const char *uid = str_of(subscription, "external_user_id");
   dsg_cand_state st;
   int rc = SAM_EINVAL;
@@ -462,9 +460,7 @@ int dsg_cand_new(const char *candidate_id,
       put_str(c, "reason", reason != NULL ? reason : "", 1000) != 0 ||
       put(c, "notify_user", json_object_new_boolean(rule->notify_user)) != 0 ||
       put_time(c, "opened_at", now) != 0 || put(c, "closed_at", NULL) != 0 ||
-      put(c, "potential_savings",
-          known ? json_object_new_double(savings->amount) : NULL) != 0 ||
-      put_str(c, "currency", known ? savings->currency : NULL, 3) != 0 ||
+
       put(c, "history", hist) != 0) {
     hist = NULL; /* put() freed it on failure */
     goto fail;
@@ -479,6 +475,24 @@ fail:
   json_object_put(hist);
   json_object_put(c);
   return rc;
+}
+
+int dsg_cand_set_savings(json_object *candidate,
+                         const dsg_cand_savings *savings) {
+  int known = savings != NULL && savings->amount >= 0;
+  json_object *v = NULL;
+
+  if (candidate == NULL || !json_object_is_type(candidate, json_type_object))
+    return SAM_EINVAL;
+  if (known) {
+    v = json_object_new_double(savings->amount);
+    if (v == NULL)
+      return SAM_ENOMEM;
+  }
+  if (put(candidate, "potential_savings", v) != 0 ||
+      put_str(candidate, "currency", known ? savings->currency : NULL, 3) != 0)
+    return SAM_ENOMEM;
+  return 0;
 }
 
 int dsg_cand_apply(json_object *candidate,

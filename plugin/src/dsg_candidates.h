@@ -179,8 +179,8 @@ typedef struct dsg_cand_savings {
  * that qualified: candidate_id as given, external_user_id, UPN, identifier
  * and model from the subscription, rule_id, state from
  * dsg_cand_initial_state, open, justification "Low Usage", reason,
- * notify_user, opened_at = now, potential_savings and currency (null when
- * unknown), and a first history entry.
+ * notify_user, opened_at = now, and a first history entry. Savings are
+ * added with dsg_cand_set_savings.
  *
  * Thread:    any; pure.
  * Ownership: all borrowed; *out is a new object the caller puts.
@@ -194,10 +194,20 @@ int dsg_cand_new(const char *candidate_id,
                  int64_t now,
                  const char *actor,
                  const char *reason,
-                 const dsg_cand_savings *savings,
                  json_object **out,
                  char *err,
                  size_t errlen);
+
+/*
+ * Sets potential_savings and currency on a candidate record: the amount
+ * and currency when savings is non-NULL with amount >= 0, else both null.
+ *
+ * Thread:    any; pure.
+ * Ownership: candidate modified in place; savings borrowed.
+ * Returns:   0, SAM_EINVAL (candidate not an object), or SAM_ENOMEM.
+ */
+int dsg_cand_set_savings(json_object *candidate,
+                         const dsg_cand_savings *savings);
 
 /*
  * Moves a candidate record to `to` when dsg_cand_allowed says so: sets

@@ -364,7 +364,8 @@ static json_object *new_candidate(int notify, int resolved) {
                                 T("2026-11-28T09:00:00Z"), "system",
                                 "assigned 2026-07-02, 149 days ago, "
                                 "threshold 60",
-                                notify ? NULL : &sv, &c, err, sizeof(err)));
+                                &c, err, sizeof(err)));
+  EXPECT_EQ_INT(0, dsg_cand_set_savings(c, notify ? NULL : &sv));
   json_object_put(s);
   dl_expect_valid("sam-candidate.schema.json", c);
   return c;
@@ -462,8 +463,9 @@ static void test_records(void) {
   EXPECT_EQ_INT(SAM_EINVAL, dsg_cand_apply(c, AR, DSG_TRIG_RECLAIM, 0, "x", "y",
                                            err, sizeof(err)));
   json_object_put(c);
-  EXPECT_EQ_INT(SAM_EINVAL, dsg_cand_new("", NULL, &RULE, 0, 0, NULL, NULL,
-                                         NULL, &c, err, sizeof(err)));
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_cand_new("", NULL, &RULE, 0, 0, NULL, NULL, &c,
+                                         err, sizeof(err)));
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_cand_set_savings(NULL, NULL));
   EXPECT_EQ_INT(SAM_EINVAL,
                 dsg_cand_history_entry(R, DSG_CAND_NONE, 0, "a", "b", &c));
   EXPECT_EQ_INT(SAM_EINVAL,
