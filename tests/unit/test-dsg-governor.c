@@ -327,6 +327,30 @@ static void test_100k_users(void) {
   }
 }
 
+/* How concurrency bounds the realistic benchmark (250 ms latency): the
+ * figures printed show what max_in_flight the job needs to reach the
+ * floor. No limit error at any setting. */
+static void test_100k_concurrency(void) {
+  static const uint32_t fl[] = {4, 8, 16, 32, 48, 64, 128};
+  size_t i;
+
+  for (i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+    sim_cfg c;
+    dsg_gov *g = gov(fl[i]);
+    int64_t end;
+
+    base_cfg(&c, 1000);
+    end = run(&S, &c, g);
+    EXPECT_EQ_U64(0, S.rejections);
+    EXPECT_EQ_U64(1000, S.calls);
+    printf("  max_in_flight %3u: 1000 pages in %6.2f s simulated (floor "
+           "%.2f s + latency)\n",
+           fl[i], (double)(end - c.start_ms) / 1000.0,
+           (double)dsg_gov_floor_ms(1000, 2700, 500, c.start_ms) / 1000.0);
+    dsg_gov_free(g);
+  }
+}
+
 /* 1,000,000 users: 10,000 pages; 2,700 per hour at most, waiting for each
  * reset and saying until when. */
 static void test_1m_users_span_hours(void) {
@@ -721,6 +745,7 @@ int main(void) {
   SAM_T_RUN(test_limit_error_waits);
   SAM_T_RUN(test_backoff);
   SAM_T_RUN(test_100k_users);
+  SAM_T_RUN(test_100k_concurrency);
   SAM_T_RUN(test_1m_users_span_hours);
   SAM_T_RUN(test_shared_account);
   SAM_T_RUN(test_limit_error_midway);
