@@ -234,13 +234,17 @@ fail:
 
 /* ---- the userId set ---- */
 
+/* 2^32 slots (64 GiB): slot_of's 32-bit multiply-shift needs cap below
+ * it, and no account comes near. */
+#define IDSET_MAX_CAP ((size_t)0xFFFFFFFFu)
+
 typedef struct digest {
   uint64_t a, b;
 } digest;
 
 struct dsg_idset {
   digest *slots; /* {0,0} marks an empty slot */
-  size_t cap;    /* power of two */
+  size_t cap;    /* slots; the table is at most 3/4 full */
   size_t count;
   int has_zero; /* the all-zero GUID, kept outside the table */
 };
@@ -304,24 +308,44 @@ static digest id_digest(const char *s) {
   return d;
 }
 
-static size_t slot_of(digest d, size_t cap) {
-  uint64_t h = d.a ^ (d.b * 0x9e3779b97f4a7c15ULL);
+/* murmur3's 64-bit finalizer over both halves: GUIDs from a generator
+ * that counts (or differ only in a few bytes) still spread evenly. */
+static uint64_t mix(digest d) {
+  uint64_t h = d.a ^ (d.b * 0x9e3779b97f4a7c15ULL) ^ (d.b >> 29);
 
-  h ^= h >> 31;
-  return (size_t)(h & (cap - 1));
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+/* Slot in [0, cap) by multiply-shift ("fastrange"), so that cap need not
+ * be a power of two and the table can be sized to the account. */
+static size_t slot_of(digest d, size_t cap) {
+  return (size_t)(((mix(d) >> 32) * (uint64_t)cap) >> 32);
 }
 
 static int is_zero(digest d) {
   return d.a == 0 && d.b == 0;
 }
 
+/* Slots for n ids at a load of at most 3/4 (linear probing stays short). */
+static size_t cap_for(size_t n) {
+  size_t cap = n / 3 * 4 + n % 3 * 2 + 64;
+
+  return cap > IDSET_MAX_CAP ? IDSET_MAX_CAP : cap;
+}
+
 int dsg_idset_new(size_t expected, dsg_idset **out) {
   dsg_idset *s;
-  size_t cap = 64;
+  size_t cap;
 
   *out = NULL;
-  while (cap < expected * 2 && cap < ((size_t)1 << 40))
-    cap <<= 1;
+  /* 10 % over the expected count before the first growth: users added
+   * while the run pages through the account */
+  cap = cap_for(expected + expected / 10);
   s = calloc(1, sizeof(*s));
   if (s == NULL)
     return SAM_ENOMEM;
@@ -336,9 +360,12 @@ int dsg_idset_new(size_t expected, dsg_idset **out) {
 }
 
 static int grow(dsg_idset *s) {
-  size_t cap = s->cap * 2, i;
-  digest *slots = calloc(cap, sizeof(*slots));
+  size_t cap = cap_for(s->count + s->count / 2), i;
+  digest *slots;
 
+  if (cap <= s->cap)
+    return SAM_ENOMEM; /* at IDSET_MAX_CAP */
+  slots = calloc(cap, sizeof(*slots));
   if (slots == NULL)
     return SAM_ENOMEM;
   for (i = 0; i < s->cap; i++) {
@@ -348,7 +375,7 @@ static int grow(dsg_idset *s) {
       continue;
     j = slot_of(s->slots[i], cap);
     while (!is_zero(slots[j]))
-      j = (j + 1) & (cap - 1);
+      j = j + 1 == cap ? 0 : j + 1;
     slots[j] = s->slots[i];
   }
   free(s->slots);
@@ -363,7 +390,7 @@ static size_t find(const dsg_idset *s, digest d) {
 
   while (!is_zero(s->slots[j]) &&
          (s->slots[j].a != d.a || s->slots[j].b != d.b))
-    j = (j + 1) & (s->cap - 1);
+    j = j + 1 == s->cap ? 0 : j + 1;
   return j;
 }
 
@@ -384,7 +411,7 @@ int dsg_idset_add(dsg_idset *s, const char *id) {
   j = find(s, d);
   if (!is_zero(s->slots[j]))
     return 0;
-  if ((s->count + 1) * 2 > s->cap) {
+  if ((s->count + 1) * 4 > s->cap * 3) {
     if (grow(s) != 0)
       return SAM_ENOMEM;
     j = find(s, d);

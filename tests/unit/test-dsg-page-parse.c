@@ -223,7 +223,21 @@ static void test_idset(void) {
     EXPECT_EQ_INT(1, dsg_idset_contains(s, id));
   }
   EXPECT_EQ_INT(200000, dsg_idset_count(s));
-  EXPECT_TRUE(dsg_idset_bytes(s) <= 64 * 200000 + 1024);
+  EXPECT_TRUE(dsg_idset_bytes(s) <= 32 * 200000 + 4096);
+  dsg_idset_free(s);
+
+  /* sized right: about 24 bytes per id; sequential GUIDs (a generator that
+   * counts) and ids differing in their first bytes only */
+  EXPECT_EQ_INT(0, dsg_idset_new(200000, &s));
+  for (i = 0; i < 200000; i++) {
+    snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012zx", i);
+    EXPECT_EQ_INT(1, dsg_idset_add(s, id));
+    snprintf(id, sizeof(id), "%08zx-0000-4000-8000-000000000000", i + 1);
+    if (i < 1000)
+      EXPECT_EQ_INT(1, dsg_idset_add(s, id));
+  }
+  EXPECT_EQ_INT(201000, dsg_idset_count(s));
+  EXPECT_TRUE(dsg_idset_bytes(s) <= 27 * 200000);
   dsg_idset_free(s);
   dsg_idset_free(NULL);
 }
