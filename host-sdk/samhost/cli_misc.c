@@ -126,13 +126,21 @@ static void auto_cols(json_object *items, const char **cols) {
       if (n == MAX_AUTO_COLS)
         break;
       if (v == NULL || json_object_is_type(v, json_type_object) ||
-          json_object_is_type(v, json_type_array))
+          json_object_is_type(v, json_type_array) ||
+          strcmp(k, "profile_id") == 0) /* given with --profile */
         continue;
       cols[n++] = k;
     }
   }
   cols[n] = NULL;
 }
+
+static const char *const job_cols[] = {
+    "job_key",     "name",           "active", "next_run_at",
+    "last_run_at", "running_job_id", NULL};
+static const char *const result_cols[] = {"job_id",     "process_id", "trigger",
+                                          "started_at", "outcome",    "message",
+                                          NULL};
 
 /*
  * See samhost.h.
@@ -201,8 +209,14 @@ int sh_cmd_list(int argc, char **argv, sh_global *g) {
       const char *next = sh_jstr(r.json, "next_cursor");
       json_object_object_get_ex(r.json, "items", &items);
       if (items != NULL && json_object_is_type(items, json_type_array)) {
-        auto_cols(items, cols);
-        sh_print_table(items, cols);
+        if (strcmp(name, "jobs") == 0)
+          sh_print_table(items, job_cols);
+        else if (strcmp(name, "job-results") == 0)
+          sh_print_table(items, result_cols);
+        else {
+          auto_cols(items, cols);
+          sh_print_table(items, cols);
+        }
       }
       if (next != NULL && strcmp(next, "null") != 0)
         printf("more: --cursor %s\n", next);

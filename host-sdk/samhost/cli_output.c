@@ -74,6 +74,10 @@ void sh_print_table(json_object *items, const char *const *cols) {
   rows = items != NULL && json_object_is_type(items, json_type_array)
              ? json_object_array_length(items)
              : 0;
+  if (rows == 0 || ncols == 0) {
+    printf("(none)\n");
+    return;
+  }
   for (c = 0; c < ncols; c++)
     widths[c] = strlen(cols[c]);
   for (i = 0; i < rows; i++)
@@ -97,8 +101,6 @@ void sh_print_table(json_object *items, const char *const *cols) {
     }
     putchar('\n');
   }
-  if (rows == 0)
-    printf("(none)\n");
 }
 
 /*

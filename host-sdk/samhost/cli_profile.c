@@ -15,7 +15,9 @@ static void help(void) {
       "  samhost profile show PROFILE_ID\n"
       "  samhost profile list [--type TYPE] [--limit N] [--cursor C]\n"
       "  samhost profile update PROFILE_ID [--name NAME] [FIELDS]\n"
-      "  samhost profile delete PROFILE_ID\n\n"
+      "  samhost profile delete PROFILE_ID\n"
+      "  samhost profile publish PROFILE_ID  (after Validate Connection;\n"
+      "                                      creates the daily jobs)\n\n"
       "FIELDS (the profile form; see `samhost plugins --json` for the "
       "schema):\n"
       "  --field NAME=VALUE     a string field\n"
@@ -154,7 +156,11 @@ done:
   return rc;
 }
 
-static int by_id(int argc, char **argv, sh_global *g, const char *method) {
+static int by_id(int argc,
+                 char **argv,
+                 sh_global *g,
+                 const char *method,
+                 const char *suffix) {
   sh_reply r;
   char *esc, path[1024];
   int rc;
@@ -167,7 +173,7 @@ static int by_id(int argc, char **argv, sh_global *g, const char *method) {
   esc = sh_escape(argv[1]);
   if (esc == NULL)
     return SH_EXIT_REMOTE;
-  snprintf(path, sizeof(path), "/api/v1/profiles/%s", esc);
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s%s", esc, suffix);
   free(esc);
   rc = sh_request(g, method, path, NULL, &r);
   return finish(g, rc, &r, strcmp(method, "DELETE") == 0 ? 2 : 0);
@@ -235,9 +241,11 @@ int sh_cmd_profile(int argc, char **argv, sh_global *g) {
   if (strcmp(argv[0], "update") == 0)
     return create_or_update(argc, argv, g, 0);
   if (strcmp(argv[0], "show") == 0)
-    return by_id(argc, argv, g, "GET");
+    return by_id(argc, argv, g, "GET", "");
   if (strcmp(argv[0], "delete") == 0)
-    return by_id(argc, argv, g, "DELETE");
+    return by_id(argc, argv, g, "DELETE", "");
+  if (strcmp(argv[0], "publish") == 0)
+    return by_id(argc, argv, g, "POST", "/publish");
   if (strcmp(argv[0], "list") == 0)
     return list(argc, argv, g);
   fprintf(stderr, "samhost profile: unknown subcommand [%s]; see --help\n",

@@ -38,7 +38,7 @@ static void usage(void) {
          "Commands:\n"
          "  serve                          run the host (HTTP API, scheduler, "
          "plugins)\n"
-         "  profile create|show|list|update|delete\n"
+         "  profile create|show|list|update|delete|publish\n"
          "                                 integration profiles\n"
          "  action <profile> <action>      run a profile action\n"
          "  job run|list|results           scheduled jobs and their runs\n"

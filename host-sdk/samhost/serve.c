@@ -4,10 +4,10 @@
  * plugins (crash probe first for a new name+version), scheduler, service
  * layer, admin token, scheduler start (catch-up), HTTP listen, then one
  * JSON line on stdout. SIGINT/SIGTERM close in ABI.md 13.3's order: HTTP
- * (stop accepting; requests in flight are answered), scheduler (cancels
- * jobs; each completes), service layer, runtime (plugins' async shutdown,
- * then the backend), signal handles. The loop must close with no handle
- * left, or the exit code is SH_EXIT_INTERNAL.
+ * and service layer together (stop accepting; waiting actions cancelled;
+ * requests in flight answered), scheduler (cancels jobs; each completes),
+ * runtime (plugins' async shutdown, then the backend), signal handles. The loop
+ * must close with no handle left, or the exit code is SH_EXIT_INTERNAL.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +47,7 @@ typedef struct serve {
   json_object *plugins; /* [{"name", "manifest"}] of the loaded ones */
   int lock_fd;
   int stopping;
+  int front_open; /* HTTP server and service layer still closing */
   int exit_code;
 
   /* options */
@@ -231,7 +232,7 @@ static void after_runtime(void *ud) {
   }
 }
 
-static void after_svc(void *ud) {
+static void after_sched(void *ud) {
   serve *s = ud;
 
   if (s->rt != NULL)
@@ -240,20 +241,17 @@ static void after_svc(void *ud) {
     after_runtime(s);
 }
 
-static void after_sched(void *ud) {
+/* The HTTP server and the service layer close together (ABI.md 13.3 step
+ * 1): the listener closes at once, the service cancels the actions that
+ * requests wait for and answers 503 to anything new on a kept-alive
+ * connection, so the requests in flight are answered quickly. */
+static void after_front(void *ud) {
   serve *s = ud;
 
-  if (s->svc != NULL)
-    sam_hostsvc_close(s->svc, after_svc, s);
-  else
-    after_svc(s);
-}
-
-static void after_http(void *ud) {
-  serve *s = ud;
-
+  if (--s->front_open > 0)
+    return;
   if (s->sched != NULL)
-    sam_sched_close(s->sched, after_sched, s);
+    sam_sched_close(s->sched, after_sched, s); /* cancels jobs; each ends */
   else
     after_sched(s);
 }
@@ -262,10 +260,15 @@ static void stop(serve *s) {
   if (s->stopping)
     return;
   s->stopping = 1;
+  s->front_open = 2;
   if (s->httpd != NULL)
-    sam__httpd_close(s->httpd, after_http, s);
+    sam__httpd_close(s->httpd, after_front, s);
   else
-    after_http(s);
+    after_front(s);
+  if (s->svc != NULL)
+    sam_hostsvc_close(s->svc, after_front, s);
+  else
+    after_front(s);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {

@@ -24,3 +24,23 @@ if(TARGET samhost_static)
   target_include_directories(test-http PRIVATE
     ${PROJECT_SOURCE_DIR}/host-sdk/src)
 endif()
+
+# The same executable with the hostsvc fixture plugin: the OAuth redirect,
+# validate, publish, jobs and `job run --wait` end to end, and SIGTERM
+# while an action waits.
+if(TARGET samhost_exe AND TARGET samhost_test)
+  if(NOT TARGET sam_fx_hostsvc)
+    add_subdirectory(${PROJECT_SOURCE_DIR}/tests/fixtures/plugins/hostsvc_fixture
+                     ${PROJECT_BINARY_DIR}/tests/fixtures/hostsvc_fixture)
+  endif()
+  sam_add_test(test-samhost-jobs
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-samhost-jobs.c
+            ${CMAKE_CURRENT_LIST_DIR}/test-samhost-common.c
+    LIBS PkgConfig::CURL PkgConfig::JSONC PkgConfig::UV
+    LABELS integration http
+    TIMEOUT 300)
+  target_compile_definitions(test-samhost-jobs PRIVATE
+    SAMHOST_EXE="$<TARGET_FILE:samhost_exe>"
+    DSG_MANIFEST="${PROJECT_BINARY_DIR}/tests/fixtures/hostsvc_fixture/plugin.manifest.json")
+  add_dependencies(test-samhost-jobs samhost_exe sam_fx_hostsvc)
+endif()
