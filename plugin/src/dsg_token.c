@@ -38,11 +38,13 @@ struct dsg_profile {
   char *scope;
   int64_t expires_at; /* Unix seconds */
   int64_t obtained_at;
-  uint64_t gen;    /* bumps with every new access token */
-  uint64_t seq;    /* refreshes completed */
-  int dirty;       /* refreshed tokens not yet persisted: never served */
-  char *doc;       /* the document being (or to be) persisted */
-  int doc_consent; /* doc is the needs-consent document */
+  uint64_t gen;           /* bumps with every new access token */
+  uint64_t seq;           /* refreshes completed */
+  uint64_t epoch;         /* bumps when a new consent installs tokens */
+  uint64_t refresh_epoch; /* the epoch a running refresh started in */
+  int dirty;              /* refreshed tokens not yet persisted: never served */
+  char *doc;              /* the document being (or to be) persisted */
+  int doc_consent;        /* doc is the needs-consent document */
   char reason[512];
   /* the one thing in flight */
   int busy;
@@ -570,6 +572,12 @@ static void on_refresh(const dsg_http_resp *resp, void *ud) {
 
   p->req = NULL;
   p->busy = IDLE;
+  if (p->refresh_epoch != p->epoch) {
+    /* A new consent installed other tokens meanwhile: this refresh belongs
+     * to the old grant; keep the new tokens. */
+    pump(p);
+    return;
+  }
   if (p->ctx->stopping) {
     if (resp->status == SAM_OK && resp->http_status == 200)
       dsg_logf(p->ctx, NULL, SAM_LOG_WARN,
@@ -733,6 +741,7 @@ static void start_refresh(dsg_profile *p) {
     return;
   }
   p->busy = BUSY_SECRET;
+  p->refresh_epoch = p->epoch;
   dsg_op_track(ctx, &p->op);
 }
 
@@ -766,6 +775,7 @@ int dsg_token_install_commit(dsg_ctx *ctx,
   p->loaded = 1;
   p->dirty = 0;
   p->seq++;
+  p->epoch++;
   return 0;
 }
 
