@@ -14,6 +14,7 @@
 
 #include "dsg_embed.h"
 #include "dsg_action.h"
+#include "dsg_download.h"
 #include "dsg_log.h"
 #include "dsg_oauth.h"
 #include "dsg_register.h"
@@ -46,8 +47,7 @@ static int complete_not_implemented(sam_job *job, void *ud, const char *what) {
 }
 
 static int start_download(sam_job *job, const sam_job_input *in, void *ud) {
-  (void)in;
-  return complete_not_implemented(job, ud, "download");
+  return dsg_download_start(job, in, ud);
 }
 
 static int start_reclaim(sam_job *job, const sam_job_input *in, void *ud) {
@@ -111,7 +111,8 @@ static int register_proc(dsg_ctx *ctx,
   d.process_id = id;
   d.display_name = display;
   d.start = start;
-  d.cancel = cancel_noop;
+  /* download has its own cancel (dsg_download.c); the stubs have none. */
+  d.cancel = start == start_download ? dsg_download_cancel : cancel_noop;
   d.ud = ctx;
   rc = ctx->api->register_process(ctx->host, ctx->pt, &d);
   return rc != 0 ? fail_msg(rc, err, err_len, "register_process", id) : 0;

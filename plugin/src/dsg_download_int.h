@@ -1,0 +1,273 @@
+/*
+ * dsg_download_int.h: what the files of the download share. The job is a
+ * small state machine (dsg_download.c) driven by one pump: every callback
+ * records its outcome and calls dl_pump, which starts whatever may start
+ * now (requests within the governor and the backpressure bound, store
+ * operations within their bound) and arms the job's one timer for the
+ * earliest wake-up. Completion happens only from the timer's close
+ * callback, so it runs exactly once and after every handle is closed.
+ */
+#ifndef DSG_DOWNLOAD_INT_H
+#define DSG_DOWNLOAD_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <uv.h>
+
+#include "sam/sam_plugin.h"
+
+#include "dsg_api.h"
+#include "dsg_ctx.h"
+#include "dsg_exclusions.h"
+#include "dsg_governor.h"
+#include "dsg_page_parse.h"
+#include "dsg_paging.h"
+
+/* Pages requested or parsed and not yet stored: the backpressure bound K
+ * (ABI.md 9.6). Memory holds at most DL_MAX_OPEN_PAGES + in-flight pages. */
+#define DL_MAX_OPEN_PAGES 8
+/* Previous-record reads in flight for the whole job. */
+#define DL_MAX_GETS 64
+/* Retry a store call refused with SAM_EAGAIN after this long when no store
+ * callback is due to wake us first. */
+#define DL_EAGAIN_RETRY_MS 5
+/* The profile type whose exclusion rules apply. */
+#define DL_PROFILE_TYPE "docusign_subscription"
+/* The scope of host-wide records (exclusion rules). */
+#define DL_HOST_SCOPE "_host"
+
+typedef struct dsg_dl dsg_dl;
+typedef struct dl_req dl_req;
+typedef struct dl_op dl_op;
+
+typedef enum dl_phase {
+  DL_SETUP = 0, /* read models, unrecognized, exclusions, checkpoint */
+  DL_ACCOUNT,   /* account, billing plan, billing charges, consumption */
+  DL_PAGES,     /* the users pages */
+  DL_SWEEP,     /* remove subscriptions not seen (complete runs only) */
+  DL_UNREC,     /* unrecognized identifiers and their counts */
+  DL_FINAL,     /* final checkpoint */
+  DL_DONE
+} dl_phase;
+
+typedef enum dl_req_kind {
+  DL_REQ_ACCOUNT = 0,
+  DL_REQ_PLAN,
+  DL_REQ_CHARGES,
+  DL_REQ_PAGE
+} dl_req_kind;
+
+typedef enum dl_req_state {
+  RQ_READY = 0, /* to be sent when the governor allows */
+  RQ_SENDING,   /* an API call in flight */
+  RQ_RETRY,     /* waiting for retry_at_ms */
+  RQ_READING,   /* page parsed: previous records being read */
+  RQ_WRITING    /* page mapped: put_batch in flight or to be retried */
+} dl_req_state;
+
+/* One DocuSign request of the job; for users pages also the page's store
+ * work until its records are written. */
+struct dl_req {
+  dl_req *next;
+  dl_req *prev;
+  dsg_dl *dl;
+  dl_req_kind kind;
+  dl_req_state state;
+  uint64_t index;  /* page index */
+  uint64_t offset; /* start_position */
+  uint32_t attempt;
+  int64_t retry_at_ms;
+  dsg_api_call *call;
+  int sync_done;  /* the API callback ran inside dsg_api_get */
+  int skip_store; /* page already stored by the run being resumed */
+  /* the parsed page and its users (new ones only, de-duplicated) */
+  dsg_page page;
+  json_object **users; /* borrowed from page.root */
+  json_object **prevs; /* owned previous records (NULL: none) */
+  size_t n_users;
+  size_t next_get;
+  size_t gets_in_flight;
+  size_t gets_done;
+  sam_record *recs; /* the batch, built once every read is back */
+  char **texts;
+  size_t n_recs;
+  int put_sent;
+  /* the page's tallies, counted once its batch is written */
+  uint32_t t_created;
+  uint32_t t_updated;
+  uint32_t t_unchanged;
+  uint32_t t_excluded;
+};
+
+typedef void (*dl_store_fn)(dsg_dl *dl,
+                            int status,
+                            const sam_store_result *res,
+                            void *arg);
+
+/* One store operation the host accepted. */
+struct dl_op {
+  dsg_op_ref ref; /* tracked for shutdown */
+  dl_op *next;
+  dl_op *prev;
+  dsg_dl *dl;
+  dsg_ctx *ctx;
+  dl_store_fn fn;
+  void *arg;
+};
+
+typedef struct dl_counts {
+  uint64_t pages;
+  uint64_t api_calls;
+  uint64_t users_seen;
+  uint64_t created;
+  uint64_t updated;
+  uint64_t unchanged;
+  uint64_t removed;
+  uint64_t unrecognized;
+  uint64_t excluded;
+  uint64_t errors;
+} dl_counts;
+
+struct dsg_dl {
+  dsg_job_ref ref; /* first */
+  dsg_ctx *ctx;
+  sam_job *job;
+  char *profile_id;
+  char *profile_json;
+  char *client_id;
+  char *account_id;
+  char *instance; /* Instance URL without a trailing '/' */
+  char *rest;     /* {base_uri}/restapi/v2.1/accounts/{account_id} */
+  char run_id[48];
+  char started_at[24];
+  int64_t t0_ms;     /* wall clock at start */
+  int64_t now_s;     /* the run's clock for records */
+  uint64_t uv_t0;    /* loop time at start */
+  uint64_t deadline; /* loop time of the host's deadline, 0: none */
+  dl_phase phase;
+  int busy; /* a sequential step's operation is in flight */
+  int step; /* the step within the phase */
+  char *cursor;
+  char *next_cursor; /* the sweep's: taken once its batch is written */
+  size_t pending_n;  /* records in the sweep's or DL_UNREC's batch */
+  size_t uidx;       /* DL_UNREC: the identifier being counted */
+  /* read once at start */
+  json_object *models;     /* identifier -> true (sam_software_model) */
+  json_object *unrec;      /* identifier -> stored record */
+  json_object *unrec_seen; /* identifier -> subscriptions (unrecognized) */
+  json_object *unrec_cnt;  /* identifier -> count from records (DL_UNREC) */
+  json_object *unrec_ids;  /* the identifiers DL_UNREC counts */
+  json_object *excl_id;    /* sam_exclusion_identifier records */
+  json_object *excl_user;  /* sam_exclusion_user records */
+  dsg_exclusions *excl;
+  /* the checkpoint (docusign_download_state) */
+  int resumed;
+  uint8_t *done_map; /* 1 per page index stored */
+  uint64_t done_cap;
+  uint64_t ck_total;
+  uint64_t ck_users;
+  int ck_busy;
+  int ck_dirty;
+  /* account and billing */
+  json_object *acct;
+  json_object *plan;
+  json_object *charges;
+  int charges_status;
+  /* paging */
+  dsg_gov *gov;
+  dsg_paging paging;
+  dsg_idset *seen;
+  dl_req *reqs;
+  size_t n_reqs;
+  size_t http_in_flight;
+  size_t peak_in_flight;
+  size_t gets_in_flight;
+  int64_t wake_ms; /* earliest wanted wake-up (wall ms), INT64_MAX none */
+  int waiting_limit;
+  /* timer (one per job) */
+  uv_timer_t timer;
+  int timer_closing;
+  /* store operations in flight */
+  dl_op *ops;
+  size_t n_ops;
+  /* outcome */
+  int finishing;
+  int status;
+  char msg[768];
+  int consistent;
+  int swept;
+  int in_pump;
+  int pump_again;
+  dl_counts c;
+};
+
+/* ---- dsg_download.c ---- */
+
+/* Wall clock in ms since the Unix epoch. */
+int64_t dl_now_ms(void);
+/* Runs the state machine (re-entrancy safe). */
+void dl_pump(dsg_dl *dl);
+/* Ends the job with status and message (first call wins): stops every
+ * request and store operation; completion follows from the pump. */
+void dl_fail(dsg_dl *dl, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Asks the pump to run again no later than at_ms (wall clock). */
+void dl_wake_at(dsg_dl *dl, int64_t at_ms);
+
+/* ---- dsg_download_pages.c ---- */
+
+/* Starts what may start in DL_ACCOUNT / DL_PAGES; advances the phase when
+ * the phase's requests are all done. */
+void dl_pages_pump(dsg_dl *dl);
+/* Frees a request (its page, reads and batch). */
+void dl_req_free(dl_req *r);
+/* Cancels every API call in flight (their callbacks never run). */
+void dl_reqs_cancel(dsg_dl *dl);
+
+/* ---- dsg_download_store.c ---- */
+
+/* Issues a store call; fn runs once from its callback. Returns 0 or the
+ * host's refusal (SAM_EAGAIN: retry after the next callback or shortly). */
+int dl_store_get(dsg_dl *dl,
+                 const char *scope,
+                 const char *type,
+                 const char *key,
+                 dl_store_fn fn,
+                 void *arg);
+int dl_store_query(dsg_dl *dl,
+                   const char *scope,
+                   const char *type,
+                   const char *filter,
+                   const char *cursor,
+                   uint32_t limit,
+                   dl_store_fn fn,
+                   void *arg);
+int dl_store_put(dsg_dl *dl,
+                 const char *type,
+                 const sam_record *recs,
+                 size_t n,
+                 dl_store_fn fn,
+                 void *arg);
+/* op_cancel on every store operation in flight. */
+void dl_ops_cancel(dsg_dl *dl);
+/* The sequential phases: setup, sweep, unrecognized, final checkpoint. */
+void dl_setup_pump(dsg_dl *dl);
+void dl_sweep_pump(dsg_dl *dl);
+void dl_unrec_pump(dsg_dl *dl);
+void dl_final_pump(dsg_dl *dl);
+/* The store side of one parsed page: reads, maps, writes. */
+void dl_page_store_pump(dsg_dl *dl, dl_req *r);
+/* Writes the consumption record (fire and forget within the job). */
+void dl_consumption_write(dsg_dl *dl);
+/* Writes the checkpoint (at most one write in flight; coalesced). */
+void dl_checkpoint(dsg_dl *dl);
+/* Whether page `index` was stored by the run being resumed. */
+int dl_page_done_before(const dsg_dl *dl, uint64_t index);
+/* Marks page index stored. */
+void dl_page_mark_done(dsg_dl *dl, uint64_t index);
+/* The model look-up of dsg_user_map (ud = dl). */
+const char *dl_model_lookup(const char *identifier, void *ud);
+
+#endif /* DSG_DOWNLOAD_INT_H */

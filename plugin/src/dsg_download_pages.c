@@ -1,0 +1,485 @@
+/*
+ * dsg_download_pages.c: the download's DocuSign side: account, billing
+ * plan and charges, then the users pages, concurrently within the
+ * rate-limit governor and the backpressure bound (issue 6 items 1, 2, 5
+ * and 9). Limit errors wait until the reset, 5xx/resets/timeouts and
+ * malformed pages retry with bounded exponential backoff and jitter.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsg_action.h"
+#include "dsg_consumption.h"
+#include "dsg_download_int.h"
+#include "dsg_log.h"
+
+/* ---- requests ---- */
+
+static const char *kind_name(dl_req_kind k) {
+  switch (k) {
+  case DL_REQ_ACCOUNT:
+    return "account information";
+  case DL_REQ_PLAN:
+    return "billing plan";
+  case DL_REQ_CHARGES:
+    return "billing charges";
+  default:
+    return "users page";
+  }
+}
+
+void dl_req_free(dl_req *r) {
+  size_t i;
+
+  if (r == NULL)
+    return;
+  if (r->prevs != NULL)
+    for (i = 0; i < r->n_users; i++)
+      json_object_put(r->prevs[i]);
+  if (r->texts != NULL)
+    for (i = 0; i < r->n_recs; i++)
+      free(r->texts[i]);
+  free(r->prevs);
+  free(r->users);
+  free(r->texts);
+  free(r->recs);
+  dsg_page_free(&r->page);
+  free(r);
+}
+
+static dl_req *req_new(dsg_dl *dl, dl_req_kind kind, uint64_t idx) {
+  dl_req *r = calloc(1, sizeof(*r));
+
+  if (r == NULL)
+    return NULL;
+  r->dl = dl;
+  r->kind = kind;
+  r->index = idx;
+  r->offset = idx * DSG_PAGE_SIZE;
+  r->state = RQ_READY;
+  r->next = dl->reqs;
+  if (dl->reqs != NULL)
+    dl->reqs->prev = r;
+  dl->reqs = r;
+  dl->n_reqs++;
+  return r;
+}
+
+static void req_drop(dsg_dl *dl, dl_req *r) {
+  if (r->prev != NULL)
+    r->prev->next = r->next;
+  else
+    dl->reqs = r->next;
+  if (r->next != NULL)
+    r->next->prev = r->prev;
+  dl->n_reqs--;
+  dl_req_free(r);
+}
+
+void dl_reqs_cancel(dsg_dl *dl) {
+  dl_req *r;
+
+  for (r = dl->reqs; r != NULL; r = r->next) {
+    if (r->call != NULL) {
+      dsg_api_cancel(r->call);
+      r->call = NULL;
+      dl->http_in_flight--;
+      dsg_gov_finished(dl->gov, dl_now_ms(), NULL);
+    }
+    if (r->state == RQ_SENDING)
+      r->state = RQ_READY;
+  }
+}
+
+/* ---- responses ---- */
+
+static void headers_of(const dsg_http_resp *resp, dsg_gov_headers *h) {
+  h->rate_limit = resp->ratelimit_limit;
+  h->rate_remaining = resp->ratelimit_remaining;
+  h->rate_reset = resp->ratelimit_reset;
+  h->burst_limit = resp->burstlimit_limit;
+  h->burst_remaining = resp->burstlimit_remaining;
+}
+
+/* A transient failure: retry with backoff, or give up after the
+ * governor's max_retries. */
+static void retry_or_give_up(dsg_dl *dl, dl_req *r, const char *why) {
+  int64_t d = dsg_gov_backoff_ms(dl->gov, ++r->attempt);
+
+  dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+           "download: %s [start_position=%llu] attempt [%u] failed: %s",
+           kind_name(r->kind), (unsigned long long)r->offset, r->attempt, why);
+  if (d >= 0) {
+    r->state = RQ_RETRY;
+    r->retry_at_ms = dl_now_ms() + d;
+    return;
+  }
+  if (r->kind == DL_REQ_PAGE) {
+    dl_fail(dl, SAM_EREMOTE,
+            "users page [%llu] (start_position [%llu]) failed after [%u] "
+            "attempts: %s",
+            (unsigned long long)r->index, (unsigned long long)r->offset,
+            r->attempt, why);
+    return;
+  }
+  dl->c.errors++;
+  if (r->kind == DL_REQ_CHARGES)
+    dl->charges_status = 0;
+  req_drop(dl, r);
+}
+
+static void page_arrived(dsg_dl *dl, dl_req *r, const dsg_http_resp *resp) {
+  char err[400];
+  size_t i;
+  int rc;
+
+  rc = dsg_page_parse(resp->body, resp->body_len, r->offset, &r->page, err,
+                      sizeof(err));
+  if (rc != 0) {
+    retry_or_give_up(dl, r, err);
+    return;
+  }
+  if (!dl->paging.started) {
+    uint64_t cap = dsg_paging_cap(r->page.total_set_size, DSG_PAGE_SIZE);
+
+    if (dl->resumed && dl->ck_total != r->page.total_set_size) {
+      /* The account changed since the checkpoint: fetch every page again
+       * (same run id, so nothing is counted twice). */
+      memset(dl->done_map, 0, (size_t)dl->done_cap);
+      dl->ck_users = 0;
+    }
+    if (cap > dl->done_cap) {
+      uint8_t *m = realloc(dl->done_map, (size_t)cap);
+
+      if (m == NULL) {
+        dl_fail(dl, SAM_ENOMEM, "out of memory [page map]");
+        return;
+      }
+      memset(m + dl->done_cap, 0, (size_t)(cap - dl->done_cap));
+      dl->done_map = m;
+      dl->done_cap = cap;
+    }
+    if (dsg_idset_new((size_t)r->page.total_set_size + 16, &dl->seen) != 0) {
+      dl_fail(dl, SAM_ENOMEM, "out of memory [userId set]");
+      return;
+    }
+    dl->c.users_seen += dl->ck_users;
+  }
+  dsg_paging_page_done(&dl->paging, r->offset, r->page.result_set_size,
+                       r->page.total_set_size, r->page.has_next_uri);
+  dl->c.pages++;
+  if (dl_page_done_before(dl, r->index)) {
+    req_drop(dl, r); /* page 0 of a resumed run: read for its total only */
+    return;
+  }
+  r->users = calloc(r->page.n_users + 1, sizeof(*r->users));
+  r->prevs = calloc(r->page.n_users + 1, sizeof(*r->prevs));
+  if (r->users == NULL || r->prevs == NULL) {
+    dl_fail(dl, SAM_ENOMEM, "out of memory [page]");
+    return;
+  }
+  for (i = 0; i < r->page.n_users; i++) {
+    json_object *u = dsg_page_user(&r->page, i);
+    const char *id = dsg_json_str(u, "userId");
+
+    rc = dsg_idset_add(dl->seen, id);
+    if (rc == 0)
+      continue; /* on an earlier page already (A2) */
+    if (rc < 0) {
+      dl->c.errors++;
+      dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+               "download: a user without a usable userId on page [%llu] "
+               "was skipped [%s]",
+               (unsigned long long)r->index, sam_err_name(rc));
+      continue;
+    }
+    dl->c.users_seen++;
+    r->users[r->n_users++] = u;
+  }
+  r->state = RQ_READING;
+}
+
+static void other_arrived(dsg_dl *dl, dl_req *r, const dsg_http_resp *resp) {
+  json_object *o = dsg_json_parse(resp->body, resp->body_len);
+
+  if (r->kind != DL_REQ_CHARGES &&
+      (o == NULL || !json_object_is_type(o, json_type_object))) {
+    json_object_put(o);
+    retry_or_give_up(dl, r, "the reply is not a JSON object");
+    return;
+  }
+  if (r->kind == DL_REQ_ACCOUNT) {
+    dl->acct = o;
+  } else if (r->kind == DL_REQ_PLAN) {
+    dl->plan = o;
+  } else {
+    dl->charges = o;
+    dl->charges_status = (int)resp->http_status;
+  }
+  req_drop(dl, r);
+}
+
+static void on_api(int status,
+                   const dsg_http_resp *resp,
+                   const char *msg,
+                   int64_t retry_after_s,
+                   void *ud) {
+  dl_req *r = ud;
+  dsg_dl *dl = r->dl;
+  int64_t now = dl_now_ms();
+  dsg_gov_headers h;
+  json_object *body;
+  dsg_gov_class cls;
+  long http;
+
+  (void)retry_after_s;
+  r->call = NULL;
+  r->sync_done = 1;
+  dl->http_in_flight--;
+  if (resp != NULL && resp->status == SAM_OK) {
+    headers_of(resp, &h);
+    dsg_gov_finished(dl->gov, now, &h);
+  } else {
+    dsg_gov_finished(dl->gov, now, NULL);
+  }
+  r->state = RQ_READY;
+  if (resp == NULL) {
+    /* No request was sent: no token (needs consent, refresh refused). */
+    dl_fail(dl, status, "%s", msg);
+    dl_pump(dl);
+    return;
+  }
+  if (status == SAM_OK) {
+    if (r->kind == DL_REQ_PAGE)
+      page_arrived(dl, r, resp);
+    else
+      other_arrived(dl, r, resp);
+    dl_pump(dl);
+    return;
+  }
+  http = resp->status == SAM_OK ? resp->http_status : 0;
+  body = dsg_json_parse(resp->body, resp->body_len);
+  cls = dsg_gov_classify((int)http, dsg_json_str(body, "errorCode"));
+  json_object_put(body);
+  if (cls == DSG_GOV_LIMIT_HOURLY || cls == DSG_GOV_LIMIT_BURST) {
+    r->state = RQ_RETRY;
+    r->retry_at_ms =
+        dsg_gov_limit_error(dl->gov, now, cls, resp->retry_after_s);
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s", msg);
+  } else if (cls == DSG_GOV_RETRY && status != SAM_EAUTH) {
+    retry_or_give_up(dl, r, msg);
+  } else if (r->kind == DL_REQ_PAGE || r->kind == DL_REQ_ACCOUNT) {
+    /* A page that cannot be read, or an account the token cannot read
+     * (A18 second 401, A19), ends the run. */
+    dl_fail(dl, status, "%s: %s", kind_name(r->kind), msg);
+  } else {
+    /* Billing may fail without failing the run (A25). */
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s", msg);
+    if (r->kind == DL_REQ_CHARGES) {
+      dl->charges_status = (int)http;
+      dl->charges = dsg_json_parse(resp->body, resp->body_len);
+    }
+    req_drop(dl, r);
+  }
+  dl_pump(dl);
+}
+
+static void send_req(dsg_dl *dl, dl_req *r) {
+  char url[1024];
+  dsg_token_args ta;
+  dsg_api_call *call = NULL;
+  int rc;
+
+  switch (r->kind) {
+  case DL_REQ_ACCOUNT:
+    snprintf(url, sizeof(url), "%s", dl->rest);
+    break;
+  case DL_REQ_PLAN:
+    snprintf(url, sizeof(url), "%s/billing_plan", dl->rest);
+    break;
+  case DL_REQ_CHARGES:
+    snprintf(url, sizeof(url), "%s/billing_charges", dl->rest);
+    break;
+  default:
+    /* A1, A4, A5: always count, start_position, additional_info and
+     * include_license. */
+    snprintf(url, sizeof(url),
+             "%s/users?count=%d&start_position=%llu&additional_info=true&"
+             "include_license=true",
+             dl->rest, DSG_PAGE_SIZE, (unsigned long long)r->offset);
+    break;
+  }
+  ta.profile_id = dl->profile_id;
+  ta.client_id = dl->client_id;
+  ta.instance = dl->instance;
+  dsg_gov_started(dl->gov, dl_now_ms());
+  r->state = RQ_SENDING;
+  r->sync_done = 0;
+  dl->http_in_flight++;
+  if (r->kind == DL_REQ_PAGE) {
+    size_t pages = 0;
+    dl_req *q;
+
+    for (q = dl->reqs; q != NULL; q = q->next)
+      pages += q->kind == DL_REQ_PAGE && q->state == RQ_SENDING;
+    if (pages > dl->peak_in_flight)
+      dl->peak_in_flight = pages;
+  }
+  dl->c.api_calls++;
+  rc = dsg_api_get(dl->ctx, &ta, url, on_api, r, &call);
+  if (rc != 0) {
+    dl->http_in_flight--;
+    dsg_gov_finished(dl->gov, dl_now_ms(), NULL);
+    r->state = RQ_READY;
+    dl_fail(dl, rc, "cannot start the %s request [%s]", kind_name(r->kind),
+            sam_err_name(rc));
+    return;
+  }
+  if (!r->sync_done)
+    r->call = call;
+}
+
+/* ---- the pump of the DocuSign side ---- */
+
+static void wait_progress(dsg_dl *dl, const dsg_gov_advice *adv) {
+  char m[400];
+  char w[300];
+
+  if (adv->why != DSG_GOV_WAIT_HOURLY && adv->why != DSG_GOV_WAIT_LIMITED)
+    return;
+  if (adv->next_at_ms - dl_now_ms() < 5000)
+    return; /* a short wait is not worth telling */
+  if (dsg_gov_describe_wait(dl->gov, adv->why, adv->next_at_ms, w, sizeof(w)) !=
+      0)
+    snprintf(w, sizeof(w), "waiting for the rate-limit reset");
+  snprintf(m, sizeof(m), "pages [%llu/%llu]: %s",
+           (unsigned long long)dl->paging.pages_done,
+           (unsigned long long)dl->paging.pages_planned, w);
+  if (!dl->waiting_limit)
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_INFO, "download: %s", m);
+  dl->waiting_limit = 1;
+  dl->ctx->api->job_progress(dl->job, dl->paging.pages_done,
+                             dl->paging.pages_planned, m);
+}
+
+/* Sends what the governor allows; returns 1 when it said wait. */
+static int send_ready(dsg_dl *dl) {
+  int64_t now = dl_now_ms();
+  dsg_gov_advice adv;
+  dl_req *r;
+
+  for (r = dl->reqs; r != NULL; r = r->next) {
+    if (r->state == RQ_RETRY) {
+      if (r->retry_at_ms <= now)
+        r->state = RQ_READY;
+      else
+        dl_wake_at(dl, r->retry_at_ms);
+    }
+  }
+  for (r = dl->reqs; r != NULL && !dl->finishing; r = r->next) {
+    if (r->state != RQ_READY)
+      continue;
+    dsg_gov_advise(dl->gov, dl_now_ms(), &adv);
+    if (adv.may_start == 0) {
+      if (adv.next_at_ms != INT64_MAX)
+        dl_wake_at(dl, adv.next_at_ms);
+      wait_progress(dl, &adv);
+      return 1;
+    }
+    dl->waiting_limit = 0;
+    send_req(dl, r);
+  }
+  return 0;
+}
+
+/* Opens new pages while the backpressure bound and the governor allow. */
+static void open_pages(dsg_dl *dl) {
+  dsg_gov_advice adv;
+  uint64_t idx;
+  uint64_t off;
+
+  while (!dl->finishing && dl->n_reqs < DL_MAX_OPEN_PAGES) {
+    dsg_gov_advise(dl->gov, dl_now_ms(), &adv);
+    if (adv.may_start == 0)
+      return;
+    if (!dsg_paging_next(&dl->paging, &idx, &off))
+      return;
+    if (dl->paging.started && dl_page_done_before(dl, idx)) {
+      /* Stored by the run being resumed: counted, not fetched again. */
+      uint64_t total = dl->paging.first_total;
+      uint64_t n = total > off ? total - off : 0;
+
+      if (n > DSG_PAGE_SIZE)
+        n = DSG_PAGE_SIZE;
+      dsg_paging_page_done(&dl->paging, off, n, total, off + n < total);
+      continue;
+    }
+    if (req_new(dl, DL_REQ_PAGE, idx) == NULL) {
+      dl_fail(dl, SAM_ENOMEM, "out of memory [page request]");
+      return;
+    }
+    if (send_ready(dl))
+      return;
+  }
+}
+
+static void pages_finished(dsg_dl *dl) {
+  const dsg_paging *p = &dl->paging;
+
+  dl->consistent = dsg_paging_complete(p) && dsg_paging_consistent(p);
+  if (!dl->consistent) {
+    snprintf(dl->msg, sizeof(dl->msg),
+             "removal skipped: the account changed during the run "
+             "(totalSetSize [%llu] at the first page, [%llu] at most, [%llu] "
+             "users in [%llu] pages); the next consistent run removes what "
+             "is gone",
+             (unsigned long long)p->first_total, (unsigned long long)p->total,
+             (unsigned long long)p->users_in_pages,
+             (unsigned long long)p->pages_done);
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s", dl->msg);
+  }
+  dl->phase = dl->consistent ? DL_SWEEP : DL_UNREC;
+  dl->step = 0;
+  dl->busy = 0;
+  dl->pump_again = 1;
+}
+
+void dl_pages_pump(dsg_dl *dl) {
+  dl_req *r;
+  dl_req *next;
+
+  if (dl->phase == DL_ACCOUNT) {
+    if (dl->step == 0) {
+      if (req_new(dl, DL_REQ_ACCOUNT, 0) == NULL ||
+          req_new(dl, DL_REQ_PLAN, 0) == NULL ||
+          req_new(dl, DL_REQ_CHARGES, 0) == NULL) {
+        dl_fail(dl, SAM_ENOMEM, "out of memory [requests]");
+        return;
+      }
+      dl->step = 1;
+    }
+    send_ready(dl);
+    if (dl->n_reqs == 0 && !dl->finishing) {
+      dl_consumption_write(dl);
+      dl->phase = DL_PAGES;
+      dl->step = 0;
+      dl->pump_again = 1;
+    }
+    return;
+  }
+  /* DL_PAGES: the store side of parsed pages first (it frees room). */
+  for (r = dl->reqs; r != NULL && !dl->finishing; r = next) {
+    next = r->next;
+    if (r->state == RQ_READING || r->state == RQ_WRITING)
+      dl_page_store_pump(dl, r);
+  }
+  if (dl->finishing)
+    return;
+  send_ready(dl);
+  open_pages(dl);
+  if (dl->n_reqs == 0 && dl->paging.started &&
+      (dl->paging.next_index >= dl->paging.pages_planned ||
+       dl->paging.next_index >= dl->paging.cap))
+    pages_finished(dl);
+}
