@@ -118,6 +118,10 @@ int dsg_paging_consistent(const dsg_paging *p) {
          p->users_in_pages == p->first_total;
 }
 
+int dsg_paging_consistent_ids(const dsg_paging *p, uint64_t distinct_ids) {
+  return dsg_paging_consistent(p) && distinct_ids == p->first_total;
+}
+
 const char *dsg_paging_stop_name(dsg_paging_stop s) {
   switch (s) {
   case DSG_PAGING_MORE:

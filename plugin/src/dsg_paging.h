@@ -111,6 +111,15 @@ int dsg_paging_complete(const dsg_paging *p);
 int dsg_paging_consistent(const dsg_paging *p);
 
 /*
+ * dsg_paging_consistent, and the run saw exactly first_total distinct
+ * userIds (dsg_idset_count). This catches what page sizes alone cannot: a
+ * user added and another removed during the run keep totalSetSize and
+ * every page full, but shift the list, so one user is listed twice and
+ * another never. Use this one before removing unseen users.
+ */
+int dsg_paging_consistent_ids(const dsg_paging *p, uint64_t distinct_ids);
+
+/*
  * Static English name of a stop rule ("no nextUri", ...), for messages.
  */
 const char *dsg_paging_stop_name(dsg_paging_stop s);

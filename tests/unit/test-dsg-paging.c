@@ -140,6 +140,24 @@ static void test_stop_rules(void) {
   EXPECT_EQ_INT(0, dsg_paging_consistent(&p));
 }
 
+/* One user added at the front and another removed at the end while the
+ * run pages: the total and every page size stay the same, but page 1
+ * repeats page 0's last user and one user is never listed. Only the
+ * distinct count shows it. */
+static void test_shift_same_total(void) {
+  dsg_paging p;
+  uint64_t idx, off;
+
+  dsg_paging_init(&p, 100);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  dsg_paging_page_done(&p, 0, 100, 200, 1);
+  EXPECT_EQ_INT(1, dsg_paging_next(&p, &idx, &off));
+  dsg_paging_page_done(&p, 100, 100, 200, 0);
+  EXPECT_EQ_INT(1, dsg_paging_consistent(&p));
+  EXPECT_EQ_INT(0, dsg_paging_consistent_ids(&p, 199)); /* one duplicate */
+  EXPECT_EQ_INT(1, dsg_paging_consistent_ids(&p, 200));
+}
+
 /* Users added during the run: the plan grows, but never past the cap, and
  * a server that keeps saying "more" is stopped by the cap (A2). */
 static void test_growth_and_cap(void) {
@@ -294,6 +312,7 @@ int main(void) {
   SAM_T_RUN(test_first_page_gates);
   SAM_T_RUN(test_stop_rules);
   SAM_T_RUN(test_growth_and_cap);
+  SAM_T_RUN(test_shift_same_total);
   SAM_T_RUN(test_ranges);
   SAM_T_RUN(test_download_state);
   return 0;
