@@ -106,6 +106,39 @@ static void test_refresh_before_expiry(void) {
   EXPECT_EQ_INT(0, oh_stat(&h, "/users", 401));
   free(access);
   free(refresh);
+
+  /* Once more, but the refresh fails with a 503: that job fails with the
+   * cause, and the profile does not need consent for it. (The simulator
+   * rotated the token before the gateway error replaced its reply, so the
+   * grant itself is lost, as it would be at DocuSign.) */
+  access = token_field(&h, "access_token");
+  refresh = token_field(&h, "refresh_token");
+  oh_stop_runtime(&h);
+  oh_start(&h, db, NULL, NULL);
+  snprintf(doc, sizeof(doc),
+           "{\"access_token\":\"%s\",\"refresh_token\":\"%s\","
+           "\"expires_at\":%ld,\"obtained_at\":%ld,\"scope\":\"signature "
+           "extended\"}",
+           access, refresh, now + 60, now - 28000);
+  EXPECT_EQ_INT(0, oh_secret_put(&h, "oauth_tokens", doc));
+  EXPECT_EQ_INT(200, sim_control(&h.sim, "faults",
+                                 "{\"next_503\":1,\"scope\":\"oauth\"}"));
+  {
+    oh_run r;
+    char *stored = NULL;
+
+    oh_action(&h, "validate_connection", NULL, NULL, NULL, &r);
+    EXPECT_TRUE(r.status != SAM_OK && r.status != SAM_EAUTH);
+    EXPECT_CONTAINS(r.message, "token refresh");
+    EXPECT_CONTAINS(r.message, "[http=503]");
+    oh_run_free(&r);
+    EXPECT_EQ_INT(0, oh_secret(&h, "oauth_tokens", &stored));
+    EXPECT_NOT_CONTAINS(stored, "needs_consent");
+    EXPECT_CONTAINS(stored, refresh);
+    free(stored);
+  }
+  free(access);
+  free(refresh);
   oh_finish(&h);
 }
 
