@@ -1,13 +1,15 @@
 /*
  * serve.c: `samhost serve`. One libuv loop owns everything. Start-up, in
- * order: data directory and its lock, keyring, SQLite backend, runtime,
- * plugins (crash probe first for a new name+version), scheduler, service
- * layer, admin token, scheduler start (catch-up), HTTP listen, then one
- * JSON line on stdout. SIGINT/SIGTERM close in ABI.md 13.3's order: HTTP
- * and service layer together (stop accepting; waiting actions cancelled;
- * requests in flight answered), scheduler (cancels jobs; each completes),
- * runtime (plugins' async shutdown, then the backend), signal handles. The loop
- * must close with no handle left, or the exit code is SH_EXIT_INTERNAL.
+ * order: data directory and its lock, the HTTP listener (bound first so
+ * the default public URL knows the port, answering 503 until ready),
+ * keyring, SQLite backend, runtime, plugins (crash probe first for a new
+ * name+version), scheduler, service layer, admin token, scheduler start
+ * (catch-up), then the routes are served and one JSON line goes to stdout.
+ * SIGINT/SIGTERM close in ABI.md 13.3's order: HTTP and service layer together
+ * (stop accepting; waiting actions cancelled; requests in flight answered),
+ * scheduler (cancels jobs; each completes), runtime (plugins' async shutdown,
+ * then the backend), signal handles. The loop must close with no handle left,
+ * or the exit code is SH_EXIT_INTERNAL.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +48,9 @@ typedef struct serve {
   sam__admin_token token;
   json_object *plugins; /* [{"name", "manifest"}] of the loaded ones */
   int lock_fd;
+  int ready; /* the scheduler started: routes are served */
+  char addr[300];
+  char url[320];
   int stopping;
   int front_open; /* HTTP server and service layer still closing */
   int exit_code;
@@ -319,41 +324,59 @@ static int open_token(serve *s) {
   return rc;
 }
 
-static int start_http(serve *s) {
-  sam__http_api_config ac;
+/* Until the scheduler has started, the listener is bound (so the public
+ * URL knows its port) but every request is answered 503. */
+static int on_http_req(h2o_req_t *req, void *ud) {
+  serve *s = ud;
+
+  if (s->ready && s->api != NULL)
+    return sam__http_api_on_req(req, s->api);
+  sam__http_security_headers(req);
+  sam__httpd_add_header(req, "Retry-After", "1");
+  sam__http_send_error(req, 503, "SAM_EAGAIN",
+                       s->stopping ? "the host is stopping"
+                                   : "the host is starting; retry");
+  return 0;
+}
+
+/* Binds the listener; fills s->addr ("127.0.0.1:8080") and s->url. */
+static int bind_http(serve *s) {
   sam__httpd_config hc;
-  char err[512] = "", addr[300], url[600];
-  json_object *line;
+  char err[512] = "";
   int rc;
 
-  memset(&ac, 0, sizeof(ac));
-  ac.svc = s->svc;
-  ac.token = &s->token;
-  ac.web_dir = s->web_dir;
-  rc = sam__http_api_new(&ac, &s->api);
-  if (rc != 0)
-    return rc;
   memset(&hc, 0, sizeof(hc));
   hc.loop = &s->loop;
   hc.host = s->listen_host;
   hc.port = s->listen_port;
-  hc.on_req = sam__http_api_on_req;
-  hc.ud = s->api;
+  hc.on_req = on_http_req;
+  hc.ud = s;
   rc = sam__httpd_start(&hc, &s->httpd, err, sizeof(err));
   if (rc != 0) {
     fprintf(stderr, "samhost: %s\n", err);
     return rc;
   }
-  snprintf(addr, sizeof(addr),
+  snprintf(s->addr, sizeof(s->addr),
            strchr(s->listen_host, ':') != NULL ? "[%s]:%d" : "%s:%d",
            s->listen_host, sam__httpd_port(s->httpd));
-  snprintf(url, sizeof(url), "http://%s", addr);
-  sh_lock_write(s->lock_fd, url);
+  snprintf(s->url, sizeof(s->url), "http://%s", s->addr);
+  return 0;
+}
+
+/* The host is ready: serve the routes, tell the CLI where (lock file), and
+ * print the JSON line. */
+static int announce(serve *s) {
+  json_object *line;
+
+  s->ready = 1;
+  sh_lock_write(s->lock_fd, s->url);
   line = json_object_new_object();
   if (line == NULL)
     return SAM_ENOMEM;
-  json_object_object_add(line, "listen", json_object_new_string(addr));
-  json_object_object_add(line, "url", json_object_new_string(url));
+  json_object_object_add(line, "listen", json_object_new_string(s->addr));
+  json_object_object_add(line, "url", json_object_new_string(s->url));
+  json_object_object_add(line, "public_url",
+                         json_object_new_string(s->public_url));
   json_object_object_add(line, "pid", json_object_new_int64((int64_t)getpid()));
   json_object_object_add(line, "plugins", json_object_get(s->plugins));
   json_object_object_add(line, "data_dir", json_object_new_string(s->data_dir));
@@ -377,7 +400,7 @@ static void on_sched_started(int status, void *ud) {
     stop(s);
     return;
   }
-  if (start_http(s) != 0) {
+  if (announce(s) != 0) {
     s->exit_code = SH_EXIT_REMOTE;
     stop(s);
   }
@@ -390,7 +413,8 @@ static int start(serve *s) {
   sam_sched_config sc;
   sam_hostsvc_config hc;
   sam__backend backend;
-  char err[512] = "", url[600];
+  sam__http_api_config ac;
+  char err[512] = "";
   char *db = NULL, *key = NULL;
   int rc = -1;
 
@@ -402,6 +426,8 @@ static int start(serve *s) {
     if (s->lock_fd < 0)
       return -1;
   }
+  if (bind_http(s) != 0)
+    return -1;
   key = s->key_file != NULL ? strdup(s->key_file)
                             : sh_path(s->data_dir, "master.key");
   db = sh_path(s->data_dir, "samhost.db");
@@ -442,13 +468,8 @@ static int start(serve *s) {
     fprintf(stderr, "samhost: %s\n", err);
     goto done;
   }
-  if (s->public_url == NULL) {
-    snprintf(url, sizeof(url),
-             strchr(s->listen_host, ':') != NULL ? "http://[%s]:%d"
-                                                 : "http://%s:%d",
-             s->listen_host, s->listen_port);
-    s->public_url = url; /* copied by sam_hostsvc_new */
-  }
+  if (s->public_url == NULL)
+    s->public_url = s->url; /* the bound port, also when --listen said 0 */
   memset(&hc, 0, sizeof(hc));
   hc.rt = s->rt;
   hc.sched = s->sched;
@@ -460,12 +481,16 @@ static int start(serve *s) {
   }
   if (open_token(s) != 0)
     goto done;
+  memset(&ac, 0, sizeof(ac));
+  ac.svc = s->svc;
+  ac.token = &s->token;
+  ac.web_dir = s->web_dir;
+  if (sam__http_api_new(&ac, &s->api) != 0)
+    goto done;
   sam_sched_start(s->sched, on_sched_started, s);
   rc = 0;
 
 done:
-  if (s->public_url == url)
-    s->public_url = NULL;
   free(db);
   free(key);
   return rc;

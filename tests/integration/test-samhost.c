@@ -48,6 +48,12 @@ static void test_start(void) {
   snprintf(token, sizeof(token), "%s", srv.token);
   EXPECT_CONTAINS(srv.line, "\"plugins\":[{\"name\":\"docusign\"");
   EXPECT_CONTAINS(srv.line, "\"pid\":");
+  {
+    /* --listen 127.0.0.1:0: the public URL names the port really bound */
+    char want[128];
+    snprintf(want, sizeof(want), "\"public_url\":\"%s\"", srv.url);
+    EXPECT_CONTAINS(srv.line, want);
+  }
   EXPECT_EQ_INT(0, stat(dir, &st));
   EXPECT_EQ_INT(0700, st.st_mode & 0777);
 }
@@ -165,6 +171,11 @@ static void test_fields(void) {
                            "application/json", good, strlen(good), &r));
   EXPECT_TRUE(r.status == 200 || r.status == 201);
   EXPECT_NOT_CONTAINS(r.body, SECRET);
+  {
+    char want[128];
+    snprintf(want, sizeof(want), "%s/oauth_redirect.do", srv.url);
+    EXPECT_CONTAINS(r.body, want); /* the form's redirect_url */
+  }
   o = json_tokener_parse(r.body);
   EXPECT_TRUE(o != NULL && jget(o, "profile_id") != NULL);
   snprintf(profile_id, sizeof(profile_id), "%s", jget(o, "profile_id"));
