@@ -306,6 +306,12 @@ int dsg_api_describe(const dsg_http_resp *resp,
              "[errorCode=%s]: check the Technical account Id",
              pre, resp->http_status, code);
     rc = SAM_EAUTH;
+  } else if (resp->http_status >= 500) {
+    snprintf(msg, len,
+             "%sDocuSign answered with a server error [http=%ld] "
+             "[errorCode=%s]; retry later",
+             pre, resp->http_status, code != NULL ? code : "");
+    rc = dsg_status_from_http(resp->http_status);
   } else {
     snprintf(msg, len,
              "%sDocuSign refused the call [http=%ld] [errorCode=%s] "
