@@ -21,6 +21,10 @@
  * must be wall-clock time (CLOCK_REALTIME), not uv_now(): X-RateLimit-Reset
  * is a Unix time, so the governor compares the two directly.
  *
+ * Thread: a governor belongs to one thread (the loop) at a time; every
+ * function runs on the caller's thread and returns at once. Ownership: no
+ * function keeps a pointer it is given (headers are copied).
+ *
  * Typical use from the job: dsg_gov_advise before starting requests, start
  * may_start of them (dsg_gov_started each), or arm a timer for next_at_ms
  * unless why is DSG_GOV_WAIT_IN_FLIGHT; on each reply dsg_gov_finished with

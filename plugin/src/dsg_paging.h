@@ -3,7 +3,8 @@
  * DOCUSIGN.md A2 (compute offsets, never follow nextUri; stop on a null or
  * missing nextUri, an empty page, or an offset >= totalSetSize; at most
  * ceil(total/100)+1 pages), plus the consistency facts the sweep needs
- * (issue 6 item 6). Pure: no I/O, no clock.
+ * (issue 6 item 6). Pure: no I/O, no clock. Thread: any; a dsg_paging or
+ * dsg_page_ranges is used by one thread at a time.
  */
 #ifndef DSG_PAGING_H
 #define DSG_PAGING_H
