@@ -123,8 +123,22 @@ static bill_status classify(const dsg_consumption_in *in,
              in->charges_status);
     return BILL_ERROR;
   }
-  if (in->charges_status >= 400) /* A25: a 4xx means no billing data */
-    return BILL_RESELLER;
+  if (in->charges_status >= 400) {
+    const char *code = scalar_text(member(in->charges, "errorCode"));
+
+    /* A19's configuration errors are not a reseller account: say so,
+     * rather than label the account. */
+    if (code != NULL &&
+        (strcmp(code, "USER_LACKS_PERMISSIONS") == 0 ||
+         strcmp(code, "USER_DOES_NOT_BELONG_TO_SPECIFIED_ACCOUNT") == 0)) {
+      snprintf(msg, msglen,
+               "billing_charges refused [http=%d] [errorCode=%s]: the "
+               "consenting user must be an administrator of this account",
+               in->charges_status, code);
+      return BILL_ERROR;
+    }
+    return BILL_RESELLER; /* A25: any other 4xx means no billing data */
+  }
   if (items == NULL || !json_object_is_type(items, json_type_array)) {
     snprintf(msg, msglen,
              "billing_charges reply has no billingChargeItems array [http=%d]",

@@ -45,7 +45,9 @@ typedef struct dsg_consumption_in {
  *     "seats".
  * billing_status:
  *   - "unavailable_reseller" when billing_charges answered with a 4xx other
- *     than 401/429, or with no "seats" item, or with an empty
+ *     than 401/429 (and other than A19's USER_LACKS_PERMISSIONS and
+ *     USER_DOES_NOT_BELONG_TO_SPECIFIED_ACCOUNT, which are errors), or
+ *     with no "seats" item, or with an empty
  *     includedQuantity (A25). The record then carries only the account's
  *     identity and plan id/name plus billing_message DSG_RESELLER_MESSAGE:
  *     no seat, price, period or envelope figure (never zeros);

@@ -247,6 +247,14 @@ static void test_billing_errors(void) {
   EXPECT_EQ_STR("billing_charges failed [http=503]",
                 dl_str(rec, "billing_message"));
   json_object_put(rec);
+  /* A19: a permission problem is an error, not a reseller account */
+  rec = build(ACCOUNT, PLAN, 400,
+              "{\"errorCode\":\"USER_LACKS_PERMISSIONS\",\"message\":\"This "
+              "user lacks sufficient permissions to access this resource.\"}");
+  EXPECT_EQ_STR("unavailable_error", dl_str(rec, "billing_status"));
+  EXPECT_CONTAINS(dl_str(rec, "billing_message"),
+                  "[errorCode=USER_LACKS_PERMISSIONS]");
+  json_object_put(rec);
   /* a 200 whose body is not DocuSign's shape */
   rec = build(ACCOUNT, PLAN, 200, "[1,2]");
   EXPECT_EQ_STR("unavailable_error", dl_str(rec, "billing_status"));
