@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -308,9 +309,31 @@ static void test_cli(void) {
   EXPECT_EQ_INT(1, th_cli(token, NULL, NULL, "no-such-command", NULL));
   EXPECT_EQ_INT(
       1, th_cli(token, NULL, NULL, "profile", "create", "--field", NULL));
-  EXPECT_EQ_INT(0, th_cli(NULL, NULL, &out, "job", "--help", NULL));
-  EXPECT_CONTAINS(out, "Exit codes");
-  free(out);
+  {
+    static const char *const cmds[] = {"serve", "profile", "action",
+                                       "job",   "list",    "plugins",
+                                       "key",   "token",   NULL};
+    int i;
+    for (i = 0; cmds[i] != NULL; i++) {
+      EXPECT_EQ_INT(0, th_cli(NULL, NULL, &out, cmds[i], "--help", NULL));
+      EXPECT_CONTAINS(out, "Usage:");
+      EXPECT_CONTAINS(out, "Exit codes");
+      free(out);
+    }
+  }
+  {
+    /* the token from a file (first line, trailing newline ignored) */
+    char tf[600];
+    FILE *f;
+    snprintf(tf, sizeof(tf), "%s/../token.txt", dir);
+    f = fopen(tf, "w");
+    EXPECT_TRUE(f != NULL);
+    fprintf(f, "%s\n", token);
+    fclose(f);
+    EXPECT_EQ_INT(0, th_cli(NULL, NULL, NULL, "--server", srv.url,
+                            "--token-file", tf, "plugins", NULL));
+    EXPECT_EQ_INT(0, unlink(tf));
+  }
   EXPECT_EQ_INT(0, th_cli(token, NULL, &out, "--server", srv.url, "--json",
                           "list", "jobs", "--profile", profile_id, NULL));
   o = json_tokener_parse(out);
