@@ -7,7 +7,8 @@
 #                  and the DocuSign simulator. It prints SKIP and exits 77
 #                  when chromium or node_modules/playwright-core is missing;
 #                  screenshots of every step land in
-#                  <build>/e2e-screenshots (printed at the end).
+#                  <build>/e2e-screenshots (printed at the end);
+#   test-web-e2e-mock  the same pages against mock-host.mjs (below).
 # Setup (CI): apt-get install chromium; npm ci in tests/e2e. A fresh clone
 # runs `npm ci` here at configure time when npm exists (like sim.cmake).
 find_program(SAM_E2E_NODE node)
@@ -41,6 +42,17 @@ if(NOT EXISTS /usr/bin/chromium)
   message(STATUS "/usr/bin/chromium not found: test-web-e2e will SKIP "
                  "(apt-get install chromium)")
 endif()
+
+# The pages against mock-host.mjs (hostsvc's shapes with data the real
+# backend cannot make yet: 100,000 rows, live progress with a rate-limit
+# wait, Undo); it also enforces X-SAM-CSRF on writes.
+add_test(NAME test-web-e2e-mock
+  COMMAND ${SAM_E2E_NODE} ${SAM_E2E_DIR}/e2e-mock.mjs
+          --web-dir ${PROJECT_SOURCE_DIR}/host-sdk/web
+          --schema ${PROJECT_SOURCE_DIR}/schemas/docusign-profile-form.schema.json
+          --shots ${PROJECT_BINARY_DIR}/e2e-screenshots-mock)
+set_tests_properties(test-web-e2e-mock PROPERTIES TIMEOUT 300
+                     SKIP_RETURN_CODE 77 LABELS "web;e2e")
 
 if(TARGET samhost_exe AND TARGET docusign-sim AND TARGET sam_docusign)
   add_test(NAME test-web-e2e
