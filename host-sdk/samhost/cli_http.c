@@ -187,6 +187,13 @@ int sh_request(const sh_global *g,
   hdrs = curl_slist_append(hdrs, auth);
   if (hdrs == NULL)
     goto done;
+  {
+    /* the server wants it on state-changing calls (CSRF defence) */
+    struct curl_slist *h1 = curl_slist_append(hdrs, "X-SAM-CSRF: 1");
+    if (h1 == NULL)
+      goto done;
+    hdrs = h1;
+  }
   if (body != NULL) {
     struct curl_slist *h2 = curl_slist_append(hdrs, "Content-Type: "
                                                     "application/json");

@@ -213,6 +213,16 @@ static int json_content_type(h2o_req_t *req) {
   return n == k || v[k] == ';' || v[k] == ' ';
 }
 
+/* 1 when the request carries "X-SAM-CSRF: 1". */
+static int has_csrf_header(h2o_req_t *req) {
+  ssize_t i =
+      h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-sam-csrf"), -1);
+
+  return i >= 0 &&
+         h2o_memis(req->headers.entries[i].value.base,
+                   req->headers.entries[i].value.len, H2O_STRLIT("1"));
+}
+
 static int api_request(sam__http_api *api, h2o_req_t *req, size_t plen) {
   if (!authorized(api, req)) {
     sam__httpd_add_header(req, "WWW-Authenticate", "Bearer realm=\"samhost\"");
@@ -228,6 +238,14 @@ static int api_request(sam__http_api *api, h2o_req_t *req, size_t plen) {
     sam__http_send_error(req, 405, "SAM_EINVAL",
                          "method not allowed; use GET, POST, PUT, PATCH or "
                          "DELETE");
+    return 0;
+  }
+  if (!method_is(req, "GET") && !has_csrf_header(req)) {
+    /* Defence in depth beside the bearer token: a cross-site form or
+     * simple request cannot set a custom header. */
+    sam__http_send_error(req, 403, "SAM_EAUTH",
+                         "state-changing API calls need the header "
+                         "X-SAM-CSRF: 1");
     return 0;
   }
   if (req->entity.base != NULL && req->entity.len > api->max_body) {
@@ -248,6 +266,24 @@ static int api_request(sam__http_api *api, h2o_req_t *req, size_t plen) {
 }
 
 /* ---- entry ---- */
+
+/* 1 for an app route: non-empty segments of [A-Za-z0-9_-] only (no dot at
+ * all, so never a file, a "." or a ".." segment, nor an escape). */
+static int page_route(const char *rel, size_t n) {
+  size_t i;
+
+  if (n == 0 || rel[0] == '/' || rel[n - 1] == '/')
+    return 0;
+  for (i = 0; i < n; i++) {
+    char c = rel[i];
+    if (c == '/' && rel[i + 1] == '/')
+      return 0;
+    if (!(c == '/' || c == '-' || c == '_' || (c >= '0' && c <= '9') ||
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+      return 0;
+  }
+  return 1;
+}
 
 /*
  * See sam_http.h. Routes: /api/... (token), /oauth_redirect.do (GET, no
@@ -280,8 +316,13 @@ int sam__http_api_on_req(h2o_req_t *req, void *ud) {
                            "method not allowed; static files are GET");
       return 0;
     }
-    if (plen >= 4 && memcmp(path, "/ui/", 4) == 0)
+    if (plen >= 4 && memcmp(path, "/ui/", 4) == 0) {
+      /* A page route of the admin app (/ui/profiles/<id>) gets
+       * index.html, which routes it; files have a dot in their name. */
+      if (page_route(path + 4, plen - 4))
+        return sam__http_static_serve(req, api->web_dir, "", 0);
       return sam__http_static_serve(req, api->web_dir, path + 4, plen - 4);
+    }
     return sam__http_static_serve(req, api->web_dir, "", 0);
   }
   send_not_found(req, plen);

@@ -23,6 +23,8 @@
 
 #define MAX_ARGS 48
 
+int th_no_csrf;
+
 static int exit_code_of(int st) {
   if (WIFEXITED(st))
     return WEXITSTATUS(st);
@@ -168,6 +170,8 @@ int th_http(int port,
     h = curl_slist_append(h, "Content-Type:"); /* none at all */
   }
   h = curl_slist_append(h, "Expect:");
+  if (!th_no_csrf)
+    h = curl_slist_append(h, "X-SAM-CSRF: 1");
   EXPECT_EQ_INT(CURLE_OK, curl_easy_setopt(e, CURLOPT_URL, url));
   EXPECT_EQ_INT(CURLE_OK, curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L));
   EXPECT_EQ_INT(CURLE_OK, curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method));

@@ -42,7 +42,8 @@ typedef struct th_resp {
 /*
  * One HTTP request to 127.0.0.1:port. token NULL = no Authorization;
  * ctype NULL = no Content-Type; body NULL = none; the path is sent as is
- * (no dot-segment removal). Returns 0 (resp filled) or -1 (no answer).
+ * (no dot-segment removal); "X-SAM-CSRF: 1" is sent unless th_no_csrf.
+ * Returns 0 (resp filled) or -1 (no answer).
  */
 int th_http(int port,
             const char *method,
@@ -53,6 +54,8 @@ int th_http(int port,
             size_t body_len,
             th_resp *resp);
 void th_resp_free(th_resp *r);
+/* Set to 1 to send requests without the X-SAM-CSRF: 1 header. */
+extern int th_no_csrf;
 /* The value of header `name` (lower case) in r, malloc'd, or NULL. */
 char *th_header(const th_resp *r, const char *name);
 

@@ -129,6 +129,22 @@ static void test_limits(void) {
                            "application/json; charset=utf-8", "{nope", 5, &r));
   EXPECT_EQ_INT(400, r.status);
   th_resp_free(&r);
+  /* state-changing calls need X-SAM-CSRF: 1 (GET does not) */
+  th_no_csrf = 1;
+  EXPECT_EQ_INT(0, th_http(srv.port, "POST", "/api/v1/profiles", token,
+                           "application/json", "{}", 2, &r));
+  EXPECT_EQ_INT(403, r.status);
+  EXPECT_CONTAINS(r.body, "X-SAM-CSRF");
+  th_resp_free(&r);
+  EXPECT_EQ_INT(0, th_http(srv.port, "DELETE", "/api/v1/profiles/x", token,
+                           NULL, NULL, 0, &r));
+  EXPECT_EQ_INT(403, r.status);
+  th_resp_free(&r);
+  EXPECT_EQ_INT(
+      0, th_http(srv.port, "GET", "/api/v1/plugins", token, NULL, NULL, 0, &r));
+  EXPECT_EQ_INT(200, r.status);
+  th_resp_free(&r);
+  th_no_csrf = 0;
   EXPECT_EQ_INT(0, th_http(srv.port, "TRACE", "/api/v1/plugins", token, NULL,
                            NULL, 0, &r));
   EXPECT_EQ_INT(405, r.status);
