@@ -15,6 +15,7 @@ import { barChart } from './charts.js';
 import { go, href } from './router.js';
 
 const label = (s) => String(s ?? '').replace(/_/g, ' ');
+const OAUTH_KEY = 'sam.oauthReturn';
 
 /**
  * profilePage(id, ctx): renders the page. ctx.page(title, ...nodes) shows
@@ -72,7 +73,29 @@ class ProfileView {
     this.renderHeader();
     this.loadCharts();
     this.resumeRunningJob();
+    this.reportOAuthReturn();
     window.addEventListener('hashchange', () => this.stopWatching(), { once: true });
+  }
+
+  /** Back from a same-tab consent: compares the profile with what it was
+   * before and says how Get OAuth Token ended. */
+  reportOAuthReturn() {
+    let before = null;
+    try {
+      before = JSON.parse(sessionStorage.getItem(OAUTH_KEY) || 'null');
+    } catch {
+      before = null;
+    }
+    if (!before || before.id !== this.id) return;
+    sessionStorage.removeItem(OAUTH_KEY);
+    const p = this.profile;
+    if (p.last_error && p.last_error !== before.err) {
+      this.outcome('error', `Get OAuth Token failed: ${p.last_error}`);
+    } else if (p.connection_status !== before.cs || p.updated_at !== before.at) {
+      this.outcome('ok', `Connected: connection status is ${label(p.connection_status)}.`);
+    } else {
+      this.outcome('info', 'Back from the consent page; the profile did not change (consent declined or still pending).');
+    }
   }
 
   stopWatching() {
@@ -258,6 +281,13 @@ class ProfileView {
     const before = { cs: this.profile.connection_status, err: this.profile.last_error, at: this.profile.updated_at };
     const w = window.open('', 'sam-oauth', 'popup,width=640,height=760');
     if (!w) {
+      // Same tab: the host's /oauth_redirect.do page links back to
+      // /ui/profiles/<id>, where reportOAuthReturn() shows the outcome.
+      try {
+        sessionStorage.setItem(OAUTH_KEY, JSON.stringify({ id: this.id, ...before }));
+      } catch {
+        /* no storage: the header still shows the status */
+      }
       this.outcome('info', 'Pop-ups are blocked: opening the consent page in this tab…');
       location.assign(url);
       return;

@@ -684,6 +684,22 @@ async function main() {
       assert(unlabeled.length === 0, `inputs without a label: ${unlabeled}`);
     });
 
+    await step('Get OAuth Token in the same tab when pop-ups are blocked', async () => {
+      const id = profileUrl.split('#/profiles/')[1];
+      await page.evaluate(() => { window.open = () => null; });
+      await page.click('button[data-action=get_oauth_token]');
+      await page.locator('#accept').waitFor({ timeout: 30000 });
+      await page.click('#accept');
+      await page.waitForURL(/oauth_redirect\.do/, { timeout: 30000 });
+      const back = page.locator(`a[href="/ui/profiles/${id}"]`);
+      assert(await back.count() === 1, 'the redirect page links back to the profile');
+      await shot('oauth-redirect-page');
+      // the link needs the server's /ui/ fallback; the hash route always works
+      await page.goto(`${base}/#/profiles/${id}`);
+      const o = await outcome(/Connected|failed|did not change/, 30000);
+      assert(o.kind === 'ok', `outcome after the same-tab consent: ${o.text}`);
+    });
+
     await step('Delete profile with a confirmation', async () => {
       await page.click('button[data-action=delete]');
       const dlg = page.locator('dialog[open]');
