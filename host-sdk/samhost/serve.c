@@ -209,18 +209,6 @@ static int parse_args(serve *s, int argc, char **argv) {
   return 0;
 }
 
-static const char *default_web_dir(void) {
-#ifdef SAM_WEB_DIR
-  if (access(SAM_WEB_DIR "/index.html", R_OK) == 0)
-    return SAM_WEB_DIR;
-#endif
-#ifdef SAM_INSTALLED_WEB_DIR
-  if (access(SAM_INSTALLED_WEB_DIR "/index.html", R_OK) == 0)
-    return SAM_INSTALLED_WEB_DIR;
-#endif
-  return NULL;
-}
-
 /* ---- shutdown, in ABI.md 13.3's order ---- */
 
 static void noop_close(uv_handle_t *h) {
@@ -530,7 +518,7 @@ int sh_cmd_serve(int argc, char **argv, sh_global *g) {
                       "not found; pass --plugin MANIFEST\n");
   }
   if (s->web_dir == NULL)
-    s->web_dir = default_web_dir();
+    s->web_dir = sh_default_web_dir();
   /* every file the host creates is private to its user */
   (void)umask(077);
   /* a peer closing its socket must not kill the host */

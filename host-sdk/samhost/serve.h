@@ -11,12 +11,21 @@
 
 #include "sam/sam_runtime.h"
 
-/* The DocuSign plugin's manifest in the build tree or the install tree,
- * whichever exists; NULL when neither does. Static storage. */
+/* The DocuSign plugin's manifest in the build tree or the install tree
+ * (see sh_running_installed); NULL when neither exists. Static storage. */
 const char *sh_default_plugin_manifest(void);
 
-/* The crash probe executable: $SAM_PLUGIN_PROBE, next to samhost, in the
- * build tree, or installed; NULL when none is found. Static storage. */
+/* 1 when this samhost runs from the install prefix's bin directory: the
+ * installed plugin, web pages and probe are then preferred over the build
+ * tree's. */
+int sh_running_installed(void);
+
+/* The admin pages: the source tree's host-sdk/web or the installed
+ * share/samhost/web, whichever fits (see above); NULL when neither. */
+const char *sh_default_web_dir(void);
+
+/* The crash probe executable: $SAM_PLUGIN_PROBE, next to samhost, then
+ * the build tree's or the installed one; NULL when none is found. */
 const char *sh_probe_exe(void);
 
 /*

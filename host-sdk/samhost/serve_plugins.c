@@ -23,26 +23,6 @@ static int readable(const char *p) {
   return p != NULL && p[0] != '\0' && access(p, R_OK) == 0;
 }
 
-/*
- * See serve.h.
- */
-const char *sh_default_plugin_manifest(void) {
-  static const char *const candidates[] = {
-#ifdef SAM_DEFAULT_PLUGIN
-      SAM_DEFAULT_PLUGIN,
-#endif
-#ifdef SAM_INSTALLED_PLUGIN
-      SAM_INSTALLED_PLUGIN,
-#endif
-      NULL};
-  size_t i;
-
-  for (i = 0; candidates[i] != NULL; i++)
-    if (readable(candidates[i]))
-      return candidates[i];
-  return NULL;
-}
-
 /* The directory of this executable into buf, or "" when unknown. */
 static void self_dir(char *buf, size_t n) {
   ssize_t len = readlink("/proc/self/exe", buf, n - 1);
@@ -61,6 +41,62 @@ static void self_dir(char *buf, size_t n) {
 /*
  * See serve.h.
  */
+int sh_running_installed(void) {
+#ifdef SAM_INSTALLED_BINDIR
+  char dir[PATH_MAX];
+
+  self_dir(dir, sizeof(dir));
+  return strcmp(dir, SAM_INSTALLED_BINDIR) == 0;
+#else
+  return 0;
+#endif
+}
+
+/* The first readable of (a, b), or of (b, a) when running installed. */
+static const char *pick(const char *build_tree, const char *installed) {
+  const char *first = sh_running_installed() ? installed : build_tree;
+  const char *second = first == installed ? build_tree : installed;
+
+  if (readable(first))
+    return first;
+  if (readable(second))
+    return second;
+  return NULL;
+}
+
+/*
+ * See serve.h.
+ */
+const char *sh_default_plugin_manifest(void) {
+#if defined(SAM_DEFAULT_PLUGIN) && defined(SAM_INSTALLED_PLUGIN)
+  return pick(SAM_DEFAULT_PLUGIN, SAM_INSTALLED_PLUGIN);
+#else
+  return NULL;
+#endif
+}
+
+/*
+ * See serve.h.
+ */
+const char *sh_default_web_dir(void) {
+#if defined(SAM_WEB_DIR) && defined(SAM_INSTALLED_WEB_DIR)
+  static const char *const dirs[2] = {SAM_WEB_DIR, SAM_INSTALLED_WEB_DIR};
+  int inst = sh_running_installed(), k;
+  char idx[PATH_MAX];
+
+  for (k = 0; k < 2; k++) {
+    const char *d = dirs[inst ? 1 - k : k];
+    snprintf(idx, sizeof(idx), "%s/index.html", d);
+    if (readable(idx))
+      return d;
+  }
+#endif
+  return NULL;
+}
+
+/*
+ * See serve.h.
+ */
 const char *sh_probe_exe(void) {
   static char buf[PATH_MAX + 64];
   char dir[PATH_MAX];
@@ -73,17 +109,17 @@ const char *sh_probe_exe(void) {
     snprintf(buf, sizeof(buf), "%s/sam-plugin-probe", dir);
     if (access(buf, X_OK) == 0)
       return buf;
-    snprintf(buf, sizeof(buf), "%s/../probe/sam-plugin-probe", dir);
-    if (access(buf, X_OK) == 0)
-      return buf;
   }
-#ifdef SAM_PROBE_EXE
-  if (access(SAM_PROBE_EXE, X_OK) == 0)
-    return SAM_PROBE_EXE;
-#endif
-#ifdef SAM_INSTALLED_PROBE
-  if (access(SAM_INSTALLED_PROBE, X_OK) == 0)
-    return SAM_INSTALLED_PROBE;
+#if defined(SAM_PROBE_EXE) && defined(SAM_INSTALLED_PROBE)
+  {
+    int inst = sh_running_installed();
+    const char *first = inst ? SAM_INSTALLED_PROBE : SAM_PROBE_EXE;
+    const char *second = inst ? SAM_PROBE_EXE : SAM_INSTALLED_PROBE;
+    if (access(first, X_OK) == 0)
+      return first;
+    if (access(second, X_OK) == 0)
+      return second;
+  }
 #endif
   return NULL;
 }
