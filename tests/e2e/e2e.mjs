@@ -508,6 +508,7 @@ async function main() {
       const row = list.locator('tbody tr[data-key]').first();
       if (!(await row.count())) throw new Pending('no unrecognized identifier (the download is not implemented yet)');
       const key = await row.getAttribute('data-key');
+      await row.locator('select option').nth(1).waitFor({ state: 'attached' });
       await row.locator('select').selectOption({ index: 1 });
       await row.locator('button[data-map]').click();
       const o = await outcome(/Mapp/);
