@@ -137,7 +137,13 @@ void sh_body_free(sh_body *b);
 int sh_opt_value(
     const char *name, int *i, int argc, char **argv, const char **v);
 
-/* ---- commands ---- */
+/* ---- commands ----
+ *
+ * Each runs `samhost <command> ...`: argv[0] is the command's name, the
+ * global options are already taken out into g. Thread: the main thread
+ * (serve runs its own loop there until SIGINT/SIGTERM). Returns the exit
+ * code (SH_EXIT_*), after printing any problem on stderr.
+ */
 int sh_cmd_serve(int argc, char **argv, sh_global *g);
 int sh_cmd_profile(int argc, char **argv, sh_global *g);
 int sh_cmd_action(int argc, char **argv, sh_global *g);
