@@ -104,7 +104,7 @@ static void show_progress(json_object *rec, int tty, char *last, size_t n) {
 
 static int wait_for(const sh_global *g, const char *job_id) {
   char *esc = sh_escape(job_id), path[512], last[256] = "";
-  int tty = isatty(STDOUT_FILENO) && !g->json, misses = 0, rc;
+  int tty = isatty(STDOUT_FILENO) && !g->json, misses = 0, rc, drawn = 0;
   sh_reply r;
 
   if (esc == NULL)
@@ -126,13 +126,15 @@ static int wait_for(const sh_global *g, const char *job_id) {
     outcome = sh_jstr(r.json, "outcome");
     if (outcome != NULL && strcmp(outcome, "running") != 0)
       break;
-    if (!g->json)
+    if (!g->json) {
       show_progress(r.json, tty, last, sizeof(last));
+      drawn = 1;
+    }
     sh_reply_free(&r);
     sleep_ms(POLL_MS);
   }
-  if (tty)
-    printf("\n");
+  if (tty && drawn)
+    printf("\n"); /* end the bar's line */
   if (g->json) {
     sh_print_json(&r);
   } else {

@@ -8,7 +8,7 @@
 
 #include "samhost.h"
 
-#define COL_MAX 40
+#define COL_MAX 48
 
 /*
  * See samhost.h.
