@@ -142,9 +142,11 @@ void sh_lock_write(int fd, const char *url) {
 
   if (n < 0 || (size_t)n >= sizeof(buf))
     return;
-  /* advisory content only: a failure leaves the lock itself intact */
-  if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) == n)
-    (void)fsync(fd);
+  /* Advisory content only (a failure leaves the lock itself intact), and
+   * no fsync: serve calls this from the loop, which must not wait on the
+   * disk; the page cache is enough for a CLI on the same machine. */
+  if (ftruncate(fd, 0) == 0)
+    (void)!pwrite(fd, buf, (size_t)n, 0);
 }
 
 /*
