@@ -62,6 +62,7 @@ export function watchJob(container, jobId, opts = {}) {
   replace(container, box);
   let timer = null;
   let stopped = false;
+  let misses = 0;
 
   async function cancel() {
     cancelBtn.disabled = true;
@@ -118,9 +119,15 @@ export function watchJob(container, jobId, opts = {}) {
     try {
       rec = await api('GET', `/api/v1/job-results/${seg(jobId)}`);
     } catch (e) {
-      if (e.http === 404) {
+      if (e.http === 404 && misses < 60) {
         // not recorded yet: the run is starting
+        misses += 1;
         timer = setTimeout(tick, interval);
+        return;
+      }
+      if (e.http === 404) {
+        stopped = true;
+        replace(line, 'The job result was not found.');
         return;
       }
       replace(msg, e.message);
