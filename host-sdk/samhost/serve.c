@@ -3,13 +3,14 @@
  * order: data directory and its lock, the HTTP listener (bound first so
  * the default public URL knows the port, answering 503 until ready),
  * keyring, SQLite backend, runtime, plugins (crash probe first for a new
- * name+version), scheduler, service layer, admin token, scheduler start
- * (catch-up), then the routes are served and one JSON line goes to stdout.
- * SIGINT/SIGTERM close in ABI.md 13.3's order: HTTP and service layer together
- * (stop accepting; waiting actions cancelled; requests in flight answered),
- * scheduler (cancels jobs; each completes), runtime (plugins' async shutdown,
- * then the backend), signal handles. The loop must close with no handle left,
- * or the exit code is SH_EXIT_INTERNAL.
+ * name+version), scheduler, service layer (its start renews the published
+ * profiles' jobs), admin token, scheduler start (catch-up), then the routes are
+ * served and one JSON line goes to stdout. SIGINT/SIGTERM close in
+ * ABI.md 13.3's order: HTTP and service layer together (stop accepting; waiting
+ * actions cancelled; requests in flight answered), scheduler (cancels jobs;
+ * each completes), runtime (plugins' async shutdown, then the backend), signal
+ * handles. The loop must close with no handle left, or the exit code is
+ * SH_EXIT_INTERNAL.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -394,6 +395,19 @@ static void on_sched_started(int status, void *ud) {
   }
 }
 
+static void on_svc_started(int status, void *ud) {
+  serve *s = ud;
+
+  if (s->stopping)
+    return;
+  if (status != 0)
+    fprintf(stderr,
+            "samhost: renewing the published profiles' jobs failed [%s]; "
+            "their stored jobs run as they are\n",
+            sam_err_name(status));
+  sam_sched_start(s->sched, on_sched_started, s);
+}
+
 /* Everything up to the scheduler's start. On failure, what was made is
  * closed by stop() on the loop. */
 static int start(serve *s) {
@@ -463,6 +477,7 @@ static int start(serve *s) {
   hc.sched = s->sched;
   hc.public_url = s->public_url;
   hc.test_mode = s->test_mode;
+  hc.audit = &backend; /* copied; the runtime owns and closes the store */
   if (sam_hostsvc_new(&hc, &s->svc, err, sizeof(err)) != 0) {
     fprintf(stderr, "samhost: %s\n", err);
     goto done;
@@ -475,7 +490,10 @@ static int start(serve *s) {
   ac.web_dir = s->web_dir;
   if (sam__http_api_new(&ac, &s->api) != 0)
     goto done;
-  sam_sched_start(s->sched, on_sched_started, s);
+  /* the published profiles' jobs get their current profile JSON before
+   * the scheduler loads them */
+  if (sam_hostsvc_start(s->svc, on_svc_started, s) != 0)
+    goto done;
   rc = 0;
 
 done:

@@ -163,6 +163,11 @@ static int call_service(sam__http_api *api,
     return 0;
   p->ref->p = NULL;
   free(p);
+  if (rc == SAM_EBUSY) { /* the service layer is closing */
+    sam__httpd_add_header(req, "Retry-After", "5");
+    sam__http_send_error(req, 503, "SAM_EBUSY", "the host is stopping");
+    return 0;
+  }
 
 nomem:
   sam__http_send_error(req, 500, "SAM_ENOMEM", "out of memory");
