@@ -333,7 +333,7 @@ async function main() {
 
     await step('sign in with the admin token', async () => {
       await page.fill('#token', token);
-      await page.click('button[type=submit]');
+      await page.press('#token', 'Enter'); // keyboard only
       await page.locator('table[data-list=profiles]').waitFor();
       const stored = await page.evaluate(() => sessionStorage.getItem('sam.adminToken'));
       assert(stored === token, 'token kept in sessionStorage');
@@ -683,6 +683,10 @@ async function main() {
       assert(outline !== 'none', 'focus outline visible');
       const unlabeled = await page.$$eval('main input, main select', (els) => els.filter((e) => !e.labels || e.labels.length === 0).map((e) => e.id || e.name));
       assert(unlabeled.length === 0, `inputs without a label: ${unlabeled}`);
+      const nameless = await page.$$eval('button', (els) => els.filter((e) => !e.textContent.trim() && !e.getAttribute('aria-label')).length);
+      assert(nameless === 0, `${nameless} buttons without a name`);
+      const dup = await page.$$eval('[id]', (els) => { const seen = new Set(); return els.map((e) => e.id).filter((i) => seen.has(i) || !seen.add(i)); });
+      assert(dup.length === 0, `duplicate ids: ${dup}`);
     });
 
     await step('Get OAuth Token in the same tab when pop-ups are blocked', async () => {
@@ -702,6 +706,13 @@ async function main() {
     });
 
     await step('Delete profile with a confirmation', async () => {
+      // Esc cancels the modal dialog, and focus starts on Cancel
+      await page.click('button[data-action=delete]');
+      await page.locator('dialog[open]').waitFor();
+      assert(await page.evaluate(() => document.activeElement.textContent) === 'Cancel', 'focus on Cancel');
+      await page.keyboard.press('Escape');
+      await page.locator('dialog').waitFor({ state: 'detached' });
+      assert(await page.locator('h1[data-profile-id]').count() === 1, 'still on the profile');
       await page.click('button[data-action=delete]');
       const dlg = page.locator('dialog[open]');
       await dlg.waitFor();
