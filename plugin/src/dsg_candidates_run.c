@@ -40,7 +40,7 @@ typedef struct run {
   void (*cb)(int, const char *, void *);
   void *ud;
   dsg_rs rs;
-  dsg_api_call *call;
+  dsg_whoami_req who;
   int step;
   char *cursor;
   json_object *rules;  /* array of rule records */
@@ -301,7 +301,6 @@ static void on_whoami(
   run *r = ud;
 
   (void)rest;
-  r->call = NULL;
   if (status != SAM_OK) {
     /* Without the integration user the protection cannot hold: stop. */
     finish(r, status, msg);
@@ -338,8 +337,8 @@ static void next_step(run *r) {
     finish(r, rc, err);
     return;
   }
-  rc = dsg_whoami(r->ctx, &r->ta, dsg_ru_str(r->profile, "account_id"),
-                  on_whoami, r, &r->call);
+  rc = dsg_whoami(r->ctx, &r->ta, dsg_ru_str(r->profile, "account_id"), &r->who,
+                  on_whoami, r);
   if (rc != 0)
     fail_rc(r, rc, "userinfo");
 }

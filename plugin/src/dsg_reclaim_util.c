@@ -99,18 +99,12 @@ void dsg_rs_cancel(dsg_rs *s) {
 
 /* ---- userinfo ---- */
 
-typedef struct whoami {
-  dsg_whoami_cb cb;
-  void *ud;
-  char *account_id;
-} whoami;
-
 static void on_userinfo(int status,
                         const dsg_http_resp *resp,
                         const char *msg,
                         int64_t retry_after_s,
                         void *ud) {
-  whoami *w = ud;
+  dsg_whoami_req *w = ud;
   json_object *root = NULL;
   json_object *acct;
   const char *sub;
@@ -121,6 +115,7 @@ static void on_userinfo(int status,
   size_t n;
 
   (void)retry_after_s;
+  w->call = NULL;
   if (status != SAM_OK) {
     snprintf(m, sizeof(m), "userinfo: %s", msg != NULL ? msg : "");
     w->cb(status, NULL, NULL, m, w->ud);
@@ -152,38 +147,22 @@ static void on_userinfo(int status,
 done:
   free(rest);
   json_object_put(root);
-  free(w->account_id);
-  free(w);
 }
 
 int dsg_whoami(dsg_ctx *ctx,
                const dsg_token_args *ta,
                const char *account_id,
+               dsg_whoami_req *w,
                dsg_whoami_cb cb,
-               void *ud,
-               dsg_api_call **out) {
-  whoami *w = calloc(1, sizeof(*w));
+               void *ud) {
   char url[600];
-  int rc;
 
-  if (out != NULL)
-    *out = NULL;
-  if (w == NULL)
-    return SAM_ENOMEM;
+  memset(w, 0, sizeof(*w));
   w->cb = cb;
   w->ud = ud;
-  w->account_id = strdup(account_id);
-  if (w->account_id == NULL) {
-    free(w);
-    return SAM_ENOMEM;
-  }
+  snprintf(w->account_id, sizeof(w->account_id), "%s", account_id);
   snprintf(url, sizeof(url), "%s/oauth/userinfo", ta->instance);
-  rc = dsg_api_get(ctx, ta, url, on_userinfo, w, out);
-  if (rc != 0) {
-    free(w->account_id);
-    free(w);
-  }
-  return rc;
+  return dsg_api_get(ctx, ta, url, on_userinfo, w, &w->call);
 }
 
 /* ---- keys and JSON ---- */

@@ -77,19 +77,29 @@ typedef void (*dsg_whoami_cb)(int status,
                               const char *msg,
                               void *ud);
 
+/* A userinfo look-up, embedded in the caller's state (no allocation, so
+ * cancelling it with dsg_api_cancel(req->call) leaks nothing). */
+typedef struct dsg_whoami_req {
+  dsg_whoami_cb cb;
+  void *ud;
+  char account_id[128];
+  dsg_api_call *call; /* in flight; dsg_api_cancel stops it (cb never runs) */
+} dsg_whoami_req;
+
 /*
  * GETs {instance}/oauth/userinfo with the profile's token and finds the
- * account. Thread: loop thread. Ownership: ta and account_id are copied.
- * Callbacks: cb runs exactly once unless *out is cancelled with
- * dsg_api_cancel; it may run inside this call when no token can be had.
+ * account. Thread: loop thread. Ownership: ta and account_id are copied;
+ * req is the caller's and must live until cb runs or the call is
+ * cancelled. Callbacks: cb runs exactly once unless req->call is
+ * cancelled; it may run inside this call when no token can be had.
  * Returns: 0, or dsg_api_get's error (cb never runs).
  */
 int dsg_whoami(dsg_ctx *ctx,
                const dsg_token_args *ta,
                const char *account_id,
+               dsg_whoami_req *req,
                dsg_whoami_cb cb,
-               void *ud,
-               dsg_api_call **out);
+               void *ud);
 
 /*
  * The candidate key of a user's generation-th candidate: "c-" + 16 hex

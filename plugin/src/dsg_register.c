@@ -17,46 +17,24 @@
 #include "dsg_download.h"
 #include "dsg_log.h"
 #include "dsg_oauth.h"
+#include "dsg_reclaim.h"
 #include "dsg_register.h"
 
 #define DSG_PROFILE_TYPE "docusign_subscription"
 #define DSG_FORM_SCHEMA_VERSION 1
 #define DSG_RECORD_SCHEMA_VERSION 1
 
-/* ---- process and action handlers not implemented in this build ---- */
-
-/*
- * Later issues implement these (download: issue "download pipeline";
- * reclaim: the reclaim issue). Until then each
- * accepted job completes at once with SAM_ENOTSUP and a message that says
- * so, which C1 allows: job_complete inside start, then SAM_OK.
- */
-static int complete_not_implemented(sam_job *job, void *ud, const char *what) {
-  dsg_ctx *ctx = ud;
-  char msg[128];
-  int rc;
-
-  if (ctx->stopping)
-    return SAM_EBUSY;
-  snprintf(msg, sizeof(msg), "%s is not implemented yet in this build", what);
-  rc = ctx->api->job_complete(job, SAM_ENOTSUP, msg, NULL, 0);
-  if (rc != 0)
-    dsg_logf(ctx, NULL, SAM_LOG_ERROR, "job_complete failed [%s] [%s]", what,
-             sam_err_name(rc));
-  return SAM_OK;
-}
+/* ---- process handlers ---- */
 
 static int start_download(sam_job *job, const sam_job_input *in, void *ud) {
   return dsg_download_start(job, in, ud);
 }
 
 static int start_reclaim(sam_job *job, const sam_job_input *in, void *ud) {
-  (void)in;
-  return complete_not_implemented(job, ud, "reclaim");
+  return dsg_reclaim_start(job, in, ud);
 }
 
-/* Every stub completes inside start, so there is never anything to cancel;
- * the host calls cancel only between an accepted start and completion. */
+/* For a process without work to stop (none left since reclaim landed). */
 static void cancel_noop(sam_job *job, void *ud) {
   (void)job;
   (void)ud;
@@ -111,8 +89,11 @@ static int register_proc(dsg_ctx *ctx,
   d.process_id = id;
   d.display_name = display;
   d.start = start;
-  /* download has its own cancel (dsg_download.c); the stubs have none. */
-  d.cancel = start == start_download ? dsg_download_cancel : cancel_noop;
+  /* download and reclaim have their own cancel (dsg_download.c,
+   * dsg_reclaim.c). */
+  d.cancel = start == start_download  ? dsg_download_cancel
+             : start == start_reclaim ? dsg_reclaim_cancel
+                                      : cancel_noop;
   d.ud = ctx;
   rc = ctx->api->register_process(ctx->host, ctx->pt, &d);
   return rc != 0 ? fail_msg(rc, err, err_len, "register_process", id) : 0;
@@ -350,6 +331,11 @@ int dsg_register_all(dsg_ctx *ctx, char *err, size_t err_len) {
     rc = register_act(ctx, "oauth_callback", "OAuth callback",
                       SAM_ACTION_OAUTH_CALLBACK, dsg_oauth_callback, err,
                       err_len);
+  /* Undo of a reclaim: per subscription, so no button (the host routes
+   * POST .../lists/subscriptions/{key}/restore to it). */
+  if (rc == 0)
+    rc = register_act(ctx, "restore_subscription", "Restore subscription", 0,
+                      dsg_restore_start, err, err_len);
   if (rc != 0)
     return rc;
 

@@ -147,7 +147,9 @@ static void test_registry(void) {
 
   /* Actions. */
   arr = get(p, "actions");
-  EXPECT_EQ_INT(3, json_object_array_length(arr));
+  EXPECT_EQ_INT(4, json_object_array_length(arr));
+  e = find(arr, "action_id", "restore_subscription"); /* Undo, no button */
+  EXPECT_EQ_INT(0, json_object_get_int(get(e, "flags")));
   e = find(arr, "action_id", "get_oauth_token");
   EXPECT_EQ_INT(SAM_ACTION_UI | SAM_ACTION_OAUTH_START,
                 json_object_get_int(get(e, "flags")));
@@ -214,7 +216,18 @@ static void test_not_implemented(void) {
   if (res.status != 0)
     SAM_T_FAIL("load failed [%s]", res.message);
   expect_not_implemented(h.th, SAM_JOB_PROCESS, "download", 0);
-  expect_not_implemented(h.th, SAM_JOB_PROCESS, "reclaim", SAM_JOB_DRY_RUN);
+  /* reclaim is implemented (test-dsg-reclaim): with this test host's
+   * store it completes once, with a real status. */
+  {
+    sam_test_run run;
+
+    memset(&run, 0, sizeof(run));
+    EXPECT_EQ_INT(0, sam_test_host_run(h.th, SAM_JOB_PROCESS, "reclaim", "p1",
+                                       PROFILE_JSON, NULL, SAM_JOB_DRY_RUN, 0,
+                                       0, &run));
+    EXPECT_EQ_INT(1, run.completions);
+    EXPECT_TRUE(run.status != SAM_ENOTSUP);
+  }
   /* The actions are implemented (test-dsg-oauth); without a token,
    * Validate Connection fails at once with a message saying what to do. */
   {
