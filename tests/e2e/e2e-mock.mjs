@@ -173,6 +173,20 @@ try {
     assert((await charts.nth(1).textContent()).includes('125'), 'candidates per state counted from capped pages');
   });
 
+  await step('per-field errors from the server shown next to their fields', async () => {
+    await page.fill('#pf-client_id', 'refused-by-host');
+    await page.click('#submit-draft');
+    await page.locator('dialog[open] button[value=ok]').click(); // returns to Draft: confirm
+    const err = page.locator('#pf-client_id-err');
+    await err.waitFor({ state: 'visible' });
+    assert((await err.textContent()).includes('the host refuses this client id <img src=x'), 'server message as text');
+    assert(await page.locator('#pf-client_id').getAttribute('aria-invalid') === 'true', 'aria-invalid');
+    assert((await page.locator('#pf-client_id').getAttribute('aria-describedby')).includes('pf-client_id-err'), 'aria-describedby');
+    assert((await page.locator('.form-errors').textContent()).includes('already covers'), 'general error in the summary');
+    assert(await page.evaluate(() => document.activeElement.id) === 'pf-client_id', 'focus on the field');
+    assert(await page.evaluate(() => document.querySelectorAll('main img, main script').length === 0 && !window.__samXss), 'no element from markup');
+  });
+
   await step('every state-changing call carried X-SAM-CSRF', async () => {
     const writes = mock.calls.filter((c) => c.method !== 'GET');
     assert(writes.length >= 4, `writes seen: ${writes.length}`);

@@ -160,6 +160,21 @@ export function startMockHost(webDir, schemaPath) {
     }
     if (seg[2] !== 'profiles' || seg[3] !== pid) return err(404, 'SAM_ENOENT', `no such resource [${method} ${path}]`);
     if (seg.length === 4 && method === 'GET') return r(200, profile);
+    if (seg.length === 4 && method === 'PATCH') {
+      const f = body.form || {};
+      if (f.client_id === 'refused-by-host') {
+        return err(400, 'SAM_EINVAL', 'the form has [2] invalid field(s)', [
+          { pointer: '/client_id', message: `the host refuses this client id ${XSS}` },
+          { pointer: '', message: 'another profile of this type already covers this remote account' },
+        ]);
+      }
+      for (const [k, v] of Object.entries(f)) {
+        if (k !== 'client_secret') profile.form[k] = v;
+      }
+      profile.state = 'draft';
+      profile.updated_at = new Date().toISOString();
+      return r(200, profile);
+    }
     if (seg[4] === 'actions' && method === 'POST') {
       if (seg[5] === 'undo_reclaim') {
         if (!body.external_user_id) return err(400, 'SAM_EINVAL', 'external_user_id is required', [{ pointer: '/external_user_id', message: 'is required' }]);
