@@ -2,9 +2,9 @@
 // type and profile lists, and the new-profile form. The profile page lives
 // in profile.js. Plain ES modules, no build step, served by samhost.
 
-import { api, ApiError, getToken, setToken, clearToken, setUnauthorizedHandler, seg } from './api.js';
+import { api, ApiError, getToken, setToken, clearToken, setUnauthorizedHandler } from './api.js';
 import { h, replace, notice, fmtTime } from './dom.js';
-import { route, setNotFound, start, go, href, dispatch } from './router.js';
+import { route, setNotFound, start, go, href } from './router.js';
 import { fieldModel, initialValues, renderForm, validateForm, buildForm } from './form.js';
 import { profilePage } from './profile.js';
 import * as dom from './dom.js';
@@ -282,5 +282,4 @@ route('/profiles/:id', needToken((p) => profilePage(p.id, { page, typeById })));
 setNotFound(needToken((path) => page('Not found', notice('error', `No page at ${path}.`),
   h('p', null, h('a', { href: href('/profiles') }, 'Back to the profiles')))));
 
-export { dispatch, seg };
 start();

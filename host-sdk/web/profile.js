@@ -12,7 +12,7 @@ import { listPath } from './lists.js';
 import { listMethods, CAND_STATES } from './profile-lists.js';
 import { watchJob } from './progress.js';
 import { barChart } from './charts.js';
-import { go, href } from './router.js';
+import { go } from './router.js';
 
 const label = (s) => String(s ?? '').replace(/_/g, ' ');
 const OAUTH_KEY = 'sam.oauthReturn';
@@ -463,4 +463,3 @@ function shortName(p) {
   return n.replace(/ subscriptions$/i, '');
 }
 
-export { href };
