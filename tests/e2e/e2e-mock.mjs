@@ -8,7 +8,7 @@
 // Usage: node e2e-mock.mjs --web-dir DIR --schema FILE [--shots DIR]
 // Exit: 0 pass, 1 fail, 77 skip (no chromium or no playwright-core).
 
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockHost, MOCK_TOKEN, XSS } from './mock-host.mjs';
@@ -202,5 +202,6 @@ const pass = results.filter((r) => r[0] === 'PASS').length;
 const fail = results.filter((r) => r[0] === 'FAIL').length + (failed && !results.some((r) => r[0] === 'FAIL') ? 1 : 0);
 console.log(`\nscreenshots: ${shots}`);
 console.log(`${pass} passed, ${fail} failed`);
+writeFileSync(join(shots, 'results.txt'), results.map((r) => `${r[0].padEnd(7)} ${r[1]}`).join('\n') + '\n');
 if (!shots.startsWith(work)) rmSync(work, { recursive: true, force: true });
 process.exit(fail ? 1 : 0);

@@ -750,6 +750,7 @@ for (const f of foreignNotes) console.log(`NOTE (not the host's page): ${f}`);
 const pend = results.filter((r) => r.status === 'PENDING');
 if (pend.length) console.log(`pending (backend not there yet): ${pend.map((r) => r.step).join('; ')}`);
 console.log(`${n('PASS')} passed, ${n('FAIL')} failed, ${n('PENDING')} skipped`);
+writeFileSync(join(shots, 'results.txt'), results.map((r) => `${r.status.padEnd(7)} ${r.step}${r.note ? ` - ${r.note.split('\n')[0]}` : ''}`).join('\n') + '\n');
 if (!process.env.SAM_E2E_KEEP) {
   // keep the screenshots, drop the rest (SAM_E2E_KEEP=1 keeps the data dir)
   if (shots.startsWith(work)) {
