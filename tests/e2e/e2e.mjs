@@ -22,7 +22,6 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -71,17 +70,6 @@ function record(step, status, note = '') {
 class Pending extends Error {}
 
 // ------------------------------------------------------------ processes
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a child; resolves with {child, lines, json} once a JSON line came. */
 function startChild(name, exe, args) {
@@ -184,6 +172,7 @@ function accountFile() {
 
 let page;
 let context;
+let base = '';
 const pageErrors = [];
 const foreignNotes = new Set(); // findings outside the host's pages
 
@@ -283,9 +272,7 @@ async function assertNoInjectedMarkup(where) {
 // ------------------------------------------------------------------- main
 
 async function main() {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const hostArgs = ['serve', '--data-dir', join(work, 'data'), '--listen', `127.0.0.1:${port}`,
+  const hostArgs = ['serve', '--data-dir', join(work, 'data'), '--listen', '127.0.0.1:0',
     '--test-mode', '--web-dir', webDir];
   // The plugin accepts the simulator's loopback http URLs only in its own
   // test mode (plugin config), besides the host's --test-mode.
@@ -294,6 +281,9 @@ async function main() {
   const tokLine = host.lines.find((l) => l.startsWith('admin token (shown once): '));
   assert(tokLine, 'samhost printed its admin token');
   const token = tokLine.slice('admin token (shown once): '.length).trim();
+  // the port bound to 0, from the JSON line; the simulator must know the
+  // host's redirect URI (compared exactly), so it starts second
+  base = host.json.url || `http://${host.json.listen}`;
   const sim = await startChild('docusign-sim', simExe, ['--account', accountFile(),
     '--redirect-uri', `${base}/oauth_redirect.do`]);
   const simInfo = sim.json;
