@@ -118,6 +118,27 @@ static void test_oauth(void) {
   stop();
 }
 
+/* The consent page shows the account name as text, never as markup. */
+static void test_consent_escapes_account_name(void) {
+  const char *argv[] = {"--redirect-uri", REDIRECT, "--account",
+                        SAM_SOURCE_DIR "/tests/fixtures/accounts/markup.json",
+                        NULL};
+  char url[1024];
+  sim_resp r;
+
+  EXPECT_EQ_INT(0, sim_child_start(&S, SIM_EXE, argv));
+  snprintf(url, sizeof(url),
+           "%s/oauth/auth?response_type=code&client_id=sim-integration-key"
+           "&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A9%%2Fcb&state=zz",
+           S.http);
+  sim_http("GET", url, NULL, NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(200, r.status);
+  EXPECT_CONTAINS(r.body, "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Co");
+  EXPECT_NOT_CONTAINS(r.body, "<img");
+  sim_resp_free(&r);
+  stop();
+}
+
 static void test_consent_page(void) {
   const char *argv[] = {"--redirect-uri", REDIRECT, "--users", "2", NULL};
   char url[1024], loc[1024], *txn;
@@ -374,6 +395,7 @@ int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   SAM_T_RUN(test_oauth);
   SAM_T_RUN(test_consent_page);
+  SAM_T_RUN(test_consent_escapes_account_name);
   SAM_T_RUN(test_auth_errors);
   SAM_T_RUN(test_pkce_and_lifetimes);
   SAM_T_RUN(test_integration_user);

@@ -294,6 +294,32 @@ static int has_word(const char *s, const char *w) {
   return 0;
 }
 
+/* Appends `in` to b with the five HTML-special characters escaped: account
+ * names come from account files and may hold markup. */
+static void buf_html(sim_buf *b, const char *in) {
+  for (; *in != '\0'; in++) {
+    switch (*in) {
+    case '<':
+      sim_buf_printf(b, "&lt;");
+      break;
+    case '>':
+      sim_buf_printf(b, "&gt;");
+      break;
+    case '&':
+      sim_buf_printf(b, "&amp;");
+      break;
+    case '"':
+      sim_buf_printf(b, "&quot;");
+      break;
+    case '\'':
+      sim_buf_printf(b, "&#39;");
+      break;
+    default:
+      sim_buf_printf(b, "%c", *in);
+    }
+  }
+}
+
 static int html(sim_req *r, int status, const char *msg) {
   sim_buf b = {0};
   int rc;
@@ -355,18 +381,20 @@ static int handle_auth(sim_req *r) {
   t->next = c->txns;
   c->txns = t;
   sim_buf_printf(
-      &b,
-      "<!doctype html><html><head><meta charset=\"utf-8\"><title>DocuSign "
-      "simulator: consent</title></head><body>"
-      "<h1>Allow access?</h1><p>The application requests access to the "
-      "account <b>%s</b> (scope: %s).</p>"
-      "<form method=\"post\" action=\"/oauth/consent\">"
-      "<input type=\"hidden\" name=\"txn\" value=\"%s\">"
-      "<button type=\"submit\" name=\"decision\" value=\"accept\" "
-      "id=\"accept\">Accept</button> "
-      "<button type=\"submit\" name=\"decision\" value=\"decline\" "
-      "id=\"decline\">Decline</button></form></body></html>\n",
-      c->acct.name, scope[0] ? "given" : "none", t->id);
+      &b, "<!doctype html><html><head><meta charset=\"utf-8\"><title>DocuSign "
+          "simulator: consent</title></head><body>"
+          "<h1>Allow access?</h1><p>The application requests access to the "
+          "account <b>");
+  buf_html(&b, c->acct.name);
+  sim_buf_printf(&b,
+                 "</b> (scope: %s).</p>"
+                 "<form method=\"post\" action=\"/oauth/consent\">"
+                 "<input type=\"hidden\" name=\"txn\" value=\"%s\">"
+                 "<button type=\"submit\" name=\"decision\" value=\"accept\" "
+                 "id=\"accept\">Accept</button> "
+                 "<button type=\"submit\" name=\"decision\" value=\"decline\" "
+                 "id=\"decline\">Decline</button></form></body></html>\n",
+                 scope[0] ? "given" : "none", t->id);
   {
     int rc = sim_reply(r, 200, "text/html; charset=utf-8", b.p, b.len);
     sim_buf_free(&b);
