@@ -219,8 +219,6 @@ static void progress(dsg_dl *dl) {
 }
 
 void dl_pump(dsg_dl *dl) {
-  uint64_t before;
-
   if (dl->in_pump) {
     dl->pump_again = 1;
     return;
@@ -232,7 +230,6 @@ void dl_pump(dsg_dl *dl) {
       maybe_complete(dl);
       break;
     }
-    before = dl->paging.pages_done;
     switch (dl->phase) {
     case DL_SETUP:
       dl_setup_pump(dl);
@@ -258,8 +255,10 @@ void dl_pump(dsg_dl *dl) {
       dl->pump_again = 1;
       break;
     }
-    if (dl->paging.pages_done != before)
+    if (dl->paging.pages_done != dl->reported) {
+      dl->reported = dl->paging.pages_done;
       progress(dl);
+    }
   } while (dl->pump_again);
   if (!dl->timer_closing)
     arm_timer(dl);

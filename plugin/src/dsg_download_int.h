@@ -168,6 +168,7 @@ struct dsg_dl {
   uint64_t done_cap;
   uint64_t ck_total;
   uint64_t ck_users;
+  uint64_t users_stored; /* users of the pages stored (checkpoint) */
   int ck_busy;
   int ck_dirty;
   /* account and billing */
@@ -198,6 +199,7 @@ struct dsg_dl {
   char msg[768];
   int consistent;
   int swept;
+  uint64_t reported; /* pages_done at the last job_progress */
   int in_pump;
   int pump_again;
   dl_counts c;

@@ -341,6 +341,7 @@ on_put(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
   dl->c.updated += r->t_updated;
   dl->c.unchanged += r->t_unchanged;
   dl->c.excluded += r->t_excluded;
+  dl->users_stored += r->n_users;
   dl_page_mark_done(dl, r->index);
   dl_checkpoint(dl);
   if (r->prev != NULL)
@@ -538,8 +539,9 @@ static json_object *checkpoint_json(dsg_dl *dl, const char *status) {
       o, "pages_total",
       json_object_new_int64((int64_t)dl->paging.pages_planned));
   json_object_object_add(o, "pages_done", ranges);
-  json_object_object_add(o, "users_seen",
-                         json_object_new_int64((int64_t)dl->c.users_seen));
+  json_object_object_add(
+      o, "users_seen",
+      json_object_new_int64((int64_t)(dl->ck_users + dl->users_stored)));
   return o;
 }
 

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "sam/sam_plugin.h"
+#include "hostsvc_int.h"
 #include "sam_core.h"
 #include "sam_test.h"
 #include "test-dsg-download-common.h"
@@ -285,7 +286,10 @@ int dh_put(dh *d,
 
 json_object *
 dh_get(dh *d, const char *scope, const char *type, const char *key) {
-  sam_host *hh = sam_runtime_host_handle(d->h.rt);
+  /* Plugin record types are read through the plugin's own handle. */
+  sam_host *hh = strncmp(type, "sam_", 4) == 0
+                     ? sam_runtime_host_handle(d->h.rt)
+                     : sam__hs_plugin_handle(d->svc, "docusign");
   json_object *o = NULL;
   raw r;
 

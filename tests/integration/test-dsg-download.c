@@ -93,6 +93,426 @@ static void t_large(void) {
   dh_finish(&d);
 }
 
+/* ---- users added and removed during a run ---- */
+
+static void t_changes(void) {
+  const char *extra[] = {"--users", "1000", "--no-limits", NULL};
+  json_object *u;
+  const char *victim = NULL;
+  char path[128];
+  dh d;
+  dh_run r;
+  size_t i;
+  int open_before;
+
+  dh_start(&d, extra, NULL);
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 1000);
+  dh_run_free(&r);
+  /* One Active user is closed in DocuSign: removed, but only by a
+   * complete and consistent run. */
+  u = dh_sim_users(&d);
+  for (i = 1; i < json_object_array_length(u) && victim == NULL; i++)
+    if (strcmp(sim_jstr(json_object_array_get_idx(u, i), "userStatus"),
+               "Active") == 0)
+      victim = sim_jstr(json_object_array_get_idx(u, i), "userId");
+  EXPECT_TRUE(victim != NULL);
+  snprintf(path, sizeof(path), "users/%s", victim);
+  EXPECT_EQ_INT(200,
+                sim_control(&d.h.sim, path, "{\"userStatus\":\"Closed\"}"));
+  /* After 3 pages, 5 users join and the last 4 leave. */
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "schedule",
+                                 "{\"after_users_list\":3,\"add\":5,"
+                                 "\"remove\":4}"));
+  open_before =
+      dh_subs_in_state(&d, "active") + dh_subs_in_state(&d, "inactive");
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "removed"));
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  EXPECT_TRUE(
+      json_object_get_boolean(json_object_object_get(r.res, "partial")));
+  EXPECT_CONTAINS(r.message, "removal skipped");
+  /* Nothing removed: still at least every subscription there was. */
+  EXPECT_TRUE(dh_subs_in_state(&d, "active") +
+                  dh_subs_in_state(&d, "inactive") >=
+              open_before);
+  dh_run_free(&r);
+  /* The next run is consistent: the closed and the removed users go. */
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 1000 + 5 - 4);
+  EXPECT_TRUE(dh_count(&r, "removed") >= 1);
+  EXPECT_EQ_INT((int)dh_count(&r, "removed"), dh_subs_in_state(&d, "removed"));
+  {
+    json_object *s = dh_get(&d, "p1", "sam_subscription", victim);
+
+    EXPECT_TRUE(s != NULL);
+    EXPECT_EQ_STR("removed", sim_jstr(s, "state"));
+    EXPECT_TRUE(sim_jstr(s, "removed_at") != NULL);
+    json_object_put(s);
+  }
+  json_object_put(u);
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
+/* ---- faults ---- */
+
+static void expire_once(dh *d,
+                        const char *job_id,
+                        uint64_t done,
+                        uint64_t total,
+                        const char *msg,
+                        void *ud) {
+  int *fired = ud;
+
+  (void)job_id;
+  (void)total;
+  (void)msg;
+  if (*fired || done < 1)
+    return;
+  *fired = 1;
+  EXPECT_EQ_INT(200, sim_control(&d->h.sim, "tokens/expire", "{}"));
+}
+
+static void t_faults(void) {
+  const char *extra[] = {"--users", "1500", "--no-limits", NULL};
+  dh d;
+  dh_run r;
+  int fired = 0;
+
+  dh_start(&d, extra, NULL);
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults",
+                                 "{\"latency_ms\":20,\"jitter_ms\":20,"
+                                 "\"rate_500\":0.06,\"rate_503\":0.04,"
+                                 "\"rate_reset\":0.04,\"rate_truncate\":0.04,"
+                                 "\"rate_malformed\":0.04}"));
+  dh_download(&d, expire_once, &fired, &r);
+  EXPECT_TRUE(fired);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(1500, (int)dh_count(&r, "users_seen"));
+  EXPECT_EQ_INT(dh_sim_open_users(&d), (int)dh_count(&r, "created"));
+  EXPECT_TRUE(dh_count(&r, "api_calls") > 15 + 3); /* retries happened */
+  EXPECT_EQ_INT(dh_sim_open_users(&d), dh_subs_in_state(&d, "active") +
+                                           dh_subs_in_state(&d, "inactive"));
+  dh_run_free(&r);
+  /* Every page malformed: retried, then the job fails naming the page. */
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults",
+                                 "{\"latency_ms\":0,\"jitter_ms\":0,"
+                                 "\"rate_500\":0,\"rate_503\":0,"
+                                 "\"rate_reset\":0,\"rate_truncate\":0,"
+                                 "\"rate_malformed\":1}"));
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_TRUE(r.status != SAM_OK);
+  EXPECT_CONTAINS(r.message, "users page [0]");
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
+/* ---- cancel ---- */
+
+typedef struct canceller {
+  uint64_t after;
+  int fired;
+} canceller;
+
+static void cancel_after(dh *d,
+                         const char *job_id,
+                         uint64_t done,
+                         uint64_t total,
+                         const char *msg,
+                         void *ud) {
+  canceller *c = ud;
+
+  (void)total;
+  (void)msg;
+  if (c->fired || done < c->after)
+    return;
+  c->fired = 1;
+  EXPECT_EQ_INT(0, sam_runtime_job_cancel(d->h.rt, job_id));
+}
+
+static void t_cancel(void) {
+  const char *extra[] = {"--users", "2000", "--no-limits", NULL};
+  canceller c = {3, 0};
+  dh d;
+  dh_run r;
+  int active;
+
+  dh_start(&d, extra, NULL);
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 2000);
+  dh_run_free(&r);
+  active = dh_subs_in_state(&d, "active");
+  /* A full run now would remove 50 users; the cancelled one must not. */
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "users/remove", "{\"count\":50}"));
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":100}"));
+  dh_download(&d, cancel_after, &c, &r);
+  EXPECT_TRUE(c.fired);
+  EXPECT_EQ_INT(SAM_ECANCELED, r.status);
+  EXPECT_EQ_INT(1, r.completions);
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  EXPECT_EQ_INT(active, dh_subs_in_state(&d, "active"));
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
+/* ---- a crash mid-run and a restart ---- */
+
+static void t_restart(void) {
+  const char *extra[] = {"--users", "3000", "--no-limits", NULL};
+  canceller c = {2, 0};
+  char db[128];
+  dh d;
+  dh_run r;
+  int64_t created1;
+  int open;
+
+  snprintf(db, sizeof(db), "/tmp/test-dsg-download-%d.db", (int)getpid());
+  unlink(db);
+  dh_start(&d, extra, db);
+  open = dh_sim_open_users(&d);
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":150}"));
+  dh_download(&d, cancel_after, &c, &r);
+  EXPECT_EQ_INT(SAM_ECANCELED, r.status);
+  created1 = dh_subs_in_state(&d, NULL);
+  printf("  stored before the crash [%lld]\n", (long long)created1);
+  EXPECT_TRUE(created1 > 0 && created1 < open);
+  dh_run_free(&r);
+  dh_restart(&d);
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":0}"));
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_TRUE(
+      json_object_get_boolean(json_object_object_get(r.res, "resumed")));
+  /* No double counting: what the first run stored is not created again. */
+  EXPECT_EQ_INT(open, (int)(created1 + dh_count(&r, "created")));
+  EXPECT_EQ_INT(3000, (int)dh_count(&r, "users_seen"));
+  EXPECT_TRUE(dh_count(&r, "pages") < 30);
+  EXPECT_EQ_INT(open, dh_subs_in_state(&d, "active") +
+                          dh_subs_in_state(&d, "inactive"));
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  dh_run_free(&r);
+  /* The next run starts afresh. */
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 3000);
+  EXPECT_TRUE(
+      !json_object_get_boolean(json_object_object_get(r.res, "resumed")));
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
+/* ---- reseller ---- */
+
+static void t_reseller(void) {
+  const char *extra[] = {"--users", "20", "--no-limits", "--reseller", NULL};
+  json_object *c;
+  dh d;
+  dh_run r;
+
+  dh_start(&d, extra, NULL);
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 20);
+  c = dh_get(&d, "p1", "docusign_consumption", d.h.sim.account_id);
+  EXPECT_TRUE(c != NULL);
+  printf("  consumption %s\n", json_object_to_json_string(c));
+  EXPECT_EQ_STR("unavailable_reseller", sim_jstr(c, "billing_status"));
+  EXPECT_EQ_STR("unavailable: purchased through a reseller",
+                sim_jstr(c, "billing_message"));
+  EXPECT_TRUE(!json_object_object_get_ex(c, "seats_in_use", NULL));
+  EXPECT_TRUE(!json_object_object_get_ex(c, "seat_charge", NULL));
+  json_object_put(c);
+  dh_run_free(&r);
+  /* The same account bought directly: figures are there. */
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "account", "{\"reseller\":false}"));
+  dh_download(&d, NULL, NULL, &r);
+  c = dh_get(&d, "p1", "docusign_consumption", d.h.sim.account_id);
+  EXPECT_EQ_STR("available", sim_jstr(c, "billing_status"));
+  EXPECT_TRUE(json_object_object_get_ex(c, "seat_charge", NULL));
+  json_object_put(c);
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
+/* ---- models, unrecognized identifiers, exclusions ---- */
+
+static int in_catalog(const char *id) {
+  static const char *const known[] = {"Account Administrator",
+                                      "DocuSign Sender",
+                                      "DocuSign Viewer",
+                                      "Sender",
+                                      "Viewer",
+                                      "Signer",
+                                      "Standard",
+                                      "Professional",
+                                      "Business Pro",
+                                      NULL};
+  int i;
+
+  for (i = 0; known[i] != NULL; i++)
+    if (strcmp(known[i], id) == 0)
+      return 1;
+  return 0;
+}
+
+static const char *ident_of(json_object *u) {
+  const char *l = sim_jstr(u, "licenseType");
+
+  return l != NULL && l[0] ? l : sim_jstr(u, "permissionProfileName");
+}
+
+static void t_models(void) {
+  const char *extra[] = {"--users", "400", "--no-limits", NULL};
+  json_object *users;
+  json_object *want = json_object_new_object();
+  json_object *unrec;
+  json_object *subs;
+  size_t i;
+  int excluded = 0;
+  dh d;
+  dh_run r;
+
+  dh_start(&d, extra, NULL);
+  users = dh_sim_users(&d);
+  for (i = 0; i < json_object_array_length(users); i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    const char *id = ident_of(u);
+    json_object *n = NULL;
+
+    if (strcmp(sim_jstr(u, "userStatus"), "Closed") == 0 || in_catalog(id) ||
+        id[0] == '\0')
+      continue;
+    if (json_object_object_get_ex(want, id, &n))
+      json_object_set_int(n, json_object_get_int(n) + 1);
+    else
+      json_object_object_add(want, id, json_object_new_int(1));
+  }
+  EXPECT_TRUE(json_object_object_length(want) > 0);
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 400);
+  EXPECT_EQ_INT(json_object_object_length(want),
+                (int)dh_count(&r, "unrecognized_identifiers"));
+  unrec = dh_records(&d, "p1", "sam_unrecognized_identifier");
+  EXPECT_EQ_INT(json_object_object_length(want),
+                (int)json_object_array_length(unrec));
+  for (i = 0; i < json_object_array_length(unrec); i++) {
+    json_object *e = json_object_array_get_idx(unrec, i);
+    json_object *n = NULL;
+
+    printf("  unrecognized %s\n", json_object_to_json_string(e));
+    EXPECT_TRUE(json_object_object_get_ex(want, sim_jstr(e, "identifier"), &n));
+    EXPECT_EQ_INT(
+        json_object_get_int(n),
+        json_object_get_int(json_object_object_get(e, "subscription_count")));
+  }
+  json_object_put(unrec);
+  dh_run_free(&r);
+  /* An admin maps "Legal Sender" to a model; rules exclude the Viewer
+   * identifier and one user. */
+  EXPECT_EQ_INT(0,
+                dh_put(&d, "p1", "sam_unrecognized_identifier", "Legal Sender",
+                       "{\"identifier\":\"Legal Sender\","
+                       "\"subscription_count\":0,"
+                       "\"software_model\":\"DocuSign Sender\"}"));
+  EXPECT_EQ_INT(0, dh_put(&d, "_host", "sam_exclusion_identifier", "x1",
+                          "{\"rule_id\":\"x1\",\"subscription_identifier\":"
+                          "\"DocuSign Viewer\",\"profile_type\":"
+                          "\"docusign_subscription\",\"active\":true}"));
+  {
+    json_object *u1 = json_object_array_get_idx(users, 1);
+    char rule[600];
+    char up[400];
+    size_t k;
+
+    snprintf(up, sizeof(up), "%s", sim_jstr(u1, "email"));
+    for (k = 0; up[k]; k++)
+      if (up[k] >= 'a' && up[k] <= 'z')
+        up[k] = (char)(up[k] - 32); /* matched case-insensitively */
+    snprintf(rule, sizeof(rule),
+             "{\"rule_id\":\"u1\",\"user_principal_name\":\"%s\","
+             "\"active\":true}",
+             up);
+    EXPECT_EQ_INT(0, dh_put(&d, "_host", "sam_exclusion_user", "u1", rule));
+  }
+  for (i = 0; i < json_object_array_length(users); i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+
+    if (strcmp(sim_jstr(u, "userStatus"), "Closed") == 0)
+      continue;
+    excluded += i == 1 || strcmp(ident_of(u), "DocuSign Viewer") == 0;
+  }
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 400);
+  EXPECT_EQ_INT(excluded, (int)dh_count(&r, "excluded"));
+  subs = dh_records(&d, "p1", "sam_subscription");
+  for (i = 0; i < json_object_array_length(subs); i++) {
+    json_object *s = json_object_array_get_idx(subs, i);
+    json_object *m = json_object_object_get(s, "software_model");
+    const char *id = sim_jstr(s, "subscription_identifier");
+
+    if (strcmp(id, "Legal Sender") == 0)
+      EXPECT_EQ_STR("DocuSign Sender", json_object_get_string(m));
+    else if (in_catalog(id))
+      EXPECT_EQ_STR(id, json_object_get_string(m));
+    else
+      EXPECT_TRUE(m == NULL);
+    if (json_object_get_boolean(json_object_object_get(s, "excluded")))
+      EXPECT_TRUE(sim_jstr(s, "exclusion_reason") != NULL);
+  }
+  json_object_put(subs);
+  dh_run_free(&r);
+  json_object_put(users);
+  json_object_put(want);
+  dh_finish(&d);
+}
+
+/* ---- the hourly budget runs out: wait for the reset ---- */
+
+static void t_limits(void) {
+  /* 20 usable calls per 6 s window (reserve 10 % of 22): a run of 33
+   * calls waits for a reset at least once, and meets no limit error. */
+  const char *extra[] = {
+      "--users", "3000", "--hourly-limit", "22", "--hourly-window-s",
+      "6",       NULL};
+  json_object *v = NULL;
+  dh d;
+  dh_run r;
+
+  dh_start(&d, extra, NULL);
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "limits", "{\"reset\":true}"));
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 3000);
+  EXPECT_TRUE(r.waiting_seen);
+  EXPECT_TRUE(json_object_object_get_ex(r.res, "limit_errors", &v));
+  EXPECT_EQ_INT(0, json_object_get_int(v));
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
+/* ---- needs consent: fail fast ---- */
+
+static void t_consent(void) {
+  const char *extra[] = {"--users", "10", "--no-limits", NULL};
+  dh d;
+  dh_run r;
+
+  dh_start(&d, extra, NULL);
+  EXPECT_EQ_INT(0, oh_secret_put(&d.h, "oauth_tokens",
+                                 "{\"state\":\"needs_consent\","
+                                 "\"reason\":\"refresh refused\"}"));
+  dh_restart(&d); /* the token cache reads the secret again */
+  oh_stats_reset(&d.h);
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_EAUTH, r.status);
+  EXPECT_EQ_INT(1, r.completions);
+  EXPECT_CONTAINS(r.message, "Get OAuth Token");
+  EXPECT_EQ_INT(0, (int)oh_stat(&d.h, "users", 0));
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, NULL));
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
 int main(int argc, char **argv) {
   const char *c = argc > 1 ? argv[1] : "sizes";
 
@@ -101,6 +521,22 @@ int main(int argc, char **argv) {
     t_sizes();
   else if (strcmp(c, "large") == 0)
     t_large();
+  else if (strcmp(c, "changes") == 0)
+    t_changes();
+  else if (strcmp(c, "faults") == 0)
+    t_faults();
+  else if (strcmp(c, "cancel") == 0)
+    t_cancel();
+  else if (strcmp(c, "restart") == 0)
+    t_restart();
+  else if (strcmp(c, "reseller") == 0)
+    t_reseller();
+  else if (strcmp(c, "models") == 0)
+    t_models();
+  else if (strcmp(c, "limits") == 0)
+    t_limits();
+  else if (strcmp(c, "consent") == 0)
+    t_consent();
   else
     SAM_T_FAIL("unknown case [%s]", c);
   printf("ok %s\n", c);
