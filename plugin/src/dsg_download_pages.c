@@ -348,7 +348,7 @@ static void wait_progress(dsg_dl *dl, const dsg_gov_advice *adv) {
 
   if (adv->why != DSG_GOV_WAIT_HOURLY && adv->why != DSG_GOV_WAIT_LIMITED)
     return;
-  if (adv->next_at_ms - dl_now_ms() < 5000)
+  if (adv->next_at_ms - dl_now_ms() < 1000)
     return; /* a short wait is not worth telling */
   if (dsg_gov_describe_wait(dl->gov, adv->why, adv->next_at_ms, w, sizeof(w)) !=
       0)
@@ -401,8 +401,14 @@ static void open_pages(dsg_dl *dl) {
 
   while (!dl->finishing && dl->n_reqs < DL_MAX_OPEN_PAGES) {
     dsg_gov_advise(dl->gov, dl_now_ms(), &adv);
-    if (adv.may_start == 0)
+    if (adv.may_start == 0) {
+      /* Wake up when the governor allows again (a reply wakes us for
+       * DSG_GOV_WAIT_IN_FLIGHT). */
+      if (adv.next_at_ms != INT64_MAX)
+        dl_wake_at(dl, adv.next_at_ms);
+      wait_progress(dl, &adv);
       return;
+    }
     if (!dsg_paging_next(&dl->paging, &idx, &off))
       return;
     if (dl->paging.started && dl_page_done_before(dl, idx)) {

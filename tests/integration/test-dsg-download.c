@@ -470,11 +470,11 @@ static void t_models(void) {
 /* ---- the hourly budget runs out: wait for the reset ---- */
 
 static void t_limits(void) {
-  /* 20 usable calls per 6 s window (reserve 10 % of 22): a run of 33
+  /* 20 usable calls per 8 s window (reserve 10 % of 22): a run of 33
    * calls waits for a reset at least once, and meets no limit error. */
   const char *extra[] = {
       "--users", "3000", "--hourly-limit", "22", "--hourly-window-s",
-      "6",       NULL};
+      "8",       NULL};
   json_object *v = NULL;
   dh d;
   dh_run r;
@@ -498,17 +498,26 @@ static void t_consent(void) {
   dh_run r;
 
   dh_start(&d, extra, NULL);
-  EXPECT_EQ_INT(0, oh_secret_put(&d.h, "oauth_tokens",
-                                 "{\"state\":\"needs_consent\","
-                                 "\"reason\":\"refresh refused\"}"));
-  dh_restart(&d); /* the token cache reads the secret again */
-  oh_stats_reset(&d.h);
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 10);
+  dh_run_free(&r);
+  /* DocuSign refuses the refresh token: the run needs a new consent. */
+  EXPECT_EQ_INT(200,
+                sim_control(&d.h.sim, "tokens/expire", "{\"refresh\":true}"));
   dh_download(&d, NULL, NULL, &r);
   EXPECT_EQ_INT(SAM_EAUTH, r.status);
   EXPECT_EQ_INT(1, r.completions);
   EXPECT_CONTAINS(r.message, "Get OAuth Token");
-  EXPECT_EQ_INT(0, (int)oh_stat(&d.h, "users", 0));
-  EXPECT_EQ_INT(0, dh_subs_in_state(&d, NULL));
+  dh_run_free(&r);
+  /* The next run fails fast, before any DocuSign call. */
+  oh_stats_reset(&d.h);
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_EAUTH, r.status);
+  EXPECT_CONTAINS(r.message, "Get OAuth Token");
+  printf("  REST calls [%ld] token calls [%ld]\n", oh_stat(&d.h, "v2.1", 0),
+         oh_stat(&d.h, "token", 0));
+  EXPECT_EQ_INT(0, (int)oh_stat(&d.h, "v2.1", 0));
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
   dh_run_free(&r);
   dh_finish(&d);
 }
