@@ -53,6 +53,7 @@ static void dl_free(dsg_dl *dl) {
   json_object_put(dl->acct);
   json_object_put(dl->plan);
   json_object_put(dl->charges);
+  json_object_put(dl->cand_summary);
   dsg_exclusions_free(dl->excl);
   dsg_gov_free(dl->gov);
   dsg_idset_free(dl->seen);
@@ -105,6 +106,8 @@ static char *result_json(dsg_dl *dl) {
   json_object_object_add(o, "swept", json_object_new_boolean(dl->swept));
   json_object_object_add(o, "resumed", json_object_new_boolean(dl->resumed));
   json_object_object_add(o, "run_id", json_object_new_string(dl->run_id));
+  if (dl->cand_summary != NULL)
+    json_object_object_add(o, "candidates", json_object_get(dl->cand_summary));
   json_object_object_add(o, "peak_pages_in_flight",
                          json_object_new_int64((int64_t)dl->peak_in_flight));
   text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -151,7 +154,7 @@ static void on_timer_closed(uv_handle_t *h) {
 }
 
 static void maybe_complete(dsg_dl *dl) {
-  if (!dl->finishing || dl->timer_closing || dl->n_ops > 0)
+  if (!dl->finishing || dl->timer_closing || dl->n_ops > 0 || dl->cand_busy)
     return;
   dl_reqs_cancel(dl); /* nothing should be left; belt and braces */
   dl->timer_closing = 1;

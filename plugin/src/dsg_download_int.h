@@ -199,7 +199,10 @@ struct dsg_dl {
   char msg[768];
   int consistent;
   int swept;
-  uint64_t reported; /* pages_done at the last job_progress */
+  uint64_t reported;         /* pages_done at the last job_progress */
+  int cand_busy;             /* dsg_candidates_refresh in flight */
+  int cand_done;             /* it ran (or was skipped) */
+  json_object *cand_summary; /* its summary, for the result */
   int in_pump;
   int pump_again;
   dl_counts c;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dsg_action.h"
+#include "dsg_candidates_run.h"
 #include "dsg_dates.h"
 #include "dsg_download_int.h"
 #include "dsg_log.h"
@@ -276,12 +277,46 @@ done:
   return rc;
 }
 
+static void on_candidates(int status, const char *summary, void *ud) {
+  dsg_dl *dl = ud;
+
+  dl->cand_busy = 0;
+  dl->cand_done = 1;
+  json_object_put(dl->cand_summary);
+  dl->cand_summary =
+      summary != NULL ? dsg_json_parse(summary, strlen(summary)) : NULL;
+  if (status != SAM_OK && status != SAM_ECANCELED) {
+    /* The subscriptions are stored; the candidates wait for the next run. */
+    dl->c.errors++;
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+             "download: candidates not refreshed [%s] %s", sam_err_name(status),
+             summary != NULL ? summary : "");
+  }
+  dl_pump(dl);
+}
+
 /*
- * The hook for the reclamation rules after a complete download (issue 6
- * step 8): the reclaim engineer's dsg_candidates_refresh() is called here
- * once it exists; until then the phase passes straight on.
+ * The reclamation rules after a complete download (SAM-MODEL.md 4 step 8):
+ * dsg_candidates_refresh (dsg_candidates_run.c) opens and closes removal
+ * candidates. Only a complete and consistent run refreshes them: a
+ * partial view of the account would close candidates of users not seen.
  */
 static void candidates_hook(dsg_dl *dl) {
+  int rc;
+
+  if (dl->cand_busy)
+    return;
+  if (dl->consistent && !dl->cand_done) {
+    rc = dsg_candidates_refresh(dl->ctx, dl->job, dl->profile_id,
+                                dl->profile_json, on_candidates, dl);
+    if (rc == 0) {
+      dl->cand_busy = 1;
+      return;
+    }
+    dl->c.errors++;
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+             "download: candidates not refreshed [%s]", sam_err_name(rc));
+  }
   dl->phase = DL_FINAL;
   dl->step = 0;
   dl->pump_again = 1;

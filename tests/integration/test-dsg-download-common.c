@@ -14,6 +14,7 @@
 #include "test-dsg-download-common.h"
 
 #define CATALOG SAM_SOURCE_DIR "/schemas/docusign-model-catalog.json"
+#define TEMPLATES SAM_SOURCE_DIR "/schemas/docusign-rule-templates.json"
 
 static void on_closed(void *ud) {
   *(int *)ud = 1;
@@ -78,6 +79,32 @@ static void materialize(dh *d) {
     json_object_object_add(rec, "identifier", json_object_new_string(id));
     json_object_object_add(rec, "source", json_object_new_string("catalog"));
     EXPECT_EQ_INT(0, dh_put(d, "p1", "sam_software_model", id,
+                            json_object_to_json_string(rec)));
+    json_object_put(rec);
+  }
+  json_object_put(cat);
+  /* ... and its reclamation rules, one per template (rule id = template
+   * id, as the host does). */
+  cat = json_object_from_file(TEMPLATES);
+  EXPECT_TRUE(cat != NULL);
+  EXPECT_TRUE(json_object_object_get_ex(cat, "templates", &models));
+  for (i = 0; i < json_object_array_length(models); i++) {
+    json_object *e = json_object_array_get_idx(models, i);
+    json_object *rule = json_object_object_get(e, "rule");
+    const char *tid =
+        json_object_get_string(json_object_object_get(e, "template_id"));
+    json_object *rec = json_object_new_object();
+
+    json_object_object_foreach(rule, k, v) {
+      json_object_object_add(rec, k, json_object_get(v));
+    }
+    json_object_object_add(rec, "rule_id", json_object_new_string(tid));
+    json_object_object_add(rec, "template_id", json_object_new_string(tid));
+    json_object_object_add(
+        rec, "template_version",
+        json_object_get(json_object_object_get(e, "template_version")));
+    json_object_object_add(rec, "edited", json_object_new_boolean(0));
+    EXPECT_EQ_INT(0, dh_put(d, "p1", "sam_reclamation_rule", tid,
                             json_object_to_json_string(rec)));
     json_object_put(rec);
   }

@@ -445,6 +445,18 @@ static void t_models(void) {
   dh_download(&d, NULL, NULL, &r);
   check_exact(&d, &r, 400);
   EXPECT_EQ_INT(excluded, (int)dh_count(&r, "excluded"));
+  /* The rules ran after the complete download: candidates exist, one
+   * open per subscription at most, none for an excluded one. */
+  {
+    json_object *cs = NULL;
+    json_object *cands = dh_records(&d, "p1", "sam_candidate");
+
+    EXPECT_TRUE(json_object_object_get_ex(r.res, "candidates", &cs));
+    printf("  candidates %s, [%d] records\n", json_object_to_json_string(cs),
+           (int)json_object_array_length(cands));
+    EXPECT_TRUE(json_object_array_length(cands) > 0);
+    json_object_put(cands);
+  }
   subs = dh_records(&d, "p1", "sam_subscription");
   for (i = 0; i < json_object_array_length(subs); i++) {
     json_object *s = json_object_array_get_idx(subs, i);
