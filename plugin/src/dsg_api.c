@@ -106,6 +106,11 @@ static void on_token(
   char m[256];
   int rc;
 
+  if (c->cancelled) {
+    /* dsg_api_cancel ran while no request was out: cb never runs. */
+    call_free(c);
+    return;
+  }
   if (status != SAM_OK) {
     finish(c, status, NULL, msg, -1);
     return;

@@ -243,41 +243,55 @@ static dsg_token_waiter *pop(dsg_profile *p) {
 
 void dsg_token_cancel(dsg_token_waiter *w) {
   dsg_profile *p;
+  dsg_token_waiter **head;
 
   if (w == NULL || !w->queued)
     return;
-  p = w->p;
-  if (w->prev != NULL)
-    w->prev->next = w->next;
-  else
-    p->head = w->next;
-  if (w->next != NULL)
-    w->next->prev = w->prev;
-  else
-    p->tail = w->prev;
+  if (w->failing != NULL) {
+    /* Detached by fail_all, its cb not run yet: leave that list. */
+    head = w->failing;
+    if (w->prev != NULL)
+      w->prev->next = w->next;
+    else
+      *head = w->next;
+    if (w->next != NULL)
+      w->next->prev = w->prev;
+  } else {
+    p = w->p;
+    if (w->prev != NULL)
+      w->prev->next = w->next;
+    else
+      p->head = w->next;
+    if (w->next != NULL)
+      w->next->prev = w->prev;
+    else
+      p->tail = w->prev;
+  }
   w->next = w->prev = NULL;
+  w->failing = NULL;
   w->queued = 0;
 }
 
 /* Fails every waiter with status and msg. A callback may queue again. */
 static void fail_all(dsg_profile *p, int status, const char *msg) {
+  dsg_token_waiter *list = p->head;
   dsg_token_waiter *w;
-  dsg_token_waiter *list = NULL;
-  dsg_token_waiter *last = NULL;
 
   /* Detach first: a callback may ask again, and that new request must wait
-   * for the next pump, not be failed by this one. */
-  while ((w = pop(p)) != NULL) {
-    if (last == NULL)
-      list = w;
-    else
-      last->next = w;
-    last = w;
-  }
-  while (list != NULL) {
-    w = list;
+   * for the next pump, not be failed by this one. The detached waiters
+   * stay cancellable: a callback may cancel another waiter of this list
+   * (a failing download stops its other calls), whose cb must then never
+   * run. */
+  p->head = p->tail = NULL;
+  for (w = list; w != NULL; w = w->next)
+    w->failing = &list;
+  while ((w = list) != NULL) {
     list = w->next;
-    w->next = NULL;
+    if (list != NULL)
+      list->prev = NULL;
+    w->next = w->prev = NULL;
+    w->failing = NULL;
+    w->queued = 0;
     w->cb(status, NULL, 0, msg, w->ud);
   }
 }

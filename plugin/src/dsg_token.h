@@ -60,7 +60,10 @@ struct dsg_token_waiter {
   uint64_t stale_gen; /* force: refresh unless the token is newer than this */
   uint64_t seq;       /* refreshes completed when it queued */
   int force;
-  int queued;
+  int queued; /* cb not run yet and not cancelled */
+  /* While a failure is being delivered to the whole queue: the list it
+   * waits on (so dsg_token_cancel can still take it out), else NULL. */
+  dsg_token_waiter **failing;
 };
 
 /*

@@ -1,0 +1,4 @@
+# Regression tests for bugs found in review (plugin token cache, API calls,
+# HTTP client), against a fake host table written in the test.
+sam_add_test(test-dsg-review
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-review.c LIBS dsg_core)

@@ -1,0 +1,253 @@
+/*
+ * test-dsg-review.c: regression tests for bugs found in review of the
+ * plugin's token cache (dsg_token.c), its API calls (dsg_api.c) and the
+ * HTTP client (dsg_http.c). A fake host table written here holds secrets
+ * in memory and answers secret calls only when the test says so, so a
+ * test can place a host callback exactly where a race needs it. Every test
+ * ends with the HTTP client closed and uv_loop_close(loop) == 0.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "sam/sam_plugin.h"
+#include "sam_test.h"
+
+#include "dsg_api.h"
+#include "dsg_ctx.h"
+#include "dsg_http.h"
+#include "dsg_token.h"
+
+/* ---- the fake host: secrets answered on demand ---- */
+
+#define MAXPEND 8
+
+typedef struct pend {
+  char name[64];
+  int is_put;
+  sam_secret_cb cb;
+  void *ud;
+} pend;
+
+typedef struct fake {
+  uv_loop_t loop;
+  pend q[MAXPEND];
+  int n;
+  const char *tokens_doc; /* "oauth_tokens"; NULL: SAM_ENOENT */
+  char log[4096];
+} fake;
+
+static fake g_f;
+static sam_host_api g_api;
+
+static int f_secret_get(sam_host *host,
+                        const char *profile_id,
+                        const char *name,
+                        sam_secret_cb cb,
+                        void *ud,
+                        sam_op **op_out) {
+  pend *p;
+
+  (void)host;
+  (void)profile_id;
+  EXPECT_TRUE(g_f.n < MAXPEND);
+  p = &g_f.q[g_f.n++];
+  snprintf(p->name, sizeof(p->name), "%s", name);
+  p->is_put = 0;
+  p->cb = cb;
+  p->ud = ud;
+  if (op_out != NULL)
+    *op_out = (sam_op *)p;
+  return 0;
+}
+
+static int f_secret_put(sam_host *host,
+                        const char *profile_id,
+                        const char *name,
+                        const char *value,
+                        size_t len,
+                        sam_secret_cb cb,
+                        void *ud,
+                        sam_op **op_out) {
+  pend *p;
+
+  (void)host;
+  (void)profile_id;
+  (void)value;
+  (void)len;
+  EXPECT_TRUE(g_f.n < MAXPEND);
+  p = &g_f.q[g_f.n++];
+  snprintf(p->name, sizeof(p->name), "%s", name);
+  p->is_put = 1;
+  p->cb = cb;
+  p->ud = ud;
+  if (op_out != NULL)
+    *op_out = (sam_op *)p;
+  return 0;
+}
+
+static int f_op_cancel(sam_op *op) {
+  (void)op;
+  return 0;
+}
+
+static void f_log(
+    sam_host *host, sam_job *job, int32_t level, const char *msg, size_t len) {
+  size_t have = strlen(g_f.log);
+
+  (void)host;
+  (void)job;
+  (void)level;
+  if (have + len + 2 < sizeof(g_f.log)) {
+    memcpy(g_f.log + have, msg, len);
+    g_f.log[have + len] = '\n';
+    g_f.log[have + len + 1] = '\0';
+  }
+}
+
+/* Answers the oldest pending secret call named `name` (never from inside a
+ * plugin call, as C4 wants): client_secret is "s3cret", oauth_tokens is
+ * g_f.tokens_doc, a put succeeds. */
+static void answer(const char *name) {
+  pend p;
+  int i;
+
+  for (i = 0; i < g_f.n; i++)
+    if (strcmp(g_f.q[i].name, name) == 0)
+      break;
+  EXPECT_TRUE(i < g_f.n);
+  p = g_f.q[i];
+  memmove(&g_f.q[i], &g_f.q[i + 1], (size_t)(g_f.n - i - 1) * sizeof(pend));
+  g_f.n--;
+  if (p.is_put)
+    p.cb(0, NULL, 0, p.ud);
+  else if (strcmp(p.name, "client_secret") == 0)
+    p.cb(0, "s3cret", 6, p.ud);
+  else if (g_f.tokens_doc != NULL)
+    p.cb(0, g_f.tokens_doc, strlen(g_f.tokens_doc), p.ud);
+  else
+    p.cb(SAM_ENOENT, NULL, 0, p.ud);
+}
+
+static int pending_named(const char *name) {
+  int i;
+  int k = 0;
+
+  for (i = 0; i < g_f.n; i++)
+    k += strcmp(g_f.q[i].name, name) == 0;
+  return k;
+}
+
+static dsg_ctx *ctx_new(void) {
+  dsg_ctx *ctx;
+  dsg_http_config hc;
+
+  memset(&g_f, 0, sizeof(g_f));
+  memset(&g_api, 0, sizeof(g_api));
+  g_api.struct_size = sizeof(g_api);
+  g_api.abi_major = SAM_ABI_MAJOR;
+  g_api.abi_minor = SAM_ABI_MINOR;
+  g_api.secret_get = f_secret_get;
+  g_api.secret_put = f_secret_put;
+  g_api.op_cancel = f_op_cancel;
+  g_api.log_write = f_log;
+  EXPECT_EQ_INT(0, uv_loop_init(&g_f.loop));
+  ctx = calloc(1, sizeof(*ctx));
+  EXPECT_TRUE(ctx != NULL);
+  ctx->api = &g_api;
+  ctx->host = (sam_host *)&g_f;
+  ctx->loop = &g_f.loop;
+  memset(&hc, 0, sizeof(hc));
+  hc.allow_plain_http = 1;
+  EXPECT_EQ_INT(0, dsg_http_start(&g_f.loop, &hc, &ctx->http));
+  return ctx;
+}
+
+static void on_http_closed(void *ud) {
+  int *closed = ud;
+
+  (*closed)++;
+}
+
+static void ctx_finish(dsg_ctx *ctx) {
+  int closed = 0;
+
+  EXPECT_EQ_INT(0, g_f.n);
+  dsg_http_close(ctx->http, on_http_closed, &closed);
+  EXPECT_EQ_INT(0, uv_run(&g_f.loop, UV_RUN_DEFAULT));
+  EXPECT_EQ_INT(1, closed);
+  EXPECT_EQ_INT(0, (int)ctx->pending_ops);
+  dsg_token_free_all(ctx);
+  free(ctx);
+  EXPECT_EQ_INT(0, uv_loop_close(&g_f.loop));
+}
+
+static const dsg_token_args g_ta = {"p1", "client-1", "http://127.0.0.1:1"};
+
+/* ---- dsg_api_cancel from another call's failure callback ---- */
+
+typedef struct two_calls two_calls;
+
+typedef struct call_ud {
+  two_calls *t;
+  int which;
+} call_ud;
+
+struct two_calls {
+  dsg_api_call *call[2];
+  call_ud ud[2];
+  int done[2];
+  int status[2];
+};
+
+static void on_call(int status,
+                    const dsg_http_resp *resp,
+                    const char *msg,
+                    int64_t ra,
+                    void *ud) {
+  call_ud *u = ud;
+  two_calls *t = u->t;
+
+  (void)resp;
+  (void)msg;
+  (void)ra;
+  t->done[u->which]++;
+  t->status[u->which] = status;
+  t->call[u->which] = NULL;
+  /* A job that fails stops its other calls, as dl_fail does. */
+  if (u->which == 0 && t->call[1] != NULL) {
+    dsg_api_cancel(t->call[1]);
+    t->call[1] = NULL;
+  }
+}
+
+/* Two calls wait for the token; the profile has none, so both fail in one
+ * go. The first failure cancels the second call: its callback must never
+ * run (dsg_api_cancel's contract), although it was already detached for
+ * failing. Before the fix it ran anyway: a download's dl_fail cancels its
+ * other page requests, whose callbacks then ran on freed state. */
+static void test_cancel_inside_token_failure(void) {
+  dsg_ctx *ctx = ctx_new();
+  two_calls t;
+
+  memset(&t, 0, sizeof(t));
+  t.ud[0].t = t.ud[1].t = &t;
+  t.ud[1].which = 1;
+  EXPECT_EQ_INT(0, dsg_api_get(ctx, &g_ta, "http://127.0.0.1:1/a", on_call,
+                               &t.ud[0], &t.call[0]));
+  EXPECT_EQ_INT(0, dsg_api_get(ctx, &g_ta, "http://127.0.0.1:1/b", on_call,
+                               &t.ud[1], &t.call[1]));
+  EXPECT_EQ_INT(1, pending_named(DSG_TOKEN_SECRET));
+  answer(DSG_TOKEN_SECRET); /* SAM_ENOENT: no token */
+  EXPECT_EQ_INT(1, t.done[0]);
+  EXPECT_EQ_INT(SAM_EAUTH, t.status[0]);
+  EXPECT_EQ_INT(0, t.done[1]); /* cancelled: never called */
+  ctx_finish(ctx);
+}
+
+int main(void) {
+  SAM_T_RUN(test_cancel_inside_token_failure);
+  return 0;
+}
