@@ -42,6 +42,7 @@ struct dsg_profile {
   uint64_t seq;           /* refreshes completed */
   uint64_t epoch;         /* bumps when a new consent installs tokens */
   uint64_t refresh_epoch; /* the epoch a running refresh started in */
+  uint64_t load_epoch;    /* the epoch a running load started in */
   int dirty;              /* refreshed tokens not yet persisted: never served */
   char *doc;              /* the document being (or to be) persisted */
   int doc_consent;        /* doc is the needs-consent document */
@@ -429,6 +430,12 @@ static void on_load(int status, const char *value, size_t len, void *ud) {
   if (stopping_end(p))
     return;
   op_done(p); /* not stopping: cannot free ctx; p->op is free again */
+  if (p->load_epoch != p->epoch) {
+    /* A new consent installed tokens while this read was out: the value
+     * read is older than the cache and must not replace it. */
+    pump(p);
+    return;
+  }
   if (status == SAM_ENOENT) {
     clear_tokens(p);
     p->loaded = 1;
@@ -466,6 +473,7 @@ static void start_load(dsg_profile *p) {
     return;
   }
   p->busy = BUSY_LOAD;
+  p->load_epoch = p->epoch;
   dsg_op_track(ctx, &p->op);
 }
 
@@ -688,6 +696,12 @@ on_client_secret(int status, const char *value, size_t len, void *ud) {
   if (stopping_end(p))
     return;
   op_done(p);
+  if (p->refresh_epoch != p->epoch) {
+    /* A new consent installed tokens while the secret was read: refreshing
+     * now would spend the NEW refresh token (DocuSign rotates it, A14) on
+     * a reply on_refresh drops as the old grant's. Serve the new tokens. */
+    goto done;
+  }
   if (status != 0) {
     snprintf(msg, sizeof(msg),
              status == SAM_ENOENT

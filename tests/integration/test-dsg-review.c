@@ -247,7 +247,92 @@ static void test_cancel_inside_token_failure(void) {
   ctx_finish(ctx);
 }
 
+/* ---- a new consent while the cache is busy ---- */
+
+typedef struct got {
+  int n;
+  int status;
+  char token[64];
+} got;
+
+static void
+on_got(int status, const char *token, uint64_t gen, const char *msg, void *ud) {
+  got *g = ud;
+
+  (void)gen;
+  (void)msg;
+  g->n++;
+  g->status = status;
+  snprintf(g->token, sizeof(g->token), "%s", token != NULL ? token : "");
+}
+
+#define OLD_DOC                                                                \
+  "{\"access_token\":\"old-access\",\"refresh_token\":\"old-refresh\","        \
+  "\"expires_at\":1000,\"obtained_at\":1,\"scope\":\"\"}"
+
+static char *new_doc(void) {
+  char *json = NULL;
+
+  EXPECT_EQ_INT(0, dsg_token_install_prepare("new-access", "new-refresh", 28800,
+                                             "signature", &json));
+  return json;
+}
+
+/* The refresh of an expired token is waiting for the client secret when a
+ * new consent installs fresh tokens. The refresh must not go out: it would
+ * send the NEW refresh token, DocuSign would rotate it (A14), and the
+ * reply would be dropped as belonging to the old grant, leaving the cache
+ * with a dead refresh token. The waiter gets the new access token. */
+static void test_install_during_refresh_secret(void) {
+  dsg_ctx *ctx = ctx_new();
+  dsg_token_waiter w;
+  got g;
+  char *doc;
+
+  memset(&g, 0, sizeof(g));
+  g_f.tokens_doc = OLD_DOC;
+  EXPECT_EQ_INT(0, dsg_token_get(ctx, &g_ta, 0, 0, &w, on_got, &g));
+  answer(DSG_TOKEN_SECRET); /* expired: a refresh starts */
+  EXPECT_EQ_INT(1, pending_named("client_secret"));
+  doc = new_doc();
+  EXPECT_EQ_INT(0, dsg_token_install_commit(ctx, &g_ta, doc));
+  dsg_token_free_json(doc);
+  answer("client_secret");
+  EXPECT_EQ_INT(0, (int)dsg_http_open_requests(ctx->http));
+  EXPECT_EQ_INT(1, g.n);
+  EXPECT_EQ_INT(SAM_OK, g.status);
+  EXPECT_EQ_STR("new-access", g.token);
+  ctx_finish(ctx);
+}
+
+/* The first load of the stored tokens is in flight when a new consent
+ * installs fresh tokens: the value read before the install must not
+ * replace them (before the fix the waiter got the old, expired token). */
+static void test_install_during_load(void) {
+  dsg_ctx *ctx = ctx_new();
+  dsg_token_waiter w;
+  got g;
+  char *doc;
+
+  memset(&g, 0, sizeof(g));
+  g_f.tokens_doc = OLD_DOC;
+  EXPECT_EQ_INT(0, dsg_token_get(ctx, &g_ta, 0, 0, &w, on_got, &g));
+  EXPECT_EQ_INT(1, pending_named(DSG_TOKEN_SECRET));
+  doc = new_doc();
+  EXPECT_EQ_INT(0, dsg_token_install_commit(ctx, &g_ta, doc));
+  dsg_token_free_json(doc);
+  answer(DSG_TOKEN_SECRET); /* the old document, read before the install */
+  EXPECT_EQ_INT(0, pending_named("client_secret"));
+  EXPECT_EQ_INT(0, (int)dsg_http_open_requests(ctx->http));
+  EXPECT_EQ_INT(1, g.n);
+  EXPECT_EQ_INT(SAM_OK, g.status);
+  EXPECT_EQ_STR("new-access", g.token);
+  ctx_finish(ctx);
+}
+
 int main(void) {
   SAM_T_RUN(test_cancel_inside_token_failure);
+  SAM_T_RUN(test_install_during_refresh_secret);
+  SAM_T_RUN(test_install_during_load);
   return 0;
 }
