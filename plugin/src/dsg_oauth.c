@@ -496,7 +496,8 @@ on_client_secret(dsg_action *a, int status, const char *value, size_t len) {
                         NULL);
     return;
   }
-  secret = malloc(len + 1);
+  /* Zeroed: an early failure below wipes it with strlen. */
+  secret = calloc(1, len + 1);
   if (secret == NULL || escape(e->code, &q_code) != 0 ||
       escape(e->verifier, &q_ver) != 0)
     goto fail;

@@ -711,7 +711,8 @@ on_client_secret(int status, const char *value, size_t len, void *ud) {
     fail_all(p, status == SAM_ENOENT ? SAM_EINVAL : status, msg);
     goto done;
   }
-  secret = malloc(len + 1);
+  /* Zeroed: an early failure below wipes it with strlen. */
+  secret = calloc(1, len + 1);
   enc = curl_easy_escape(NULL, p->refresh, 0);
   if (secret == NULL || enc == NULL) {
     fail_all(p, SAM_ENOMEM, "out of memory");
