@@ -103,6 +103,9 @@ static char *result_json(dsg_dl *dl) {
   json_object_object_add(o, "duration_ms",
                          json_object_new_int64(dl_now_ms() - dl->t0_ms));
   json_object_object_add(o, "partial", json_object_new_boolean(partial));
+  if (dl->retry_after_s > 0)
+    json_object_object_add(o, "retry_after_s",
+                           json_object_new_int64(dl->retry_after_s));
   json_object_object_add(o, "swept", json_object_new_boolean(dl->swept));
   json_object_object_add(o, "resumed", json_object_new_boolean(dl->resumed));
   json_object_object_add(o, "run_id", json_object_new_string(dl->run_id));

@@ -200,6 +200,7 @@ struct dsg_dl {
   int consistent;
   int swept;
   uint64_t reported;         /* pages_done at the last job_progress */
+  int64_t retry_after_s;     /* set when ending before a limit reset */
   int cand_busy;             /* dsg_candidates_refresh in flight */
   int cand_done;             /* it ran (or was skipped) */
   json_object *cand_summary; /* its summary, for the result */

@@ -348,6 +348,22 @@ static void wait_progress(dsg_dl *dl, const dsg_gov_advice *adv) {
 
   if (adv->why != DSG_GOV_WAIT_HOURLY && adv->why != DSG_GOV_WAIT_LIMITED)
     return;
+  if (dl->deadline != 0 &&
+      uv_now(dl->ctx->loop) + (uint64_t)(adv->next_at_ms - dl_now_ms()) + 1000 >
+          dl->deadline) {
+    /* A21: the reset comes after the host's deadline: end partial now;
+     * the checkpoint stays, so the next run resumes where this stopped. */
+    if (dsg_gov_describe_wait(dl->gov, adv->why, adv->next_at_ms, w,
+                              sizeof(w)) != 0)
+      snprintf(w, sizeof(w), "the rate limit resets after the deadline");
+    dl->retry_after_s = (adv->next_at_ms - dl_now_ms()) / 1000 + 1;
+    dl_fail(dl, SAM_EAGAIN,
+            "paused after [%llu/%llu] pages, %s; the run's deadline comes "
+            "first: the next run resumes from the checkpoint",
+            (unsigned long long)dl->paging.pages_done,
+            (unsigned long long)dl->paging.pages_planned, w);
+    return;
+  }
   if (adv->next_at_ms - dl_now_ms() < 1000)
     return; /* a short wait is not worth telling */
   if (dsg_gov_describe_wait(dl->gov, adv->why, adv->next_at_ms, w, sizeof(w)) !=

@@ -211,7 +211,7 @@ void dh_download(dh *d, dh_progress_fn progress, void *ud, dh_run *out) {
   req.done = on_done;
   req.progress = on_progress;
   req.ud = &w;
-  req.timeout_ms = 600000;
+  req.timeout_ms = d->timeout_ms != 0 ? d->timeout_ms : 600000;
   EXPECT_EQ_INT(0, sam_runtime_job_start(d->h.rt, &req, NULL));
   while (!w.done)
     uv_run(&d->h.loop, UV_RUN_ONCE);

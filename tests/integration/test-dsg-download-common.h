@@ -21,7 +21,8 @@ typedef struct dh {
   oh h;
   sam_sched *sched;
   sam_hostsvc *svc;
-  char profile[1400]; /* the oauth profile plus base_uri */
+  char profile[1400];  /* the oauth profile plus base_uri */
+  uint64_t timeout_ms; /* the next runs' deadline; 0: 10 minutes */
 } dh;
 
 /* Called on each progress report of a download run (may be NULL). */

@@ -16,6 +16,9 @@
  *   reseller  the consumption record says unavailable, never zeros
  *   models    unknown identifiers and an admin's mapping; exclusions
  *   limits    a shortened hourly window: the job waits for the reset
+ *   pause     the hourly budget runs out and the reset comes after the
+ *             run's deadline: partial, SAM_EAGAIN; a host restart and the
+ *             next run resume from the checkpoint
  *   consent   a profile that needs consent fails fast with SAM_EAUTH
  */
 #include <stdio.h>
@@ -502,6 +505,54 @@ static void t_limits(void) {
   dh_finish(&d);
 }
 
+/* ---- the pause outlives the run's deadline; a host restart resumes ---- */
+
+static void t_pause(void) {
+  /* 22 calls per hour (20 usable): 33 calls need the next hour. */
+  const char *extra[] = {"--users", "3000", "--hourly-limit", "22", NULL};
+  json_object *v = NULL;
+  char db[128];
+  dh d;
+  dh_run r;
+  int stored;
+  int open;
+
+  snprintf(db, sizeof(db), "/tmp/test-dsg-download-p%d.db", (int)getpid());
+  unlink(db);
+  dh_start(&d, extra, db);
+  open = dh_sim_open_users(&d);
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "limits", "{\"reset\":true}"));
+  d.timeout_ms = 5000;
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_EAGAIN, r.status);
+  EXPECT_CONTAINS(r.message, "resumes from the checkpoint");
+  EXPECT_TRUE(
+      json_object_get_boolean(json_object_object_get(r.res, "partial")));
+  EXPECT_TRUE(json_object_object_get_ex(r.res, "retry_after_s", &v));
+  EXPECT_TRUE(json_object_get_int64(v) > 0);
+  EXPECT_TRUE(json_object_object_get_ex(r.res, "limit_errors", &v));
+  EXPECT_EQ_INT(0, json_object_get_int(v));
+  stored = dh_subs_in_state(&d, NULL);
+  EXPECT_TRUE(stored > 0 && stored < open);
+  dh_run_free(&r);
+  /* The host restarts during the pause; the hour turns (and the admin
+   * raised the account's limit). */
+  dh_restart(&d);
+  EXPECT_EQ_INT(
+      200, sim_control(&d.h.sim, "limits", "{\"hourly\":3000,\"reset\":true}"));
+  d.timeout_ms = 0;
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_TRUE(
+      json_object_get_boolean(json_object_object_get(r.res, "resumed")));
+  EXPECT_EQ_INT(open, (int)(stored + dh_count(&r, "created")));
+  EXPECT_EQ_INT(3000, (int)dh_count(&r, "users_seen"));
+  EXPECT_EQ_INT(open, dh_subs_in_state(&d, "active") +
+                          dh_subs_in_state(&d, "inactive"));
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
 /* ---- needs consent: fail fast ---- */
 
 static void t_consent(void) {
@@ -556,6 +607,8 @@ int main(int argc, char **argv) {
     t_models();
   else if (strcmp(c, "limits") == 0)
     t_limits();
+  else if (strcmp(c, "pause") == 0)
+    t_pause();
   else if (strcmp(c, "consent") == 0)
     t_consent();
   else
