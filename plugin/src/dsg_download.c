@@ -331,7 +331,7 @@ static int dl_new(dsg_ctx *ctx,
   dl->ctx = ctx;
   dl->job = job;
   dl->wake_ms = INT64_MAX;
-  if (in->profile_id == NULL || in->profile_json == NULL) {
+  if (in == NULL || in->profile_id == NULL || in->profile_json == NULL) {
     snprintf(err, len, "the job has no profile");
     rc = SAM_EINVAL;
     goto fail;
