@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 
 #include "runtime_int.h"
@@ -136,11 +137,63 @@ static void add_variants(sam__strset *set, const char *v, size_t len) {
   free(u);
 }
 
+/* Is `key` the name of a credential inside a secret's JSON document? */
+static int credential_key(const char *key) {
+  static const char *const parts[] = {"token", "secret", "verifier",
+                                      "password"};
+  size_t i;
+
+  for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+    if (strstr(key, parts[i]) != NULL)
+      return 1;
+  }
+  return 0;
+}
+
+/* ABI.md 9.7 lets a plugin store a small JSON document as one secret (the
+ * DocuSign plugin keeps {"access_token", "refresh_token", ...} in one).
+ * The document as a whole is a known value, but a token copied out of it
+ * would not be: add the credential members' values too. Only members named
+ * like credentials, so that e.g. a "state" or "scope" text stays readable
+ * (the OAuth state must stay intact in a redirect_url). */
+static void add_json_members(sam_runtime *rt, const char *v, size_t len) {
+  json_tokener *tok;
+  json_object *o;
+
+  if (len < 2 || v[0] != '{' || len > 65536)
+    return;
+  tok = json_tokener_new();
+  if (tok == NULL)
+    return;
+  o = json_tokener_parse_ex(tok, v, (int)len);
+  if (o != NULL && json_object_is_type(o, json_type_object)) {
+    json_object_object_foreach(o, key, val) {
+      const char *s;
+      size_t n;
+
+      if (!json_object_is_type(val, json_type_string))
+        continue;
+      s = json_object_get_string(val);
+      n = (size_t)json_object_get_string_len(val);
+      if (json_tokener_get_error(tok) == json_tokener_success &&
+          credential_key(key) && n >= MIN_SECRET) {
+        strset_add(&rt->secrets, s, n);
+        add_variants(&rt->secrets, s, n);
+      }
+      /* json-c's copy held the value too. */
+      OPENSSL_cleanse((char *)s, n);
+    }
+  }
+  json_object_put(o);
+  json_tokener_free(tok);
+}
+
 void sam__redact_add_value(sam_runtime *rt, const char *v, size_t len) {
   if (v == NULL || len < MIN_SECRET)
     return;
   strset_add(&rt->secrets, v, len);
   add_variants(&rt->secrets, v, len);
+  add_json_members(rt, v, len);
 }
 
 void sam__redact_add_key(sam_runtime *rt, const char *name) {
