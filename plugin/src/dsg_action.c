@@ -21,6 +21,22 @@ const char *dsg_json_str(json_object *o, const char *key) {
   return json_object_get_string(v);
 }
 
+size_t dsg_utf8_prefix(const char *s, size_t max_chars) {
+  size_t i = 0;
+  size_t chars = 0;
+
+  while (s[i] != '\0') {
+    if (((unsigned char)s[i] & 0xC0) != 0x80) {
+      /* A lead byte (or ASCII) starts a character. */
+      if (chars == max_chars)
+        break;
+      chars++;
+    }
+    i++;
+  }
+  return i;
+}
+
 json_object *dsg_json_parse(const char *text, size_t len) {
   json_tokener *tok;
   json_object *root;

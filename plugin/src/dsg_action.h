@@ -131,6 +131,13 @@ int dsg_action_http(dsg_action *a,
                     const dsg_http_req_opts *opts,
                     dsg_action_http_fn then);
 
+/*
+ * The byte length of the longest prefix of s that holds at most max_chars
+ * UTF-8 characters and ends on a character boundary (JSON Schema's
+ * maxLength counts characters, not bytes). Pure.
+ */
+size_t dsg_utf8_prefix(const char *s, size_t max_chars);
+
 /* The string member `key` of o, or NULL. Borrowed from o. */
 const char *dsg_json_str(json_object *o, const char *key);
 

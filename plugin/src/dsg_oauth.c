@@ -314,10 +314,11 @@ static void on_userinfo(dsg_action *a, const dsg_http_resp *resp) {
     goto done;
   }
   if (name != NULL)
+    /* The form's maxLength (200) counts characters: cut on a UTF-8
+     * boundary, never inside a character. */
     json_object_object_add(
         patch, "account_name",
-        json_object_new_string_len(
-            name, (int)(strlen(name) > 200 ? 200 : strlen(name))));
+        json_object_new_string_len(name, (int)dsg_utf8_prefix(name, 200)));
   json_object_object_add(patch, "base_uri", json_object_new_string(base));
   json_object_object_add(patch, "connection_status",
                          json_object_new_string("connected"));

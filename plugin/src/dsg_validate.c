@@ -140,7 +140,7 @@ static void on_userinfo(int status,
   }
   e->base_uri = strdup(base);
   if (name != NULL)
-    e->account_name = strndup(name, 200);
+    e->account_name = strndup(name, dsg_utf8_prefix(name, 200));
   if (e->base_uri == NULL || (name != NULL && e->account_name == NULL)) {
     dsg_action_complete(a, SAM_ENOMEM, "out of memory", NULL);
     goto done;

@@ -15,6 +15,7 @@
 #include "sam/sam_plugin.h"
 #include "sam_test.h"
 
+#include "dsg_action.h"
 #include "dsg_api.h"
 #include "dsg_ctx.h"
 #include "dsg_http.h"
@@ -330,9 +331,38 @@ static void test_install_during_load(void) {
   ctx_finish(ctx);
 }
 
+/* ---- account_name cut to the form's maxLength ---- */
+
+/* maxLength 200 counts characters. The account name was cut at 200 BYTES:
+ * a 150-character name in a 2-byte script lost a third of its characters
+ * and could end inside a character (invalid UTF-8 in the profile). */
+static void test_utf8_prefix(void) {
+  char s[1024];
+  size_t i;
+
+  for (i = 0; i < 150; i++)
+    memcpy(s + 2 * i, "\xc3\xa9", 2); /* U+00E9, 2 bytes */
+  s[300] = '\0';
+  EXPECT_EQ_INT(300, (int)dsg_utf8_prefix(s, 200)); /* 150 chars: all */
+  for (i = 0; i < 250; i++)
+    memcpy(s + 2 * i, "\xc3\xa9", 2);
+  s[500] = '\0';
+  EXPECT_EQ_INT(400, (int)dsg_utf8_prefix(s, 200)); /* 200 chars */
+  memset(s, 'a', 250);
+  s[250] = '\0';
+  EXPECT_EQ_INT(200, (int)dsg_utf8_prefix(s, 200));
+  /* a 3-byte character straddling the limit is left out whole */
+  memset(s, 'a', 199);
+  memcpy(s + 199, "\xe2\x82\xac\xe2\x82\xac", 6); /* two U+20AC */
+  s[205] = '\0';
+  EXPECT_EQ_INT(202, (int)dsg_utf8_prefix(s, 200));
+  EXPECT_EQ_INT(0, (int)dsg_utf8_prefix("", 200));
+}
+
 int main(void) {
   SAM_T_RUN(test_cancel_inside_token_failure);
   SAM_T_RUN(test_install_during_refresh_secret);
   SAM_T_RUN(test_install_during_load);
+  SAM_T_RUN(test_utf8_prefix);
   return 0;
 }
