@@ -49,7 +49,8 @@ typedef struct serve {
   sam__admin_token token;
   json_object *plugins; /* [{"name", "manifest"}] of the loaded ones */
   int lock_fd;
-  int ready; /* the scheduler started: routes are served */
+  int ready;    /* started: routes are served */
+  int starting; /* start steps (service layer, scheduler) not done */
   char addr[300];
   char url[320];
   int stopping;
@@ -377,35 +378,39 @@ static int announce(serve *s) {
   return 0;
 }
 
+/* The service layer's start waits for the scheduler to write the renewed
+ * jobs, which it does while it starts: both run at once, and the host is
+ * ready when both have finished. */
+static void start_step_done(serve *s) {
+  if (--s->starting > 0 || s->stopping)
+    return;
+  if (s->exit_code != 0 || announce(s) != 0) {
+    if (s->exit_code == 0)
+      s->exit_code = SH_EXIT_REMOTE;
+    stop(s);
+  }
+}
+
 static void on_sched_started(int status, void *ud) {
   serve *s = ud;
 
-  if (s->stopping)
-    return;
   if (status != 0) {
     fprintf(stderr, "samhost: the scheduler did not start [%s]\n",
             sam_err_name(status));
     s->exit_code = SH_EXIT_REMOTE;
-    stop(s);
-    return;
   }
-  if (announce(s) != 0) {
-    s->exit_code = SH_EXIT_REMOTE;
-    stop(s);
-  }
+  start_step_done(s);
 }
 
 static void on_svc_started(int status, void *ud) {
   serve *s = ud;
 
-  if (s->stopping)
-    return;
   if (status != 0)
     fprintf(stderr,
             "samhost: renewing the published profiles' jobs failed [%s]; "
             "their stored jobs run as they are\n",
             sam_err_name(status));
-  sam_sched_start(s->sched, on_sched_started, s);
+  start_step_done(s);
 }
 
 /* Everything up to the scheduler's start. On failure, what was made is
@@ -492,8 +497,10 @@ static int start(serve *s) {
     goto done;
   /* the published profiles' jobs get their current profile JSON before
    * the scheduler loads them */
+  s->starting = 2;
   if (sam_hostsvc_start(s->svc, on_svc_started, s) != 0)
     goto done;
+  sam_sched_start(s->sched, on_sched_started, s);
   rc = 0;
 
 done:

@@ -162,6 +162,28 @@ static void test_flow(void) {
                           "models", NULL));
 }
 
+static void test_restart(void) {
+  char *out = NULL;
+
+  /* published profile, its jobs and their results survive a restart */
+  EXPECT_EQ_INT(0, th_server_stop(&srv, SIGINT));
+  EXPECT_EQ_INT(0, th_server_start(dir, NULL, &srv, NULL));
+  EXPECT_EQ_STR("", srv.token);
+  EXPECT_EQ_INT(0, th_cli(token, NULL, &out, "--server", srv.url, "profile",
+                          "show", pid, NULL));
+  EXPECT_CONTAINS(out, "published");
+  EXPECT_CONTAINS(out, "validated");
+  free(out);
+  EXPECT_EQ_INT(0, th_cli(token, NULL, &out, "--data-dir", dir, "job", "list",
+                          "--profile", pid, NULL));
+  EXPECT_CONTAINS(out, "SAM - Refresh Acme Subscriptions");
+  free(out);
+  EXPECT_EQ_INT(0, th_cli(token, NULL, &out, "--data-dir", dir, "job",
+                          "results", "--profile", pid, NULL));
+  EXPECT_CONTAINS(out, "success");
+  free(out);
+}
+
 /* ---- shutdown while an action waits ---- */
 
 static long hang_status = -1;
@@ -200,6 +222,7 @@ int main(void) {
   signal(SIGABRT, on_abort);
   EXPECT_EQ_INT(CURLE_OK, curl_global_init(CURL_GLOBAL_DEFAULT));
   SAM_T_RUN(test_flow);
+  SAM_T_RUN(test_restart);
   SAM_T_RUN(test_stop_with_waiting_action);
   th_rmrf(dir);
   curl_global_cleanup();
