@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +63,8 @@ int th_server_start(const char *data_dir,
   s->pid = fork();
   EXPECT_TRUE(s->pid >= 0);
   if (s->pid == 0) {
+    /* the server dies with the test, even when ctest kills it (timeout) */
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
