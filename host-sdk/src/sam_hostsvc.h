@@ -51,8 +51,10 @@ int sam_hostsvc_new(const sam_hostsvc_config *cfg,
  * (addition) Renews the scheduled jobs of every published profile with its
  * current profile JSON (sam_sched_ensure_job_ex), so the runs of jobs
  * loaded from the store receive the same JSON as the API's. Call it after
- * the plugins are loaded and before sam_sched_start. A profile whose
- * plugin is not loaded keeps its stored jobs.
+ * the plugins are loaded and before sam_sched_start, but do not wait for its
+ * callback before starting the scheduler: the jobs it renews are written
+ * only once the scheduler has started, so waiting would hang. A profile
+ * whose plugin is not loaded keeps its stored jobs.
  * Callbacks: done(status, ud) runs exactly once, on a later turn; status is
  * 0, or the first failure (the other profiles are still renewed).
  * Returns: 0, or SAM_ENOMEM (done never runs).
