@@ -263,8 +263,16 @@ static void on_raw(int status, const sam_store_result *res, void *ud) {
   r->next = res->next_cursor != NULL ? strdup(res->next_cursor) : NULL;
 }
 
+/* Host-owned types through the host's handle, plugin types through the
+ * plugin's own. */
+static sam_host *handle_for(dh *d, const char *type) {
+  return strncmp(type, "sam_", 4) == 0
+             ? sam_runtime_host_handle(d->h.rt)
+             : sam__hs_plugin_handle(d->svc, "docusign");
+}
+
 json_object *dh_records(dh *d, const char *scope, const char *type) {
-  sam_host *hh = sam_runtime_host_handle(d->h.rt);
+  sam_host *hh = handle_for(d, type);
   json_object *arr = json_object_new_array();
   char *cursor = NULL;
 
@@ -291,7 +299,7 @@ int dh_put(dh *d,
            const char *type,
            const char *key,
            const char *json) {
-  sam_host *hh = sam_runtime_host_handle(d->h.rt);
+  sam_host *hh = handle_for(d, type);
   sam_record rec;
   raw r;
 
@@ -313,10 +321,7 @@ int dh_put(dh *d,
 
 json_object *
 dh_get(dh *d, const char *scope, const char *type, const char *key) {
-  /* Plugin record types are read through the plugin's own handle. */
-  sam_host *hh = strncmp(type, "sam_", 4) == 0
-                     ? sam_runtime_host_handle(d->h.rt)
-                     : sam__hs_plugin_handle(d->svc, "docusign");
+  sam_host *hh = handle_for(d, type);
   json_object *o = NULL;
   raw r;
 
