@@ -59,6 +59,7 @@ static void rc_free(void *ext) {
   json_object_put(r->intents);
   json_object_put(r->outcomes);
   json_object_put(r->send);
+  json_object_put(r->batch_ids);
   json_object_put(r->reply);
   json_object_put(r->closed_ids);
   json_object_put(r->report);
@@ -339,7 +340,7 @@ static void got_cands(rc_run *r) {
 
 static void got_seats(rc_run *r) {
   r->step = 4;
-  load(r, r->a->profile_id, "sam_candidate", "{\"open\":true}", sink_cand,
+  load(r, r->a->profile_id, "sam_candidate", "{\"/open\":true}", sink_cand,
        got_cands);
 }
 
@@ -351,7 +352,7 @@ static void reconciled(rc_run *r) {
   json_object_put(r->outcomes);
   r->outcomes = NULL;
   r->batch_id[0] = '\0';
-  load(r, r->a->profile_id, "sam_subscription", "{\"active\":true}", sink_seat,
+  load(r, r->a->profile_id, "sam_subscription", "{\"/active\":true}", sink_seat,
        got_seats);
 }
 
@@ -376,7 +377,7 @@ static void got_intents(rc_run *r) {
 }
 
 static void got_pending(rc_run *r) {
-  load(r, r->a->profile_id, DSG_RT_INTENT, "{\"state\":\"sent\"}", sink_array,
+  load(r, r->a->profile_id, DSG_RT_INTENT, "{\"/state\":\"sent\"}", sink_array,
        got_intents);
 }
 
@@ -401,7 +402,7 @@ static void on_whoami(
     return;
   }
   r->step = 3;
-  load(r, r->a->profile_id, DSG_RT_INTENT, "{\"state\":\"pending\"}",
+  load(r, r->a->profile_id, DSG_RT_INTENT, "{\"/state\":\"pending\"}",
        sink_array, got_pending);
 }
 
@@ -670,9 +671,10 @@ static void select_next(rc_run *r) {
   r->outcomes = NULL;
   json_object_put(r->send);
   r->send = json_object_new_array();
+  json_object_put(r->batch_ids);
+  r->batch_ids = ids;
   /* Intent first: written and confirmed before anything is sent. */
   dsg_rc_intent_put(r, r->batch_id, ids, "pending", after_intent);
-  json_object_put(ids);
 }
 
 /* ---- the re-check ---- */
@@ -807,7 +809,7 @@ static void on_delete(int status,
   if (status == SAM_OK) {
     r->reply = dsg_json_parse(resp->body, resp->body_len);
     r->whole_err[0] = '\0';
-    dsg_rc_intent_put(r, r->batch_id, r->send, "sent", after_sent);
+    dsg_rc_intent_put(r, r->batch_id, r->batch_ids, "sent", after_sent);
     return;
   }
   if (resp != NULL && resp->status == SAM_OK && resp->http_status >= 400 &&
@@ -829,7 +831,7 @@ static void on_delete(int status,
            "the close request's outcome is unknown (%.300s): the next reclaim "
            "run re-reads these users from DocuSign before anything else",
            msg);
-  dsg_rc_intent_put(r, r->batch_id, r->send, "sent", finish_done);
+  dsg_rc_intent_put(r, r->batch_id, r->batch_ids, "sent", finish_done);
 }
 
 static rc_item *batch_item(rc_run *r, const char *uid) {
@@ -939,10 +941,6 @@ static void after_batch_intent(rc_run *r) {
 }
 
 static void batch_done(rc_run *r) {
-  int fatal = r->fatal_rc;
-
-  dsg_rc_intent_put(r, r->batch_id, r->send, "reconciled", after_batch_intent);
-  /* an intent write failure after the batch keeps the earlier fatal */
-  if (fatal != 0 && r->fatal_rc == 0)
-    r->fatal_rc = fatal;
+  dsg_rc_intent_put(r, r->batch_id, r->batch_ids, "reconciled",
+                    after_batch_intent);
 }

@@ -71,7 +71,8 @@ struct rc_run {
   size_t n_batch;
   size_t bi;
   char batch_id[64];
-  json_object *send; /* userIds sent in the DELETE */
+  json_object *send;      /* userIds sent in the DELETE */
+  json_object *batch_ids; /* userIds of the batch (the intent's user_ids) */
   json_object *reply;
   /* the cap */
   uint64_t active_seats;

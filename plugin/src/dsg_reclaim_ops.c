@@ -505,9 +505,9 @@ rec_got_user(rc_run *r, int status, json_object *user, const char *msg) {
   if (status == SAM_OK && st != NULL && strcmp(st, "Closed") == 0) {
     dsg_rc_outcome(r, it->uid, "closed", NULL, NULL);
     f = json_object_new_object();
-    json_object_object_add(f, "external_user_id",
+    json_object_object_add(f, "/external_user_id",
                            json_object_new_string(it->uid));
-    json_object_object_add(f, "open", json_object_new_boolean(1));
+    json_object_object_add(f, "/open", json_object_new_boolean(1));
     snprintf(filter, sizeof(filter), "%s", dsg_ru_text(f));
     json_object_put(f);
     rc = dsg_rs_query(&r->rs, r->a->profile_id, "sam_candidate", filter, NULL,
