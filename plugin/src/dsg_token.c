@@ -147,6 +147,17 @@ void dsg_token_free_all(dsg_ctx *ctx) {
 
 /* ---- the token document ---- */
 
+/* The longest token life believed: DocuSign's access tokens live hours
+ * (DOCUSIGN.md 2.2). A reply's expires_in is clamped to it, so a garbage
+ * value (json-c turns 1e300 into INT64_MAX) cannot overflow now + it. */
+#define MAX_TOKEN_LIFE_S (366 * 86400)
+
+static int64_t expiry_of(int64_t now, int64_t expires_in) {
+  if (expires_in > MAX_TOKEN_LIFE_S)
+    expires_in = MAX_TOKEN_LIFE_S;
+  return now + expires_in;
+}
+
 /* Builds the connected document; *out is malloc'd (wipe before free). */
 static int doc_tokens(const char *access,
                       const char *refresh,
@@ -640,7 +651,7 @@ static void on_refresh(const dsg_http_resp *resp, void *ud) {
   }
   wipe_free(p->doc);
   p->doc = NULL;
-  rc = doc_tokens(access, refresh, now + expires_in, now,
+  rc = doc_tokens(access, refresh, expiry_of(now, expires_in), now,
                   dsg_json_str(o, "scope") != NULL ? dsg_json_str(o, "scope")
                                                    : p->scope,
                   &p->doc);
@@ -652,7 +663,7 @@ static void on_refresh(const dsg_http_resp *resp, void *ud) {
     fail_all(p, rc, "out of memory after a token refresh");
     goto done;
   }
-  p->expires_at = now + expires_in;
+  p->expires_at = expiry_of(now, expires_in);
   p->obtained_at = now;
   p->has_tokens = 1;
   p->gen++;
@@ -783,8 +794,8 @@ int dsg_token_install_prepare(const char *access_token,
                               char **json_out) {
   int64_t now = (int64_t)time(NULL);
 
-  return doc_tokens(access_token, refresh_token, now + expires_in, now, scope,
-                    json_out);
+  return doc_tokens(access_token, refresh_token, expiry_of(now, expires_in),
+                    now, scope, json_out);
 }
 
 int dsg_token_install_commit(dsg_ctx *ctx,

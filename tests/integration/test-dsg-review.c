@@ -6,9 +6,11 @@
  * test can place a host callback exactly where a race needs it. Every test
  * ends with the HTTP client closed and uv_loop_close(loop) == 0.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <uv.h>
 
@@ -331,6 +333,27 @@ static void test_install_during_load(void) {
   ctx_finish(ctx);
 }
 
+/* ---- expires_in from a reply ---- */
+
+/* A token reply's expires_in is DocuSign's (or an attacker's) number;
+ * json-c turns 1e300 into INT64_MAX. now + expires_in overflowed (UB; in
+ * practice a negative expiry, so the token was refreshed on every use). */
+static void test_huge_expires_in(void) {
+  char *json = NULL;
+  json_object *o;
+  json_object *v;
+  int64_t now = (int64_t)time(NULL);
+
+  EXPECT_EQ_INT(0, dsg_token_install_prepare("a-token-1", "r-token-1",
+                                             INT64_MAX, "signature", &json));
+  o = json_tokener_parse(json);
+  EXPECT_TRUE(o != NULL && json_object_object_get_ex(o, "expires_at", &v));
+  EXPECT_TRUE(json_object_get_int64(v) > now);
+  EXPECT_TRUE(json_object_get_int64(v) <= now + 400LL * 86400);
+  json_object_put(o);
+  dsg_token_free_json(json);
+}
+
 /* ---- account_name cut to the form's maxLength ---- */
 
 /* maxLength 200 counts characters. The account name was cut at 200 BYTES:
@@ -364,5 +387,6 @@ int main(void) {
   SAM_T_RUN(test_install_during_refresh_secret);
   SAM_T_RUN(test_install_during_load);
   SAM_T_RUN(test_utf8_prefix);
+  SAM_T_RUN(test_huge_expires_in);
   return 0;
 }
