@@ -313,6 +313,9 @@ void sam__hs_oauth_states_free(sam_hostsvc *svc);
  * hostsvc_purge.c) ---- */
 
 void sam__hs_route_list(sam__hs_call *c);
+/* (addition, issue 7) POST .../lists/subscriptions/{key}/restore: runs
+ * the plugin's restore_subscription action (hostsvc_undo.c). */
+void sam__hs_route_restore(sam__hs_call *c);
 void sam__hs_route_jobs(sam__hs_call *c);
 /* Deletes every record of `type` in `scope`, page by page, then calls
  * then(c, status). */

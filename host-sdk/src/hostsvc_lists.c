@@ -598,6 +598,12 @@ static void list_profile_loaded(sam__hs_call *c, int status) {
 void sam__hs_route_list(sam__hs_call *c) {
   int rc;
 
+  /* (addition, issue 7) the Undo of a reclaim, per subscription */
+  if (c->n_segs == 8 && strcmp(c->segs[5], "subscriptions") == 0 &&
+      strcmp(c->segs[7], "restore") == 0) {
+    sam__hs_route_restore(c);
+    return;
+  }
   if (c->n_segs < 6 || c->n_segs > 7 || find_list(c->segs[5]) == NULL) {
     sam__hs_reply_err(c, SAM_ENOENT, NULL,
                       "no such list [%s]; lists: models, unrecognized, jobs, "

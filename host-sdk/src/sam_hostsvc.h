@@ -119,6 +119,9 @@ typedef void (*sam_hostsvc_cb)(const sam_hostsvc_reply *r, void *ud);
  *   POST   /api/v1/job-results/{job_id}/cancel
  *   GET    /oauth_redirect.do                   (no admin token needed)
  *   (addition) GET /api/v1/job-results ?profile=&cursor=&limit=
+ *   (addition, issue 7) POST /api/v1/profiles/{id}/lists/subscriptions/
+ *          {key}/restore  runs the plugin's restore_subscription action
+ *          with {"external_user_id": key} (Undo of a reclaim)
  *
  * Bodies (additions; every unknown field is refused with its pointer):
  *   POST  /api/v1/profiles        {"type_id", "display_name"?, "form": {}}

@@ -325,6 +325,52 @@ static void start(void) {
   start_db(NULL);
 }
 
+/* ---- the host route (POST .../subscriptions/{key}/restore) ---- */
+
+typedef struct hreply {
+  int done;
+  int http;
+  char *body;
+} hreply;
+
+static void on_hreply(const sam_hostsvc_reply *r, void *ud) {
+  hreply *h = ud;
+
+  h->done = 1;
+  h->http = r->http_status;
+  h->body = strndup(r->body != NULL ? r->body : "", r->body_len);
+}
+
+/* Makes p1 a host profile (the harness passes its JSON directly). */
+static void host_profile(void) {
+  char j[2400], now[32];
+
+  iso_days_ago(0, now, sizeof(now));
+  snprintf(j, sizeof(j),
+           "{\"profile_id\":\"p1\",\"type_id\":\"docusign_subscription\","
+           "\"plugin\":\"docusign\",\"display_name\":\"DocuSign "
+           "Integration\",\"state\":\"published\",\"form\":%s,"
+           "\"created_at\":\"%s\",\"updated_at\":\"%s\"}",
+           g_d.profile, now, now);
+  EXPECT_EQ_INT(0, dh_put(&g_d, "_host", "sam_profile", "p1", j));
+}
+
+static int restore_route(const char *uid, char **body) {
+  hreply h;
+  char path[300];
+
+  memset(&h, 0, sizeof(h));
+  snprintf(path, sizeof(path),
+           "/api/v1/profiles/p1/lists/subscriptions/%s/restore", uid);
+  EXPECT_EQ_INT(0, sam_hostsvc_call(g_d.svc, "POST", path, NULL, "{}", 2,
+                                    "test", on_hreply, &h));
+  while (!h.done)
+    uv_run(&g_d.h.loop, UV_RUN_ONCE);
+  printf("  POST %s -> [%d] %s\n", path, h.http, h.body);
+  *body = h.body;
+  return h.http;
+}
+
 /* ---- cases ---- */
 
 static void test_basic(void) {
@@ -372,14 +418,22 @@ static void test_basic(void) {
   json_object_put(ints);
   dh_run_free(&r);
 
-  /* Undo within 30 days: reopened (A12) and active again. */
-  run_job(SAM_JOB_ACTION, "restore_subscription", 0, NULL,
-          "{\"external_user_id\":\"" QUIET "\"}", &r);
-  EXPECT_EQ_INT(SAM_OK, r.status);
+  /* Undo within 30 days through the host route: reopened (A12), active. */
+  {
+    char *body = NULL;
+
+    host_profile();
+    EXPECT_EQ_INT(404, restore_route(UNKNOWN, &body));
+    EXPECT_CONTAINS(body, "no such subscription");
+    free(body);
+    EXPECT_EQ_INT(200, restore_route(QUIET, &body));
+    EXPECT_CONTAINS(body, "ActivationSent");
+    free(body);
+  }
+  EXPECT_EQ_INT(1, oh_stat(&g_d.h, "PUT", 0));
   EXPECT_EQ_STR("ActivationSent", sim_status(QUIET, st, sizeof(st)));
   expect_sub(QUIET, "active");
   EXPECT_CONTAINS(g_d.h.log, "audit: restored DocuSign user");
-  dh_run_free(&r);
   /* Refused: not reclaimed (any more). */
   run_job(SAM_JOB_ACTION, "restore_subscription", 0, NULL,
           "{\"external_user_id\":\"" QUIET "\"}", &r);
