@@ -18,6 +18,9 @@
  *            admin, a user whose seat was given again (fresh start date),
  *            and a user DocuSign does not know: none is closed
  *   off      reclaim_enabled false: nothing remote, candidates untouched
+ *   partial  a batch where one user fails (USER_DOES_NOT_EXIST_IN_ACCOUNT
+ *            in the DELETE reply): that candidate goes to Attention
+ *            Required with the message, the others close
  *   crash    a pending intent left by a crash: the closed user is
  *            reconciled to Closed Complete without a second DELETE; the
  *            user still open is re-checked and closed normally
@@ -652,6 +655,46 @@ static void test_crash(void) {
   dh_finish(&g_d);
 }
 
+/* A batch where one user fails: Missing Dates (the account's last user)
+ * passes its re-check, then the unknown user's re-check falls back to the
+ * list by e-mail (A13), after which the simulator removes the last user
+ * (its schedule hook): the DELETE answers USER_DOES_NOT_EXIST_IN_ACCOUNT
+ * for that one user and closes the others. */
+static void test_partial(void) {
+  dh_run r;
+  char st[64];
+  json_object *c;
+
+  start();
+  seed_rule();
+  seed_sub(U("13"), "Missing.Dates@Reclaim.Example.com", "DocuSign Sender", 0,
+           200);
+  seed_cand(U("13"), "Missing.Dates@Reclaim.Example.com",
+            "awaiting_revocation");
+  seed_sub(QUIET, "Quiet.Sender@Reclaim.Example.com", "Professional", 0, 200);
+  seed_cand(QUIET, "Quiet.Sender@Reclaim.Example.com", "awaiting_revocation");
+  seed_sub(UNKNOWN, "Nobody@Reclaim.Example.com", "Sender", 0, 200);
+  seed_cand(UNKNOWN, "Nobody@Reclaim.Example.com", "awaiting_revocation");
+  sim_post("schedule", "{\"after_users_list\":1,\"remove\":1}");
+  reclaim(0, "{\"cap\":10}", &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(1, deletes());
+  EXPECT_EQ_INT(1, count(&r, "closed"));
+  EXPECT_EQ_INT(1, count(&r, "skipped"));
+  EXPECT_EQ_INT(1, count(&r, "failed"));
+  EXPECT_EQ_INT(1, count(&r, "attention_required"));
+  EXPECT_EQ_STR("Closed", sim_status(QUIET, st, sizeof(st)));
+  expect_cand(QUIET, "closed_complete", "DELETE users");
+  expect_cand(UNKNOWN, "closed_skipped", "no longer exists");
+  expect_cand(U("13"), "attention_required", "USER_DOES_NOT_EXIST_IN_ACCOUNT");
+  c = cand(U("13"));
+  EXPECT_CONTAINS(js(c, "error_message"), "USER_DOES_NOT_EXIST_IN_ACCOUNT");
+  json_object_put(c);
+  expect_sub(U("13"), "active");
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
 static void test_refresh(void) {
   dh_run r;
   json_object *all;
@@ -720,6 +763,8 @@ int main(int argc, char **argv) {
     SAM_T_RUN(test_off);
   else if (strcmp(c, "crash") == 0)
     SAM_T_RUN(test_crash);
+  else if (strcmp(c, "partial") == 0)
+    SAM_T_RUN(test_partial);
   else if (strcmp(c, "refresh") == 0)
     SAM_T_RUN(test_refresh);
   else
