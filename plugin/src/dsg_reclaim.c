@@ -925,7 +925,12 @@ static void outcome_next(rc_run *r) {
 }
 
 static void after_batch_intent(rc_run *r) {
+  char m[200];
   size_t i;
+
+  snprintf(m, sizeof(m), "batch %u done: %ld closed, %ld skipped, %ld failed",
+           r->batch_no, r->closed, r->skipped, r->failed);
+  (void)r->ctx->api->job_progress(r->a->job, r->next, r->n_items, m);
 
   for (i = 0; i < r->n_batch; i++) {
     json_object_put(r->items[r->batch[i]].sub);

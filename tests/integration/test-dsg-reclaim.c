@@ -24,6 +24,8 @@
  *   crash    a pending intent left by a crash: the closed user is
  *            reconciled to Closed Complete without a second DELETE; the
  *            user still open is re-checked and closed normally
+ *   cancel   a cancel after the first batch of 50: no second DELETE, the
+ *            users closed are exactly those named in the message/result
  *   refresh  after a download, the candidate refresh (when the download
  *            calls it) opens candidates only for qualifying users
  */
@@ -249,7 +251,25 @@ static void intent_put(const char *key, const char *json) {
 typedef struct waitj {
   int done;
   dh_run *out;
+  char job_id[SAM_JOB_ID_LEN];
+  int cancel_on_progress; /* cancel the job at its first progress report */
+  int cancelled;
 } waitj;
+
+static void on_progress(const char *job_id,
+                        uint64_t done,
+                        uint64_t total,
+                        const char *msg,
+                        void *ud) {
+  waitj *w = ud;
+
+  printf("  progress %llu/%llu %s\n", (unsigned long long)done,
+         (unsigned long long)total, msg != NULL ? msg : "");
+  if (w->cancel_on_progress && !w->cancelled) {
+    w->cancelled = 1;
+    EXPECT_EQ_INT(0, sam_runtime_job_cancel(g_d.h.rt, job_id));
+  }
+}
 
 static void on_done(const sam_job_outcome *o, void *ud) {
   waitj *w = ud;
@@ -264,18 +284,20 @@ static void on_done(const sam_job_outcome *o, void *ud) {
       w->out->result != NULL ? json_tokener_parse(w->out->result) : NULL;
 }
 
-static void run_job(int kind,
-                    const char *id,
-                    uint32_t flags,
-                    const char *profile,
-                    const char *params,
-                    dh_run *out) {
+static void run_job_ex(int kind,
+                       const char *id,
+                       uint32_t flags,
+                       const char *profile,
+                       const char *params,
+                       int cancel_on_progress,
+                       dh_run *out) {
   sam_job_request req;
   waitj w;
 
   memset(out, 0, sizeof(*out));
   memset(&w, 0, sizeof(w));
   w.out = out;
+  w.cancel_on_progress = cancel_on_progress;
   memset(&req, 0, sizeof(req));
   req.kind = kind;
   req.flags = flags;
@@ -286,15 +308,25 @@ static void run_job(int kind,
   req.params_json = params;
   req.params_len = params != NULL ? strlen(params) : 0;
   req.done = on_done;
+  req.progress = on_progress;
   req.ud = &w;
   req.timeout_ms = 300000;
-  EXPECT_EQ_INT(0, sam_runtime_job_start(g_d.h.rt, &req, NULL));
+  EXPECT_EQ_INT(0, sam_runtime_job_start(g_d.h.rt, &req, w.job_id));
   while (!w.done)
     uv_run(&g_d.h.loop, UV_RUN_ONCE);
   EXPECT_EQ_INT(1, w.done);
   printf("  %s%s -> [%s] %s\n  result %s\n", id,
          flags & SAM_JOB_DRY_RUN ? " (dry run)" : "", sam_err_name(out->status),
          out->message, out->result != NULL ? out->result : "(none)");
+}
+
+static void run_job(int kind,
+                    const char *id,
+                    uint32_t flags,
+                    const char *profile,
+                    const char *params,
+                    dh_run *out) {
+  run_job_ex(kind, id, flags, profile, params, 0, out);
 }
 
 static void reclaim(uint32_t flags, const char *params, dh_run *out) {
@@ -695,6 +727,61 @@ static void test_partial(void) {
   dh_finish(&g_d);
 }
 
+/* Cancel: asked when the first batch of 50 is done (its progress report),
+ * while the second batch is being re-checked slowly (simulator latency):
+ * the run stops before the second DELETE and names exactly the users it
+ * closed. A generated account of 150 users gives more than 50 candidates. */
+static void test_cancel(void) {
+  const char *args[] = {"--users", "150", NULL};
+  dh_run r;
+  json_object *users, *ids;
+  char want[64];
+  size_t i;
+  int before = 0, after = 0, n = 0;
+  int64_t k;
+
+  dh_start(&g_d, args, NULL);
+  seed_rule();
+  users = dh_sim_users(&g_d);
+  for (i = 0; i < json_object_array_length(users); i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    const char *uid = js(u, "userId");
+    const char *lic = js(u, "licenseType");
+
+    before += strcmp(js(u, "userStatus"), "Closed") == 0;
+    if (strcmp(js(u, "userStatus"), "Active") != 0 ||
+        strcmp(uid, g_d.h.sim.integ) == 0)
+      continue;
+    seed_sub(uid, js(u, "email"), lic[0] ? lic : js(u, "permissionProfileName"),
+             0, 400);
+    seed_cand(uid, js(u, "email"), "awaiting_revocation");
+    n++;
+  }
+  json_object_put(users);
+  EXPECT_TRUE(n > 60);
+  sim_post("faults", "{\"latency_ms\":100}");
+  oh_stats_reset(&g_d.h);
+  run_job_ex(SAM_JOB_PROCESS, "reclaim", 0, NULL, "{\"cap\":1000}", 1, &r);
+  sim_post("faults", "{\"latency_ms\":0}");
+  EXPECT_EQ_INT(SAM_ECANCELED, r.status);
+  EXPECT_CONTAINS(r.message, "cancelled before the next DocuSign write");
+  EXPECT_EQ_INT(1, deletes());
+  k = count(&r, "closed");
+  EXPECT_TRUE(k >= 1);
+  snprintf(want, sizeof(want), "closed %lld user(s)", (long long)k);
+  EXPECT_CONTAINS(r.message, want);
+  EXPECT_TRUE(json_object_object_get_ex(r.res, "closed_user_ids", &ids));
+  EXPECT_EQ_INT((int)k, (int)json_object_array_length(ids));
+  users = dh_sim_users(&g_d);
+  for (i = 0; i < json_object_array_length(users); i++)
+    after += strcmp(js(json_object_array_get_idx(users, i), "userStatus"),
+                    "Closed") == 0;
+  json_object_put(users);
+  EXPECT_EQ_INT(before + (int)k, after);
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
 static void test_refresh(void) {
   dh_run r;
   json_object *all;
@@ -765,6 +852,8 @@ int main(int argc, char **argv) {
     SAM_T_RUN(test_crash);
   else if (strcmp(c, "partial") == 0)
     SAM_T_RUN(test_partial);
+  else if (strcmp(c, "cancel") == 0)
+    SAM_T_RUN(test_cancel);
   else if (strcmp(c, "refresh") == 0)
     SAM_T_RUN(test_refresh);
   else
