@@ -26,8 +26,9 @@
  *            user still open is re-checked and closed normally
  *   cancel   a cancel after the first batch of 50: no second DELETE, the
  *            users closed are exactly those named in the message/result
- *   refresh  after a download, the candidate refresh (when the download
- *            calls it) opens candidates only for qualifying users
+ *   refresh  the candidate refresh after each download: candidates only for
+ *            qualifying users, none twice; promoted, excluded and removed
+ *            users' candidates close Skipped
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -783,54 +784,78 @@ static void test_cancel(void) {
 }
 
 static void test_refresh(void) {
+  static const char *const want[] = {U("02"), U("03"), U("04"), U("06"),
+                                     U("12")};
   dh_run r;
   json_object *all;
-  size_t i;
-  int quiet = 0, bad = 0;
+  char path[200];
+  size_t i, k;
+  int found = 0;
 
   start();
   dh_download(&g_d, NULL, NULL, &r);
   EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_CONTAINS(r.result, "\"candidates\":{\"created\":5,");
   dh_run_free(&r);
   all = dh_records(&g_d, "p1", "sam_candidate");
-  printf("  %zu candidate(s) after the download\n",
-         json_object_array_length(all));
+  /* Only users assigned >= 60 days ago; never the integration user, the
+   * admins, new users, Closed/Disabled ones, a custom (unrecognized)
+   * identifier or a user whose dates are all unknown. The placeholder
+   * added date falls back to the created date (500 days). */
+  EXPECT_EQ_INT(5, json_object_array_length(all));
   for (i = 0; i < json_object_array_length(all); i++) {
     json_object *c = json_object_array_get_idx(all, i);
     const char *uid = js(c, "external_user_id");
 
     printf("  candidate %s %s %s\n", uid, js(c, "state"), js(c, "reason"));
-    if (strcmp(uid, QUIET) == 0) {
-      quiet++;
-      EXPECT_EQ_STR("ready", js(c, "state"));
-      EXPECT_EQ_STR("Low Usage", js(c, "justification"));
-      EXPECT_CONTAINS(js(c, "reason"), "days ago, threshold 60");
-    }
-    /* never: the integration user, admins, new users, Closed/Disabled,
-     * placeholder dates alone */
-    if (strcmp(uid, INTEG) == 0 || strcmp(uid, QADMIN) == 0 ||
-        strcmp(uid, NEWS) == 0 || strcmp(uid, DISABLED) == 0 ||
-        strcmp(uid, U("08")) == 0 || strcmp(uid, U("09")) == 0)
-      bad++;
+    for (k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+      found += strcmp(uid, want[k]) == 0;
+    EXPECT_EQ_STR("ready", js(c, "state"));
+    EXPECT_EQ_STR("Low Usage", js(c, "justification"));
+    EXPECT_CONTAINS(js(c, "reason"), "days ago, threshold 60");
   }
-  EXPECT_EQ_INT(0, bad);
-  if (json_object_array_length(all) > 0)
-    EXPECT_EQ_INT(1, quiet);
+  EXPECT_EQ_INT(5, found);
   json_object_put(all);
-  /* A second download opens no second candidate for anyone. */
-  {
-    size_t before = 0, after;
 
-    all = dh_records(&g_d, "p1", "sam_candidate");
-    before = json_object_array_length(all);
-    json_object_put(all);
-    dh_download(&g_d, NULL, NULL, &r);
-    dh_run_free(&r);
-    all = dh_records(&g_d, "p1", "sam_candidate");
-    after = json_object_array_length(all);
-    json_object_put(all);
-    EXPECT_EQ_INT((int)before, (int)after);
+  /* A second download opens no second candidate. */
+  dh_download(&g_d, NULL, NULL, &r);
+  EXPECT_CONTAINS(r.result, "\"candidates\":{\"created\":0,"
+                            "\"closed_skipped\":0,\"open_total\":5}");
+  dh_run_free(&r);
+
+  /* Then Quiet Sender is promoted, Never Sent excluded, Only Viewer
+   * removed: their open candidates close Skipped with the reason. */
+  snprintf(path, sizeof(path), "users/%s", QUIET);
+  sim_post(path, "{\"isAdmin\":\"True\"}");
+  sim_post("users/remove", "{\"userIds\":[\"" VIEWER "\"]}");
+  EXPECT_EQ_INT(0, dh_put(&g_d, "_host", "sam_exclusion_user", "x1",
+                          "{\"rule_id\":\"x1\",\"user_principal_name\":"
+                          "\"never.sent@reclaim.example.com\","
+                          "\"active\":true}"));
+  dh_download(&g_d, NULL, NULL, &r);
+  EXPECT_CONTAINS(r.result, "\"candidates\":{\"created\":0,"
+                            "\"closed_skipped\":3,\"open_total\":2}");
+  dh_run_free(&r);
+  all = dh_records(&g_d, "p1", "sam_candidate");
+  for (i = 0; i < json_object_array_length(all); i++) {
+    json_object *c = json_object_array_get_idx(all, i);
+    const char *uid = js(c, "external_user_id");
+    const char *h = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
+
+    if (strcmp(uid, QUIET) == 0) {
+      EXPECT_EQ_STR("closed_skipped", js(c, "state"));
+      EXPECT_CONTAINS(h, "administrator");
+      EXPECT_CONTAINS(h, "\"actor\":\"download\"");
+    } else if (strcmp(uid, NEVER) == 0) {
+      EXPECT_EQ_STR("closed_skipped", js(c, "state"));
+      EXPECT_CONTAINS(h, "x1");
+    } else if (strcmp(uid, VIEWER) == 0) {
+      EXPECT_EQ_STR("closed_skipped", js(c, "state"));
+    } else {
+      EXPECT_EQ_STR("ready", js(c, "state"));
+    }
   }
+  json_object_put(all);
   dh_finish(&g_d);
 }
 
