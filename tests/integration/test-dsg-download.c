@@ -10,7 +10,8 @@
  *             removed by the next consistent run
  *   faults    latency, 5xx, resets, truncated and malformed bodies, 429,
  *             token expiry mid-run: the run still completes exactly
- *   cancel    cancel mid-run: one completion, no state change
+ *   cancel    cancel mid-run, and a host shutdown mid-run: one
+ *             completion each, no state change
  *   restart   a run cancelled after some pages, the host restarted on the
  *             same SQLite file, the next run resumes without double counts
  *   reseller  the consumption record says unavailable, never zeros
@@ -236,6 +237,63 @@ static void cancel_after(dh *d,
   EXPECT_EQ_INT(0, sam_runtime_job_cancel(d->h.rt, job_id));
 }
 
+typedef struct sd_state {
+  int done;
+  int status;
+  int completions;
+  int progressed;
+} sd_state;
+
+static void on_sd_done(const sam_job_outcome *o, void *ud) {
+  sd_state *s = ud;
+
+  s->done++;
+  s->status = o->status;
+  s->completions = o->completions;
+  printf("  download during shutdown -> [%s] %s\n", sam_err_name(o->status),
+         o->message);
+}
+
+static void on_sd_progress(const char *job_id,
+                           uint64_t done,
+                           uint64_t total,
+                           const char *msg,
+                           void *ud) {
+  sd_state *s = ud;
+
+  (void)job_id;
+  (void)total;
+  (void)msg;
+  if (done >= 1)
+    s->progressed = 1;
+}
+
+/* The host shuts down (plugin shutdown, ABI.md 13.3) in the middle of a
+ * download: the job completes once with SAM_ECANCELED, nothing removed. */
+static void shutdown_mid_run(dh *d) {
+  sam_job_request req;
+  sd_state s;
+
+  memset(&s, 0, sizeof(s));
+  memset(&req, 0, sizeof(req));
+  req.kind = SAM_JOB_PROCESS;
+  req.id = "download";
+  req.profile_id = "p1";
+  req.profile_json = d->profile;
+  req.profile_len = strlen(d->profile);
+  req.done = on_sd_done;
+  req.progress = on_sd_progress;
+  req.ud = &s;
+  EXPECT_EQ_INT(0, sam_runtime_job_start(d->h.rt, &req, NULL));
+  while (!s.progressed && !s.done)
+    uv_run(&d->h.loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(0, s.done);
+  dh_restart(d); /* closes the runtime: the plugin shuts down */
+  EXPECT_EQ_INT(1, s.done);
+  EXPECT_EQ_INT(SAM_ECANCELED, s.status);
+  EXPECT_EQ_INT(1, s.completions);
+}
+
 static void t_cancel(void) {
   const char *extra[] = {"--users", "2000", "--no-limits", NULL};
   canceller c = {3, 0};
@@ -258,6 +316,8 @@ static void t_cancel(void) {
   EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
   EXPECT_EQ_INT(active, dh_subs_in_state(&d, "active"));
   dh_run_free(&r);
+  shutdown_mid_run(&d);
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
   dh_finish(&d);
 }
 
