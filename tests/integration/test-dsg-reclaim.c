@@ -26,6 +26,9 @@
  *            user still open is re-checked and closed normally
  *   cancel   a cancel after the first batch of 50: no second DELETE, the
  *            users closed are exactly those named in the message/result
+ *   notify   a rule that notifies users: Attention Required (no user
+ *            directory here), not acted on by the reclaim
+ *   shutdown the host closes during a reclaim: one cancelled completion
  *   refresh  the candidate refresh after each download: candidates only for
  *            qualifying users, none twice; promoted, excluded and removed
  *            users' candidates close Skipped
@@ -783,6 +786,95 @@ static void test_cancel(void) {
   dh_finish(&g_d);
 }
 
+/* A rule that notifies users: this host has no user directory, so its
+ * candidates open in Attention Required with a message saying so, and the
+ * reclaim does not act on them. */
+static void test_notify(void) {
+  dh_run r;
+  json_object *rule, *all;
+  char j[2000];
+  size_t i;
+  int att = 0;
+
+  start();
+  rule = dh_get(&g_d, "p1", "sam_reclamation_rule",
+                "docusign_assigned_60d_professional");
+  EXPECT_TRUE(rule != NULL);
+  json_object_object_add(rule, "notify_user", json_object_new_boolean(1));
+  json_object_object_add(rule, "days_before_auto_reclamation",
+                         json_object_new_int(7));
+  snprintf(j, sizeof(j), "%s", json_object_to_json_string(rule));
+  json_object_put(rule);
+  EXPECT_EQ_INT(0, dh_put(&g_d, "p1", "sam_reclamation_rule",
+                          "docusign_assigned_60d_professional", j));
+  dh_download(&g_d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  dh_run_free(&r);
+  all = dh_records(&g_d, "p1", "sam_candidate");
+  for (i = 0; i < json_object_array_length(all); i++) {
+    json_object *c = json_object_array_get_idx(all, i);
+
+    if (strcmp(js(c, "rule_id"), "docusign_assigned_60d_professional") != 0) {
+      EXPECT_EQ_STR("ready", js(c, "state"));
+      continue;
+    }
+    att++;
+    EXPECT_EQ_STR("attention_required", js(c, "state"));
+    EXPECT_CONTAINS(js(c, "error_message"), "no user directory");
+  }
+  EXPECT_TRUE(att >= 2);
+  json_object_put(all);
+  /* The reclaim acts on the Ready ones only. */
+  oh_stats_reset(&g_d.h);
+  reclaim(SAM_JOB_DRY_RUN, "{\"cap\":10}", &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(5 - att, count(&r, "considered"));
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
+/* The host shuts down while a reclaim runs (slow simulator): the job
+ * completes once, cancelled, and nothing leaks (the ASan build checks). */
+typedef struct bg {
+  int done;
+  int status;
+} bg;
+
+static void on_bg(const sam_job_outcome *o, void *ud) {
+  bg *b = ud;
+
+  b->done++;
+  b->status = o->status;
+}
+
+static void test_shutdown(void) {
+  sam_job_request req;
+  bg b;
+
+  start();
+  seed_two();
+  sim_post("faults", "{\"latency_ms\":300}");
+  memset(&b, 0, sizeof(b));
+  memset(&req, 0, sizeof(req));
+  req.kind = SAM_JOB_PROCESS;
+  req.id = "reclaim";
+  req.profile_id = "p1";
+  req.profile_json = g_d.profile;
+  req.profile_len = strlen(g_d.profile);
+  req.params_json = "{\"cap\":10}";
+  req.params_len = strlen(req.params_json);
+  req.done = on_bg;
+  req.ud = &b;
+  EXPECT_EQ_INT(0, sam_runtime_job_start(g_d.h.rt, &req, NULL));
+  /* until the first re-check GET reached the simulator */
+  while (oh_stat(&g_d.h, "/users/", 0) < 1 && !b.done)
+    uv_run(&g_d.h.loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(0, b.done);
+  dh_finish(&g_d);
+  EXPECT_EQ_INT(1, b.done);
+  EXPECT_TRUE(b.status != SAM_OK);
+}
+
 static void test_refresh(void) {
   static const char *const want[] = {U("02"), U("03"), U("04"), U("06"),
                                      U("12")};
@@ -879,6 +971,10 @@ int main(int argc, char **argv) {
     SAM_T_RUN(test_partial);
   else if (strcmp(c, "cancel") == 0)
     SAM_T_RUN(test_cancel);
+  else if (strcmp(c, "notify") == 0)
+    SAM_T_RUN(test_notify);
+  else if (strcmp(c, "shutdown") == 0)
+    SAM_T_RUN(test_shutdown);
   else if (strcmp(c, "refresh") == 0)
     SAM_T_RUN(test_refresh);
   else
