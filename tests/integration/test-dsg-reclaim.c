@@ -847,7 +847,9 @@ static void on_bg(const sam_job_outcome *o, void *ud) {
   b->status = o->status;
 }
 
-static void test_shutdown(void) {
+/* Starts a reclaim on a slow simulator and closes the host once `mark`
+ * (a simulator endpoint substring) has been called `n` times. */
+static void shutdown_at(const char *mark, long n) {
   sam_job_request req;
   bg b;
 
@@ -866,13 +868,19 @@ static void test_shutdown(void) {
   req.done = on_bg;
   req.ud = &b;
   EXPECT_EQ_INT(0, sam_runtime_job_start(g_d.h.rt, &req, NULL));
-  /* until the first re-check GET reached the simulator */
-  while (oh_stat(&g_d.h, "/users/", 0) < 1 && !b.done)
+  while (oh_stat(&g_d.h, mark, 0) < n && !b.done)
     uv_run(&g_d.h.loop, UV_RUN_ONCE);
   EXPECT_EQ_INT(0, b.done);
   dh_finish(&g_d);
   EXPECT_EQ_INT(1, b.done);
   EXPECT_TRUE(b.status != SAM_OK);
+  printf("  closed at [%s] x%ld -> [%s]\n", mark, n, sam_err_name(b.status));
+}
+
+static void test_shutdown(void) {
+  shutdown_at("userinfo", 1);         /* userinfo in flight */
+  shutdown_at("GET /v2.1/users/", 1); /* a re-check in flight */
+  shutdown_at("DELETE", 1);           /* the DELETE sent (answered or not) */
 }
 
 static void test_refresh(void) {
