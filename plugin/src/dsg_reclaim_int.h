@@ -116,6 +116,8 @@ struct rc_run {
   rc_item *ug_item;
 };
 
+/* ---- dsg_reclaim.c ---- */
+
 /* Ends the run: job_complete with the counts and report. */
 void dsg_rc_finish(rc_run *r, int status, const char *msg);
 /* 1 when the run must end now (shutdown): completes it. */
@@ -125,6 +127,29 @@ void dsg_rc_report(rc_run *r,
                    const rc_item *it,
                    const char *action,
                    const char *reason);
+
+/* Ends the run with the summary message (or the fatal error, or the
+ * cancel). */
+void dsg_rc_finish_done(rc_run *r);
+/* Selects the next batch (or ends the run). */
+void dsg_rc_select_next(rc_run *r);
+/* The rule of a candidate as a view borrowed from r->rules, or NULL. */
+const dsg_rule_view *
+dsg_rc_rule_of(rc_run *r, const char *rule_id, dsg_rule_view *v);
+/* Counts, reports and moves a candidate to Closed Skipped or Canceled. */
+void dsg_rc_skip(rc_run *r,
+                 rc_item *it,
+                 dsg_cand_state to,
+                 const char *reason,
+                 rc_next_fn then);
+
+/* ---- dsg_reclaim_batch.c ---- */
+
+/* Re-checks the batch's users, sends the DELETE, reads the outcomes, writes
+ * the intent "reconciled", then selects the next batch. */
+void dsg_rc_recheck_batch(rc_run *r);
+
+/* ---- dsg_reclaim_ops.c ---- */
 
 /*
  * Moves item's candidate to `to` by `trig` (a Ready candidate first passes
