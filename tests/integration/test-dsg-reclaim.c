@@ -893,6 +893,11 @@ static void test_refresh(void) {
   int found = 0;
 
   start();
+  /* a price for one model: its candidates carry the potential savings */
+  EXPECT_EQ_INT(0, dh_put(&g_d, "p1", "sam_entitlement", "e1",
+                          "{\"entitlement_id\":\"e1\",\"software_model\":"
+                          "\"Professional\",\"seats\":10,\"unit_cost\":456,"
+                          "\"currency\":\"USD\"}"));
   dh_download(&g_d, NULL, NULL, &r);
   EXPECT_EQ_INT(SAM_OK, r.status);
   EXPECT_CONTAINS(r.result, "\"candidates\":{\"created\":5,");
@@ -913,6 +918,12 @@ static void test_refresh(void) {
     EXPECT_EQ_STR("ready", js(c, "state"));
     EXPECT_EQ_STR("Low Usage", js(c, "justification"));
     EXPECT_CONTAINS(js(c, "reason"), "days ago, threshold 60");
+    if (strcmp(js(c, "software_model"), "Professional") == 0) {
+      EXPECT_EQ_STR("456.0", js(c, "potential_savings"));
+      EXPECT_EQ_STR("USD", js(c, "currency"));
+    } else {
+      EXPECT_TRUE(js(c, "potential_savings") == NULL); /* null */
+    }
   }
   EXPECT_EQ_INT(5, found);
   json_object_put(all);
