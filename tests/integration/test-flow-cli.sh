@@ -36,7 +36,9 @@ create() { # client_id expected_exit
 
 # ---- exit codes: a wrong token (4), no server (3)
 cli 4 --token wrong-token plugins
-cli 3 --server http://127.0.0.1:9 plugins
+# a port just bound to 0 and closed again: nobody listens there
+closed=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{const p=s.address().port;s.close(()=>console.log(p))})')
+cli 3 --server "http://127.0.0.1:$closed" plugins
 cli 0 --json plugins
 out | j 'JSON.stringify(d)' | grep -q docusign_subscription || fail "samhost plugins lists no docusign_subscription type"
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # test-flow-lib.sh: sourced by tests/integration/test-flow-*.sh. Starts the
 # real reference host (`samhost serve`) and the real DocuSign simulator on
 # 127.0.0.1:0 (ports from their JSON lines), over HTTPS with a throwaway CA

@@ -44,6 +44,29 @@ expect_eq true "$(reply | j d.form.client_secret.set)" "client_secret shown as s
 expect_eq "$HOST_URL/oauth_redirect.do" "$(reply | j d.form.redirect_url)" "redirect_url from the host's public URL"
 info "profile $PID created (Draft)"
 
+# consent URL -> the consent page -> POST decision; prints the Location
+consent() { # auth_url decision
+  curl -sS --cacert "$FL_WORK/ca.pem" -o "$FL_WORK/consent.html" "$1" || fail "GET the consent page"
+  grep -q 'id="accept"' "$FL_WORK/consent.html" || fail "no Accept button on the consent page"
+  local txn
+  txn=$(sed -n 's/.*name="txn" value="\([^"]*\)".*/\1/p' "$FL_WORK/consent.html" | head -1)
+  [ -n "$txn" ] || fail "no txn on the consent page"
+  curl -sS --cacert "$FL_WORK/ca.pem" -o /dev/null -w '%{redirect_url}' \
+    --data-urlencode "txn=$txn" --data-urlencode "decision=$2" "$SIM_AUTH/oauth/consent" ||
+    fail "POST /oauth/consent"
+}
+
+# ---- a declined consent: a clear message, nothing stored
+api_expect 200 POST "/api/v1/profiles/$PID/actions/get_oauth_token" '{}'
+LOC=$(consent "$(reply | j d.result.redirect_url)" decline)
+case "$LOC" in "$HOST_URL/oauth_redirect.do?"*error=*) ;; *) fail "Decline did not redirect to the host with an error: [$LOC]" ;; esac
+curl -sS -o "$FL_WORK/redirect.html" "$LOC" || fail "GET /oauth_redirect.do (declined)"
+grep -qi 'declin\|denied' "$FL_WORK/redirect.html" || fail "the declined page does not say so: $(sed 's/<[^>]*>/ /g' "$FL_WORK/redirect.html" | head -c 300)"
+api_expect 200 GET "/api/v1/profiles/$PID"
+expect_eq not_connected "$(reply | j d.connection_status)" "after a declined consent"
+reply | j 'd.last_error && (d.last_error.message || d.last_error)' | grep -qi 'declin\|denied' ||
+  fail "no declined message on the profile: $(reply | j d.last_error)"
+
 # ---- Get OAuth Token: the authorization URL
 api_expect 200 POST "/api/v1/profiles/$PID/actions/get_oauth_token" '{}'
 AUTH_URL=$(reply | j d.result.redirect_url)
@@ -54,13 +77,7 @@ done
 STATE=$(node -e 'console.log(new URL(process.argv[1]).searchParams.get("state"))' "$AUTH_URL")
 
 # ---- the consent page, Accept (a browser's POST)
-curl -sS --cacert "$FL_WORK/ca.pem" -o "$FL_WORK/consent.html" "$AUTH_URL" || fail "GET the consent page"
-grep -q 'id="accept"' "$FL_WORK/consent.html" || fail "no Accept button on the consent page"
-TXN=$(sed -n 's/.*name="txn" value="\([^"]*\)".*/\1/p' "$FL_WORK/consent.html" | head -1)
-[ -n "$TXN" ] || fail "no txn on the consent page"
-LOC=$(curl -sS --cacert "$FL_WORK/ca.pem" -o /dev/null -w '%{redirect_url}' \
-  --data-urlencode "txn=$TXN" --data-urlencode decision=accept "$SIM_AUTH/oauth/consent") ||
-  fail "POST /oauth/consent"
+LOC=$(consent "$AUTH_URL" accept)
 case "$LOC" in "$HOST_URL/oauth_redirect.do?"*) ;; *) fail "Accept did not redirect to the host: [$LOC]" ;; esac
 CODE=$(node -e 'console.log(new URL(process.argv[1]).searchParams.get("code"))' "$LOC")
 expect_eq "$STATE" "$(node -e 'console.log(new URL(process.argv[1]).searchParams.get("state"))' "$LOC")" "the state came back"
