@@ -29,6 +29,8 @@
  *   notify   a rule that notifies users: Attention Required (no user
  *            directory here), not acted on by the reclaim
  *   shutdown the host closes during a reclaim: one cancelled completion
+ *   boundary assigned exactly 60 days ago qualifies, 59 not, 61 yes; the
+ *            placeholder date falls back to the created date
  *   refresh  the candidate refresh after each download: candidates only for
  *            qualifying users, none twice; promoted, excluded and removed
  *            users' candidates close Skipped
@@ -883,6 +885,84 @@ static void test_shutdown(void) {
   shutdown_at("DELETE", 1);           /* the DELETE sent (answered or not) */
 }
 
+/* Threshold boundaries through the simulator (relative dates of an
+ * account file written here): assigned exactly 60 days ago qualifies, 59
+ * does not, 61 does; a placeholder added date falls back to the created
+ * date on both sides of the boundary. Days are whole UTC calendar days
+ * (the unit tests cover explicit offsets). */
+static void test_boundary(void) {
+  static const char *const acct =
+      "{\"integrationUser\":\"b0000000-0000-4000-8000-000000000001\","
+      "\"users\":["
+      "{\"userId\":\"b0000000-0000-4000-8000-000000000001\",\"email\":"
+      "\"integ@b.example\",\"userStatus\":\"Active\",\"isAdmin\":\"True\","
+      "\"permissionProfileName\":\"Account Administrator\","
+      "\"createdDateTime\":\"-900d\",\"userAddedToAccountDateTime\":\"-900d\"},"
+      "{\"userId\":\"b0000000-0000-4000-8000-000000000060\",\"email\":"
+      "\"sixty@b.example\",\"userStatus\":\"Active\",\"licenseType\":"
+      "\"Sender\",\"permissionProfileName\":\"DocuSign Sender\","
+      "\"createdDateTime\":\"-300d\",\"userAddedToAccountDateTime\":\"-60d\"},"
+      "{\"userId\":\"b0000000-0000-4000-8000-000000000059\",\"email\":"
+      "\"fiftynine@b.example\",\"userStatus\":\"Active\",\"licenseType\":"
+      "\"Sender\",\"permissionProfileName\":\"DocuSign Sender\","
+      "\"createdDateTime\":\"-300d\",\"userAddedToAccountDateTime\":\"-59d\"},"
+      "{\"userId\":\"b0000000-0000-4000-8000-000000000061\",\"email\":"
+      "\"sixtyone@b.example\",\"userStatus\":\"Active\",\"licenseType\":"
+      "\"Sender\",\"permissionProfileName\":\"DocuSign Sender\","
+      "\"createdDateTime\":\"-300d\",\"userAddedToAccountDateTime\":\"-61d\"},"
+      "{\"userId\":\"b0000000-0000-4000-8000-000000000159\",\"email\":"
+      "\"ph59@b.example\",\"userStatus\":\"Active\",\"licenseType\":"
+      "\"Sender\",\"permissionProfileName\":\"DocuSign Sender\","
+      "\"createdDateTime\":\"-59d\",\"userAddedToAccountDateTime\":"
+      "\"0001-01-01T08:00:00.0000000Z\"},"
+      "{\"userId\":\"b0000000-0000-4000-8000-000000000160\",\"email\":"
+      "\"ph60@b.example\",\"userStatus\":\"Active\",\"licenseType\":"
+      "\"Sender\",\"permissionProfileName\":\"DocuSign Sender\","
+      "\"createdDateTime\":\"-60d\",\"userAddedToAccountDateTime\":"
+      "\"0001-01-01T08:00:00.0000000Z\"}]}";
+  char file[128];
+  const char *args[] = {"--account", file, NULL};
+  dh_run r;
+  json_object *all;
+  FILE *f;
+  size_t i;
+  int hits = 0;
+
+  snprintf(file, sizeof(file), "/tmp/test-dsg-reclaim-boundary-%ld.json",
+           (long)getpid());
+  f = fopen(file, "w");
+  EXPECT_TRUE(f != NULL);
+  EXPECT_TRUE(fputs(acct, f) >= 0);
+  EXPECT_EQ_INT(0, fclose(f));
+  dh_start(&g_d, args, NULL);
+  unlink(file);
+  dh_download(&g_d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  dh_run_free(&r);
+  all = dh_records(&g_d, "p1", "sam_candidate");
+  for (i = 0; i < json_object_array_length(all); i++) {
+    json_object *c = json_object_array_get_idx(all, i);
+    const char *uid = js(c, "external_user_id");
+
+    printf("  candidate %s %s\n", uid, js(c, "reason"));
+    if (strcmp(uid, "b0000000-0000-4000-8000-000000000060") == 0) {
+      EXPECT_CONTAINS(js(c, "reason"), "60 days ago, threshold 60");
+      hits++;
+    } else if (strcmp(uid, "b0000000-0000-4000-8000-000000000061") == 0) {
+      EXPECT_CONTAINS(js(c, "reason"), "61 days ago, threshold 60");
+      hits++;
+    } else if (strcmp(uid, "b0000000-0000-4000-8000-000000000160") == 0) {
+      EXPECT_CONTAINS(js(c, "reason"), "60 days ago, threshold 60");
+      hits++;
+    } else {
+      SAM_T_FAIL("unexpected candidate [%s]", uid);
+    }
+  }
+  EXPECT_EQ_INT(3, hits);
+  json_object_put(all);
+  dh_finish(&g_d);
+}
+
 static void test_refresh(void) {
   static const char *const want[] = {U("02"), U("03"), U("04"), U("06"),
                                      U("12")};
@@ -994,6 +1074,8 @@ int main(int argc, char **argv) {
     SAM_T_RUN(test_notify);
   else if (strcmp(c, "shutdown") == 0)
     SAM_T_RUN(test_shutdown);
+  else if (strcmp(c, "boundary") == 0)
+    SAM_T_RUN(test_boundary);
   else if (strcmp(c, "refresh") == 0)
     SAM_T_RUN(test_refresh);
   else
