@@ -20,7 +20,11 @@
 #include "dsg_log.h"
 #include "dsg_token.h"
 
-enum { IDLE = 0, BUSY_LOAD, BUSY_SECRET, BUSY_HTTP, BUSY_PERSIST };
+enum { IDLE = 0, BUSY_LOAD, BUSY_SECRET, BUSY_HTTP, BUSY_PERSIST, BUSY_RETRY };
+
+/* After SAM_EAGAIN from a secret call (the host's write queue is full,
+ * ABI.md 9.6): how long to wait before asking again. */
+#define RETRY_MS 50
 
 struct dsg_profile {
   dsg_profile *next;
@@ -432,6 +436,65 @@ static int stopping_end(dsg_profile *p) {
   return 1;
 }
 
+/* ---- retry after SAM_EAGAIN ---- */
+
+typedef struct retry_timer {
+  uv_timer_t t;
+  dsg_profile *p;
+} retry_timer;
+
+/* The retry's end: the profile is idle again and the queue is served (a
+ * load, refresh or persist starts anew). While stopping, the waiters fail
+ * instead and this may finish the shutdown. */
+static void on_retry_closed(uv_handle_t *h) {
+  retry_timer *rt = h->data;
+  dsg_profile *p = rt->p;
+
+  free(rt);
+  p->busy = IDLE;
+  if (stopping_end(p))
+    return;
+  op_done(p);
+  pump(p);
+}
+
+static void on_retry(uv_timer_t *t) {
+  uv_close((uv_handle_t *)t, on_retry_closed);
+}
+
+/*
+ * The host refused a secret call with SAM_EAGAIN: wait RETRY_MS, then
+ * serve the queue again, instead of failing every waiter (a rotated
+ * refresh token would stay unstored, and a download would fail on a full
+ * queue). The timer counts as a host operation, so shutdown waits for its
+ * close (it has no sam_op, so shutdown does not op_cancel it). Returns 1
+ * when armed, 0 when the caller must fail the waiters (stopping, no loop,
+ * out of memory).
+ */
+static int retry_later(dsg_profile *p) {
+  dsg_ctx *ctx = p->ctx;
+  retry_timer *rt;
+
+  if (ctx->stopping || ctx->loop == NULL)
+    return 0;
+  rt = calloc(1, sizeof(*rt));
+  if (rt == NULL)
+    return 0;
+  if (uv_timer_init(ctx->loop, &rt->t) != 0) {
+    free(rt);
+    return 0;
+  }
+  rt->t.data = rt;
+  rt->p = p;
+  p->busy = BUSY_RETRY;
+  p->op.op = NULL;
+  dsg_op_track(ctx, &p->op);
+  /* Should the start fail, closing now retries on the next turn. */
+  if (uv_timer_start(&rt->t, on_retry, RETRY_MS, 0) != 0)
+    uv_close((uv_handle_t *)&rt->t, on_retry_closed);
+  return 1;
+}
+
 static void on_load(int status, const char *value, size_t len, void *ud) {
   dsg_profile *p = ud;
   char msg[256];
@@ -477,6 +540,8 @@ static void start_load(dsg_profile *p) {
   p->op.op = NULL;
   rc = ctx->api->secret_get(ctx->host, p->profile_id, DSG_TOKEN_SECRET, on_load,
                             p, &p->op.op);
+  if (rc == SAM_EAGAIN && retry_later(p))
+    return;
   if (rc != 0) {
     snprintf(msg, sizeof(msg), "cannot read the stored OAuth tokens [%s]",
              sam_err_name(rc));
@@ -535,6 +600,8 @@ static void start_persist(dsg_profile *p) {
   p->op.op = NULL;
   rc = ctx->api->secret_put(ctx->host, p->profile_id, DSG_TOKEN_SECRET, p->doc,
                             strlen(p->doc), on_persist, p, &p->op.op);
+  if (rc == SAM_EAGAIN && retry_later(p))
+    return; /* doc and dirty stay: the persist starts again */
   if (rc != 0) {
     snprintf(msg, sizeof(msg),
              "the refreshed OAuth tokens could not be stored [%s]",
@@ -774,6 +841,8 @@ static void start_refresh(dsg_profile *p) {
   p->op.op = NULL;
   rc = ctx->api->secret_get(ctx->host, p->profile_id, "client_secret",
                             on_client_secret, p, &p->op.op);
+  if (rc == SAM_EAGAIN && retry_later(p))
+    return;
   if (rc != 0) {
     snprintf(msg, sizeof(msg), "cannot read the Client secret [%s]",
              sam_err_name(rc));

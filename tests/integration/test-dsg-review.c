@@ -39,6 +39,7 @@ typedef struct fake {
   pend q[MAXPEND];
   int n;
   const char *tokens_doc; /* "oauth_tokens"; NULL: SAM_ENOENT */
+  int eagain;             /* secret calls to refuse with SAM_EAGAIN */
   char log[4096];
 } fake;
 
@@ -55,6 +56,10 @@ static int f_secret_get(sam_host *host,
 
   (void)host;
   (void)profile_id;
+  if (g_f.eagain > 0) {
+    g_f.eagain--;
+    return SAM_EAGAIN; /* the host's write queue is full (ABI.md 9.6) */
+  }
   EXPECT_TRUE(g_f.n < MAXPEND);
   p = &g_f.q[g_f.n++];
   snprintf(p->name, sizeof(p->name), "%s", name);
@@ -333,6 +338,62 @@ static void test_install_during_load(void) {
   ctx_finish(ctx);
 }
 
+/* ---- SAM_EAGAIN from the host ---- */
+
+#define GOOD_DOC                                                               \
+  "{\"access_token\":\"good-access\",\"refresh_token\":\"good-refresh\","      \
+  "\"expires_at\":4102444800,\"obtained_at\":1,\"scope\":\"\"}"
+
+/* ABI.md 9.6: SAM_EAGAIN means "queue full, retry later". The cache
+ * failed every waiter with it instead (a download then failed on a busy
+ * store, and a rotated refresh token stayed unstored). Now it retries
+ * after a short timer and the waiter is served. */
+static void test_eagain_retried(void) {
+  dsg_ctx *ctx = ctx_new();
+  dsg_token_waiter w;
+  got g;
+
+  memset(&g, 0, sizeof(g));
+  g_f.tokens_doc = GOOD_DOC;
+  g_f.eagain = 2;
+  EXPECT_EQ_INT(0, dsg_token_get(ctx, &g_ta, 0, 0, &w, on_got, &g));
+  EXPECT_EQ_INT(0, g.n); /* not failed */
+  /* The retry timers run; the loop has nothing else. */
+  while (pending_named(DSG_TOKEN_SECRET) == 0 &&
+         uv_run(&g_f.loop, UV_RUN_ONCE) != 0)
+    ;
+  EXPECT_EQ_INT(1, pending_named(DSG_TOKEN_SECRET));
+  EXPECT_EQ_INT(0, g_f.eagain);
+  answer(DSG_TOKEN_SECRET);
+  EXPECT_EQ_INT(1, g.n);
+  EXPECT_EQ_INT(SAM_OK, g.status);
+  EXPECT_EQ_STR("good-access", g.token);
+  ctx_finish(ctx);
+}
+
+/* Shutdown while a retry waits: the timer still closes, the waiter fails
+ * with SAM_ECANCELED, and the host operation count returns to 0 (so the
+ * plugin's shutdown can finish). */
+static void test_eagain_then_stopping(void) {
+  dsg_ctx *ctx = ctx_new();
+  dsg_token_waiter w;
+  got g;
+
+  memset(&g, 0, sizeof(g));
+  g_f.tokens_doc = GOOD_DOC;
+  g_f.eagain = 1;
+  EXPECT_EQ_INT(0, dsg_token_get(ctx, &g_ta, 0, 0, &w, on_got, &g));
+  EXPECT_EQ_INT(1, (int)ctx->pending_ops); /* shutdown waits for it */
+  ctx->stopping = 1;
+  while (g.n == 0 && uv_run(&g_f.loop, UV_RUN_ONCE) != 0)
+    ;
+  EXPECT_EQ_INT(1, g.n);
+  EXPECT_EQ_INT(SAM_ECANCELED, g.status);
+  EXPECT_EQ_INT(0, (int)ctx->pending_ops);
+  ctx->stopping = 0;
+  ctx_finish(ctx);
+}
+
 /* ---- expires_in from a reply ---- */
 
 /* A token reply's expires_in is DocuSign's (or an attacker's) number;
@@ -388,5 +449,7 @@ int main(void) {
   SAM_T_RUN(test_install_during_load);
   SAM_T_RUN(test_utf8_prefix);
   SAM_T_RUN(test_huge_expires_in);
+  SAM_T_RUN(test_eagain_retried);
+  SAM_T_RUN(test_eagain_then_stopping);
   return 0;
 }
