@@ -33,7 +33,8 @@
  *            placeholder date falls back to the created date
  *   refresh  the candidate refresh after each download: candidates only for
  *            qualifying users, none twice; promoted, excluded and removed
- *            users' candidates close Skipped
+ *            users' candidates close Skipped; kept on approval: not
+ *            flagged again until another threshold period has passed
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -963,6 +964,43 @@ static void test_boundary(void) {
   dh_finish(&g_d);
 }
 
+/* Closes uid's open candidate as kept on approval (Awaiting Approval ->
+ * Closed Skipped) `days_ago` days ago, as the approval flow would. */
+static void keep_on_approval(const char *uid, int days_ago) {
+  json_object *all = dh_records(&g_d, "p1", "sam_candidate");
+  json_object *h = NULL, *e;
+  char at[32];
+  size_t i;
+  int done = 0;
+
+  iso_days_ago(days_ago, at, sizeof(at));
+  for (i = 0; i < json_object_array_length(all); i++) {
+    json_object *c = json_object_array_get_idx(all, i);
+
+    if (strcmp(js(c, "external_user_id"), uid) != 0 ||
+        strcmp(js(c, "open"), "true") != 0)
+      continue;
+    json_object_object_add(c, "state",
+                           json_object_new_string("closed_skipped"));
+    json_object_object_add(c, "open", json_object_new_boolean(0));
+    json_object_object_add(c, "closed_at", json_object_new_string(at));
+    EXPECT_TRUE(json_object_object_get_ex(c, "history", &h));
+    e = json_object_new_object();
+    json_object_object_add(e, "at", json_object_new_string(at));
+    json_object_object_add(e, "from",
+                           json_object_new_string("awaiting_approval"));
+    json_object_object_add(e, "to", json_object_new_string("closed_skipped"));
+    json_object_object_add(e, "actor", json_object_new_string("approver"));
+    json_object_object_add(e, "reason", json_object_new_string("kept"));
+    json_object_array_add(h, e);
+    EXPECT_EQ_INT(0, dh_put(&g_d, "p1", "sam_candidate", js(c, "candidate_id"),
+                            json_object_to_json_string(c)));
+    done = 1;
+  }
+  EXPECT_TRUE(done);
+  json_object_put(all);
+}
+
 static void test_refresh(void) {
   static const char *const want[] = {U("02"), U("03"), U("04"), U("06"),
                                      U("12")};
@@ -1045,6 +1083,25 @@ static void test_refresh(void) {
     } else {
       EXPECT_EQ_STR("ready", js(c, "state"));
     }
+  }
+  json_object_put(all);
+
+  /* Kept on approval: today (not flagged again) and 61 days ago (another
+   * threshold period passed: flagged again, a new generation). */
+  keep_on_approval(U("02"), 0);
+  keep_on_approval(U("12"), 61);
+  dh_download(&g_d, NULL, NULL, &r);
+  EXPECT_CONTAINS(r.result, "\"candidates\":{\"created\":1,"
+                            "\"closed_skipped\":0,\"open_total\":1}");
+  dh_run_free(&r);
+  all = dh_records(&g_d, "p1", "sam_candidate");
+  for (i = 0; i < json_object_array_length(all); i++) {
+    json_object *c = json_object_array_get_idx(all, i);
+
+    if (strcmp(js(c, "open"), "true") != 0)
+      continue;
+    EXPECT_EQ_STR(U("12"), js(c, "external_user_id"));
+    EXPECT_TRUE(strstr(js(c, "candidate_id"), "-1") != NULL);
   }
   json_object_put(all);
   dh_finish(&g_d);
