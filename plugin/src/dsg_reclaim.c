@@ -31,6 +31,7 @@ static void item_clear(rc_item *it) {
   free(it->uid);
   free(it->upn);
   free(it->rule_id);
+  free(it->why);
   json_object_put(it->sub);
   memset(it, 0, sizeof(*it));
 }
@@ -309,6 +310,8 @@ static void sink_cand(rc_run *r, json_object *o, const sam_record *rec) {
                 ? strdup(dsg_ru_str(o, "user_principal_name"))
                 : NULL;
   it->rule_id = rid != NULL ? strdup(rid) : NULL;
+  it->why =
+      dsg_ru_str(o, "reason") != NULL ? strdup(dsg_ru_str(o, "reason")) : NULL;
   it->state = st;
   it->verdict = -1;
   if (it->key == NULL || it->uid == NULL) {

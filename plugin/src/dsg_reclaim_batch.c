@@ -59,7 +59,8 @@ on_recheck(rc_run *r, int status, json_object *user, const char *msg) {
     if (r->dry) {
       char m[900];
 
-      snprintf(m, sizeof(m), "%s; rule [%s]", reason,
+      snprintf(m, sizeof(m), "%.300s; %.300s; rule [%s]",
+               it->why != NULL ? it->why : "candidate", reason,
                it->rule_id != NULL ? it->rule_id : "");
       dsg_rc_report(r, it, "would close", m);
     }

@@ -31,6 +31,7 @@ typedef struct rc_item {
   char *uid; /* external_user_id */
   char *upn;
   char *rule_id;
+  char *why; /* the candidate's reason ("assigned ..., N days ago") */
   dsg_cand_state state;
   json_object *sub; /* the subscription, while in a batch */
   int verdict;      /* dsg_recheck, or -1 before the re-check */

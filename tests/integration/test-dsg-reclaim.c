@@ -1001,6 +1001,36 @@ static void keep_on_approval(const char *uid, int days_ago) {
   json_object_put(all);
 }
 
+/* Not a ctest: the demo account of the README's main command (5,000
+ * generated users), downloaded, then a reclaim dry run; prints what the
+ * dry run reports. Run by hand: test-dsg-reclaim demo. */
+static void test_demo(void) {
+  const char *args[] = {"--users", "5000", "--no-limits", NULL};
+  dh_run r;
+  json_object *rep = NULL;
+  size_t i;
+  int would = 0, skip = 0;
+
+  dh_start(&g_d, args, NULL);
+  dh_download(&g_d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  dh_run_free(&r);
+  reclaim(SAM_JOB_DRY_RUN, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(0, deletes());
+  if (r.res != NULL && json_object_object_get_ex(r.res, "report", &rep)) {
+    for (i = 0; i < json_object_array_length(rep); i++) {
+      const char *a = js(json_object_array_get_idx(rep, i), "action");
+
+      would += strcmp(a, "would close") == 0;
+      skip += strcmp(a, "would skip") == 0;
+    }
+  }
+  printf("  demo: %d would close, %d would skip\n", would, skip);
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
 static void test_refresh(void) {
   static const char *const want[] = {U("02"), U("03"), U("04"), U("06"),
                                      U("12")};
@@ -1133,6 +1163,8 @@ int main(int argc, char **argv) {
     SAM_T_RUN(test_shutdown);
   else if (strcmp(c, "boundary") == 0)
     SAM_T_RUN(test_boundary);
+  else if (strcmp(c, "demo") == 0)
+    SAM_T_RUN(test_demo);
   else if (strcmp(c, "refresh") == 0)
     SAM_T_RUN(test_refresh);
   else
