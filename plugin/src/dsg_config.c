@@ -89,6 +89,7 @@ int dsg_config_parse(
   cfg->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
   cfg->max_response_bytes = DEFAULT_MAX_RESPONSE;
   cfg->max_host_connections = DEFAULT_MAX_HOST_CONNS;
+  cfg->token_reload_ms = 60000;
   if (json == NULL || len == 0)
     return 0;
   if (len > 65536) {
@@ -157,11 +158,16 @@ int dsg_config_parse(
         if (get_int(val, key, 1, 64, &x, err, err_len) != 0)
           goto done;
         cfg->max_host_connections = (uint32_t)x;
+      } else if (strcmp(key, "token_reload_ms") == 0) {
+        if (get_int(val, key, 0, 86400000, &x, err, err_len) != 0)
+          goto done;
+        cfg->token_reload_ms = (uint64_t)x;
       } else {
         snprintf(err, err_len,
                  "unknown config field [%s]; known: ca_file, http_debug, "
                  "test_mode, connect_timeout_ms, request_timeout_ms, "
-                 "max_response_bytes, max_host_connections",
+                 "max_response_bytes, max_host_connections, "
+                 "token_reload_ms",
                  key);
         goto done;
       }

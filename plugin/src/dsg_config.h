@@ -17,7 +17,10 @@
  *    "connect_timeout_ms": 10000,    1..600000
  *    "request_timeout_ms": 60000,    1..3600000
  *    "max_response_bytes": 16777216, 1024..268435456
- *    "max_host_connections": 6}      1..64
+ *    "max_host_connections": 6,      1..64
+ *    "token_reload_ms": 60000}       0..86400000: an idle token cache is
+ *                                    read from the host again after this
+ *                                    long (the host may drop the tokens)
  * Unknown fields are refused, so a typo never goes unnoticed.
  */
 typedef struct dsg_config {
@@ -28,6 +31,8 @@ typedef struct dsg_config {
   uint64_t request_timeout_ms;
   uint64_t max_response_bytes;
   uint32_t max_host_connections;
+  uint32_t reserved;
+  uint64_t token_reload_ms;
 } dsg_config;
 
 /*

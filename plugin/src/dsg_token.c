@@ -36,6 +36,7 @@ struct dsg_profile {
   /* the cache */
   int loaded;
   int has_tokens;
+  uint64_t loaded_ms; /* uv_now when the cache was last read or installed */
   int needs_consent;
   char *access;
   char *refresh;
@@ -400,6 +401,13 @@ int dsg_token_get(dsg_ctx *ctx,
     free(p->base_uri);
     p->base_uri = NULL;
   }
+  /* The host also drops the tokens without telling the plugin (a refused
+   * profile patch, a profile returned to Draft): a cache that sat idle is
+   * read again, so a dropped token is neither used nor written back by a
+   * later refresh. */
+  if (p->busy == IDLE && p->head == NULL && p->loaded && !p->dirty &&
+      uv_now(ctx->loop) - p->loaded_ms >= ctx->cfg.token_reload_ms)
+    p->loaded = 0;
   memset(w, 0, sizeof(*w));
   w->p = p;
   w->cb = cb;
@@ -513,6 +521,7 @@ static void on_load(int status, const char *value, size_t len, void *ud) {
   if (status == SAM_ENOENT) {
     clear_tokens(p);
     p->loaded = 1;
+    p->loaded_ms = uv_now(p->ctx->loop);
   } else if (status == 0) {
     rc = doc_load(p, value, len);
     if (rc != 0) {
@@ -523,6 +532,7 @@ static void on_load(int status, const char *value, size_t len, void *ud) {
       fail_all(p, SAM_EAUTH, msg);
     } else {
       p->loaded = 1;
+      p->loaded_ms = uv_now(p->ctx->loop);
     }
   } else {
     snprintf(msg, sizeof(msg), "cannot read the stored OAuth tokens [%s]",
@@ -882,6 +892,7 @@ int dsg_token_install_commit(dsg_ctx *ctx,
   if (rc != 0)
     return rc;
   p->loaded = 1;
+  p->loaded_ms = uv_now(ctx->loop);
   p->dirty = 0;
   p->seq++;
   p->epoch++;

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "sam/sam_plugin.h"
+#include "sam_core.h"
 #include "sam_test.h"
 #include "test-dsg-oauth-common.h"
 
@@ -236,6 +237,51 @@ static void test_needs_consent(void) {
   oh_finish(&h);
 }
 
+/* ---- the host drops the tokens ---- */
+
+static void on_put(int status, const char *value, size_t len, void *ud) {
+  int *st = ud;
+
+  (void)value;
+  (void)len;
+  *st = status;
+}
+
+/* The host deletes the stored tokens when a credential changes or a
+ * profile patch is refused, without telling the plugin. The plugin's idle
+ * cache (token_reload_ms 0 here) reads the store again: the dropped token
+ * is not used, and nothing writes it back. */
+static void test_host_dropped_tokens(void) {
+  oh h;
+  oh_run r;
+  char *doc = NULL;
+  char config[900];
+  int st = 1;
+
+  oh_sim_start(&h, (const char *const[]){"--auto-consent", NULL});
+  snprintf(config, sizeof(config),
+           "{\"ca_file\":\"%s\",\"test_mode\":true,\"token_reload_ms\":0}",
+           h.tls.ca);
+  oh_start(&h, NULL, config, NULL);
+  oh_connect(&h, "dr-1");
+  validate_ok(&h);
+  EXPECT_EQ_INT(0, sam__host_api()->secret_put(sam_runtime_host_handle(h.rt),
+                                               "p1", "oauth_tokens", NULL, 0,
+                                               on_put, &st, NULL));
+  while (st == 1)
+    uv_run(&h.loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(0, st);
+  oh_stats_reset(&h);
+  oh_action(&h, "validate_connection", NULL, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_EAUTH, r.status);
+  EXPECT_CONTAINS(r.message, "no OAuth token");
+  oh_run_free(&r);
+  EXPECT_EQ_INT(0, oh_stat(&h, "/", 0));
+  EXPECT_EQ_INT(SAM_ENOENT, oh_secret(&h, "oauth_tokens", &doc));
+  free(doc);
+  oh_finish(&h);
+}
+
 /* ---- cancel and shutdown with a call in flight ---- */
 
 typedef struct job_wait {
@@ -314,6 +360,7 @@ int main(void) {
   SAM_T_RUN(test_refresh_before_expiry);
   SAM_T_RUN(test_rotation_persisted);
   SAM_T_RUN(test_needs_consent);
+  SAM_T_RUN(test_host_dropped_tokens);
   SAM_T_RUN(test_cancel_and_shutdown);
   curl_global_cleanup();
   return 0;
