@@ -477,9 +477,15 @@ static int report_throughput(const opts *op, run_res *rs) {
       printf(" FAILED: %s\n", r->err);
       continue;
     }
-    printf(" stall ticks %llu, API calls %ld (%ld pages), limit errors %ld\n",
-           (unsigned long long)r->job.stalls.ticks, r->st.rest,
-           pages_of(op->sizes[i]), r->st.s429 + r->st.s400);
+    printf(" API calls %ld (%ld pages), limit errors %ld; stall ticks %llu, "
+           "of which %llu over 5 ms and %llu over 50 ms late; peak RSS "
+           "%.1f MB, of which SQLite's own allocations (page cache, bounded "
+           "at 64 MiB) at most %.1f MB\n",
+           r->st.rest, pages_of(op->sizes[i]), r->st.s429 + r->st.s400,
+           (unsigned long long)r->job.stalls.ticks,
+           (unsigned long long)r->job.stalls.over_5ms,
+           (unsigned long long)r->job.stalls.over_50ms, mb(r->job.hwm_kb),
+           mb(r->job.sqlite_peak_kb));
     print_job_line(r);
     if (r->base_rc != 0 || !r->base.ran)
       print_baseline_failure(r);
@@ -503,6 +509,13 @@ static int report_throughput(const opts *op, run_res *rs) {
            (double)hi->job.hwm_kb / (double)lo->job.hwm_kb,
            met((double)hi->job.hwm_kb <= 1.5 * (double)lo->job.hwm_kb), worst,
            met(worst < 5.0));
+    if (hi->job.sqlite_peak_kb > 0 && lo->job.hwm_kb > lo->job.sqlite_peak_kb)
+      printf("; peak RSS less SQLite's peak allocations (its page cache, "
+             "approx.): %.1f MB vs %.1f MB, %.2f x",
+             mb(hi->job.hwm_kb - hi->job.sqlite_peak_kb),
+             mb(lo->job.hwm_kb - lo->job.sqlite_peak_kb),
+             (double)(hi->job.hwm_kb - hi->job.sqlite_peak_kb) /
+                 (double)(lo->job.hwm_kb - lo->job.sqlite_peak_kb));
     for (i = 0; i < op->n_sizes; i++) {
       double ups = rs[i].ok && rs[i].job.wall_s > 0
                        ? (double)op->sizes[i] / rs[i].job.wall_s

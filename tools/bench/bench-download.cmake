@@ -14,7 +14,7 @@ function(bench_download_wire)
     target_include_directories(bench-download PRIVATE
       ${PROJECT_SOURCE_DIR}/tools/bench ${t}/integration ${t}/common)
     target_link_libraries(bench-download PRIVATE PkgConfig::CURL
-      PkgConfig::JSONC PkgConfig::OPENSSL PkgConfig::UV m)
+      PkgConfig::JSONC PkgConfig::OPENSSL PkgConfig::UV PkgConfig::SQLITE m)
     target_compile_definitions(bench-download PRIVATE
       SIM_EXE="$<TARGET_FILE:docusign-sim>"
       PLUGIN_MANIFEST="${PROJECT_BINARY_DIR}/plugin/plugin.manifest.json"

@@ -34,6 +34,8 @@ typedef struct bdl_host_opts {
  * thread on a busy machine). */
 typedef struct bdl_stalls {
   uint64_t ticks;
+  uint64_t over_5ms;  /* ticks more than 5 ms late (wall clock) */
+  uint64_t over_50ms; /* ticks more than 50 ms late (wall clock) */
   double max_ms;
   double p99_ms;
   double max_cpu_ms;
@@ -50,6 +52,8 @@ typedef struct bdl_run {
   double start_epoch;  /* wall clock (s) when the job started */
   long rss_before_kb;  /* VmRSS just before the job */
   long hwm_kb;         /* VmHWM (peak RSS) when the job ended */
+  long sqlite_peak_kb; /* SQLite's own allocations at their peak during
+                          the job (mostly its page cache) */
   uint64_t progress_n; /* progress callbacks seen */
   bdl_stalls stalls;
 } bdl_run;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "sam/sam_loader.h"
@@ -353,6 +354,8 @@ typedef struct stall_mon {
   uint64_t last_ns;
   uint64_t last_cpu_ns;
   uint64_t ticks;
+  uint64_t over_5ms;
+  uint64_t over_50ms;
   uint64_t max_gap_ns;
   uint64_t max_cpu_ns;
   uint32_t gap_bins[N_BINS];
@@ -397,6 +400,8 @@ static void on_tick(uv_timer_t *t) {
 
   gap = gap > 1000000u ? gap - 1000000u : 0;
   m->ticks++;
+  m->over_5ms += gap > 5000000u;
+  m->over_50ms += gap > 50000000u;
   if (gap > m->max_gap_ns)
     m->max_gap_ns = gap;
   if (busy > m->max_cpu_ns)
@@ -424,6 +429,8 @@ int bdl_host_download(bdl_host *h, int stalls, bdl_run *out) {
     m->timer.data = m;
   }
   out->rss_before_kb = bdl_vm_kb("VmRSS");
+  /* SQLite's allocator statistics (on by default): the peak from now. */
+  (void)sqlite3_memory_highwater(1);
   out->start_epoch = bdl_epoch();
   t0 = bdl_now();
   c0 = bdl_cpu_self();
@@ -450,12 +457,15 @@ int bdl_host_download(bdl_host *h, int stalls, bdl_run *out) {
   out->wall_s = bdl_now() - t0;
   out->cpu_s = bdl_cpu_self() - c0;
   out->hwm_kb = bdl_vm_kb("VmHWM");
+  out->sqlite_peak_kb = (long)(sqlite3_memory_highwater(0) / 1024);
   out->status = w.status;
   out->progress_n = w.progress_n;
   snprintf(out->message, sizeof(out->message), "%s", w.message);
   snprintf(out->result, sizeof(out->result), "%s", w.result);
   if (m != NULL) {
     out->stalls.ticks = m->ticks;
+    out->stalls.over_5ms = m->over_5ms;
+    out->stalls.over_50ms = m->over_50ms;
     out->stalls.max_ms = (double)m->max_gap_ns / 1e6;
     out->stalls.p99_ms = bin_quantile(m->gap_bins, m->ticks, 0.99);
     out->stalls.max_cpu_ms = (double)m->max_cpu_ns / 1e6;
