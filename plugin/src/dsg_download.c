@@ -159,6 +159,10 @@ static void on_timer_closed(uv_handle_t *h) {
 static void maybe_complete(dsg_dl *dl) {
   if (!dl->finishing || dl->timer_closing || dl->n_ops > 0 || dl->cand_busy)
     return;
+  /* A cancelled or failed run records the pages it stored last, so that
+   * the next run resumes after them (a tiny write). */
+  if (dl_checkpoint_last(dl))
+    return;
   dl_reqs_cancel(dl); /* nothing should be left; belt and braces */
   dl->timer_closing = 1;
   uv_timer_stop(&dl->timer);

@@ -171,6 +171,7 @@ struct dsg_dl {
   uint64_t users_stored; /* users of the pages stored (checkpoint) */
   int ck_busy;
   int ck_dirty;
+  int ck_final_sent; /* the checkpoint written on the way out */
   /* account and billing */
   json_object *acct;
   json_object *plan;
@@ -269,6 +270,10 @@ void dl_page_store_pump(dsg_dl *dl, dl_req *r);
 void dl_consumption_write(dsg_dl *dl);
 /* Writes the checkpoint (at most one write in flight; coalesced). */
 void dl_checkpoint(dsg_dl *dl);
+/* On the way out of a failed or cancelled run: writes the checkpoint once
+ * more so the next run resumes after every page stored. Returns 1 when a
+ * write was queued (its callback pumps again), else 0. */
+int dl_checkpoint_last(dsg_dl *dl);
 /* Whether page `index` was stored by the run being resumed. */
 int dl_page_done_before(const dsg_dl *dl, uint64_t index);
 /* Marks page index stored. */

@@ -598,6 +598,25 @@ void dl_checkpoint(dsg_dl *dl) {
     dl->ck_busy = 1;
 }
 
+int dl_checkpoint_last(dsg_dl *dl) {
+  json_object *o;
+  int rc;
+
+  if (dl->ck_final_sent || dl->ck_busy || dl->status == SAM_OK ||
+      !dl->paging.started || dl->ctx->stopping)
+    return 0;
+  dl->ck_final_sent = 1;
+  o = checkpoint_json(dl, "running");
+  if (o == NULL)
+    return 0;
+  rc = put_one(dl, DSG_RT_DOWNLOAD_STATE, dl->run_id, o, on_checkpoint);
+  json_object_put(o);
+  if (rc != 0)
+    return 0;
+  dl->ck_busy = 1;
+  return 1;
+}
+
 static void
 on_final(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
   (void)res;
