@@ -319,9 +319,12 @@ export const listMethods = {
   },
 
   /** The plugin's Undo action if it registers one (a UI action whose id
-   * names undo/reopen); null otherwise. */
+   * names undo/reopen, or the per-subscription "restore_subscription" the
+   * host routes as POST .../lists/subscriptions/{key}/restore); null
+   * otherwise. */
   undoAction() {
-    return this.actions.find((a) => a.ui && /undo|reopen/i.test(a.action_id)) || null;
+    return this.actions.find((a) => a.ui && /undo|reopen/i.test(a.action_id))
+      || this.actions.find((a) => a.action_id === 'restore_subscription') || null;
   },
 
   undoButton(row, undo) {
@@ -339,8 +342,10 @@ export const listMethods = {
         const b = ev.currentTarget;
         b.disabled = true;
         try {
-          const r = await api('POST', `/api/v1/profiles/${seg(this.id)}/actions/${seg(undo.action_id)}`,
-            { body: { external_user_id: row.external_user_id } });
+          const r = undo.action_id === 'restore_subscription'
+            ? await api('POST', `/api/v1/profiles/${seg(this.id)}/lists/subscriptions/${seg(row.external_user_id)}/restore`, { body: {} })
+            : await api('POST', `/api/v1/profiles/${seg(this.id)}/actions/${seg(undo.action_id)}`,
+              { body: { external_user_id: row.external_user_id } });
           this.outcome('ok', `Undo: ${r && r.message ? r.message : 'the user was reopened'}`);
           this.refreshAll();
         } catch (e) {

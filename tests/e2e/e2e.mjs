@@ -587,7 +587,7 @@ async function main() {
       const list = page.locator('section[data-list=candidates]');
       await list.getByRole('button', { name: 'Clear' }).click();
       await page.locator('section[data-list=candidates]:not([aria-busy])').waitFor();
-      const row = list.locator('tbody tr[data-key]').filter({ hasText: 'ready' }).first();
+      const row = list.locator('tbody tr[data-key]').filter({ has: page.locator('button[data-reclaim]') }).first();
       if (!(await row.count())) throw new Pending('no Ready candidate (the download creates them)');
       const key = await row.getAttribute('data-key');
       await row.locator('button[data-reclaim]').click();
