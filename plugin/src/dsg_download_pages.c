@@ -449,16 +449,27 @@ static void open_pages(dsg_dl *dl) {
 static void pages_finished(dsg_dl *dl) {
   const dsg_paging *p = &dl->paging;
 
-  dl->consistent = dsg_paging_complete(p) && dsg_paging_consistent(p);
-  if (!dl->consistent) {
+  /* Page sizes and totals alone cannot prove the run saw everyone: a user
+   * added and another removed mid-run keep every count but shift the list,
+   * so one user is listed twice and another never. The distinct userIds
+   * must add up to the total too. A resumed run lacks the earlier run's
+   * ids, so it cannot prove it and removes nothing. */
+  dl->consistent = !dl->resumed && dsg_paging_complete(p) &&
+                   dsg_paging_consistent_ids(p, dsg_idset_count(dl->seen));
+  if (!dl->consistent && dl->resumed && dsg_paging_complete(p)) {
+    snprintf(dl->msg, sizeof(dl->msg),
+             "removal skipped: a resumed run cannot prove it saw every user; "
+             "the next complete run removes what is gone");
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s", dl->msg);
+  } else if (!dl->consistent) {
     snprintf(dl->msg, sizeof(dl->msg),
              "removal skipped: the account changed during the run "
              "(totalSetSize [%llu] at the first page, [%llu] at most, [%llu] "
-             "users in [%llu] pages); the next consistent run removes what "
-             "is gone",
+             "users in [%llu] pages, [%zu] distinct); the next consistent run "
+             "removes what is gone",
              (unsigned long long)p->first_total, (unsigned long long)p->total,
              (unsigned long long)p->users_in_pages,
-             (unsigned long long)p->pages_done);
+             (unsigned long long)p->pages_done, dsg_idset_count(dl->seen));
     dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s", dl->msg);
   }
   dl->phase = dl->consistent ? DL_SWEEP : DL_UNREC;
