@@ -43,6 +43,7 @@ static void dl_free(dsg_dl *dl) {
   free(dl->cursor);
   free(dl->next_cursor);
   free(dl->done_map);
+  dl_cands_free(dl);
   json_object_put(dl->models);
   json_object_put(dl->unrec);
   json_object_put(dl->unrec_seen);
@@ -93,6 +94,11 @@ static char *result_json(dsg_dl *dl) {
                          json_object_new_int64((int64_t)dl->c.excluded));
   json_object_object_add(c, "errors",
                          json_object_new_int64((int64_t)dl->c.errors));
+  json_object_object_add(c, "verify_calls",
+                         json_object_new_int64((int64_t)dl->c.verify_calls));
+  json_object_object_add(
+      c, "verified_present",
+      json_object_new_int64((int64_t)dl->c.verified_present));
   json_object_object_add(o, "counts", c);
   c = NULL;
   json_object_object_add(

@@ -33,6 +33,12 @@
 /* Retry a store call refused with SAM_EAGAIN after this long when no store
  * callback is due to wake us first. */
 #define DL_EAGAIN_RETRY_MS 5
+/* Verification GETs (GET users/{userId}) in flight during the sweep. */
+#define DL_MAX_VERIFY 4
+/* The verification pass checks at most max(DL_VERIFY_MIN, total *
+ * DL_VERIFY_PERCENT / 100) users; more skip removal for the run. */
+#define DL_VERIFY_MIN 50
+#define DL_VERIFY_PERCENT 2
 /* The profile type whose exclusion rules apply. */
 #define DL_PROFILE_TYPE "docusign_subscription"
 /* The scope of host-wide records (exclusion rules). */
@@ -41,12 +47,13 @@
 typedef struct dsg_dl dsg_dl;
 typedef struct dl_req dl_req;
 typedef struct dl_op dl_op;
+typedef struct dl_cand dl_cand;
 
 typedef enum dl_phase {
   DL_SETUP = 0, /* read models, unrecognized, exclusions, checkpoint */
   DL_ACCOUNT,   /* account, billing plan, billing charges, consumption */
   DL_PAGES,     /* the users pages */
-  DL_SWEEP,     /* remove subscriptions not seen (complete runs only) */
+  DL_SWEEP,     /* remove subscriptions not seen, each one verified */
   DL_UNREC,     /* unrecognized identifiers and their counts */
   DL_FINAL,     /* final checkpoint */
   DL_DONE
@@ -56,8 +63,25 @@ typedef enum dl_req_kind {
   DL_REQ_ACCOUNT = 0,
   DL_REQ_PLAN,
   DL_REQ_CHARGES,
-  DL_REQ_PAGE
+  DL_REQ_PAGE,
+  DL_REQ_VERIFY /* GET users/{userId} of a sweep candidate (index) */
 } dl_req_kind;
+
+/* What the verification pass learnt of a subscription not seen. */
+typedef enum dl_verdict {
+  DL_V_PENDING = 0,
+  DL_V_GONE,    /* Closed, or unknown to the account: remove */
+  DL_V_PRESENT, /* still there: missed by paging, not removed */
+  DL_V_FAILED   /* not verified (network, 5xx after retries): kept */
+} dl_verdict;
+
+/* A subscription the sweep would remove, read with its version. */
+struct dl_cand {
+  char *key;  /* the record key: the userId */
+  char *json; /* the record as it will be written (state removed) */
+  uint64_t version;
+  dl_verdict verdict;
+};
 
 typedef enum dl_req_state {
   RQ_READY = 0, /* to be sent when the governor allows */
@@ -128,6 +152,8 @@ typedef struct dl_counts {
   uint64_t unrecognized;
   uint64_t excluded;
   uint64_t errors;
+  uint64_t verify_calls;     /* GET users/{userId} of the sweep */
+  uint64_t verified_present; /* not seen, yet DocuSign still lists them */
 } dl_counts;
 
 struct dsg_dl {
@@ -199,11 +225,22 @@ struct dsg_dl {
   int status;
   char msg[768];
   int consistent;
+  int do_sweep; /* pages_finished: the sweep may run (verified) */
   int swept;
-  uint64_t reported;         /* pages_done at the last job_progress */
-  int64_t retry_after_s;     /* set when ending before a limit reset */
-  int cand_busy;             /* dsg_candidates_refresh in flight */
-  int cand_done;             /* it ran (or was skipped) */
+  /* the sweep's candidates and their verification */
+  dl_cand *cands;
+  size_t n_cands;
+  size_t cands_cap;
+  size_t verify_cap;     /* max(DL_VERIFY_MIN, DL_VERIFY_PERCENT of total) */
+  size_t verify_next;    /* next candidate to verify */
+  size_t verify_done;    /* candidates with a verdict */
+  size_t write_next;     /* next candidate to write */
+  size_t write_end;      /* past the last candidate of the put in flight */
+  int write_single;      /* after a conflict: one record per put */
+  uint64_t reported;     /* pages_done at the last job_progress */
+  int64_t retry_after_s; /* set when ending before a limit reset */
+  int cand_busy;         /* dsg_candidates_refresh in flight */
+  int cand_done;         /* it ran (or was skipped) */
   json_object *cand_summary; /* its summary, for the result */
   int in_pump;
   int pump_again;
@@ -232,6 +269,13 @@ void dl_pages_pump(dsg_dl *dl);
 void dl_req_free(dl_req *r);
 /* Cancels every API call in flight (their callbacks never run). */
 void dl_reqs_cancel(dsg_dl *dl);
+/* The sweep's verification pass: opens GET users/{userId} requests for
+ * the candidates (dl->cands from verify_next on) within DL_MAX_VERIFY and
+ * the governor; each reply sets the candidate's verdict and counts
+ * verify_done, then pumps. */
+void dl_verify_pump(dsg_dl *dl);
+/* Frees the sweep's candidates. */
+void dl_cands_free(dsg_dl *dl);
 
 /* ---- dsg_download_store.c ---- */
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dsg_action.h"
 #include "dsg_consumption.h"
@@ -24,6 +25,8 @@ static const char *kind_name(dl_req_kind k) {
     return "billing plan";
   case DL_REQ_CHARGES:
     return "billing charges";
+  case DL_REQ_VERIFY:
+    return "user verification";
   default:
     return "users page";
   }
@@ -102,17 +105,99 @@ static void headers_of(const dsg_http_resp *resp, dsg_gov_headers *h) {
   h->burst_remaining = resp->burstlimit_remaining;
 }
 
+static void retry_or_give_up(dsg_dl *dl, dl_req *r, const char *why);
+
+/* ---- the sweep's verification pass ---- */
+
+/* Records what DocuSign said of a candidate and drops the request. */
+static void
+verify_verdict(dsg_dl *dl, dl_req *r, dl_verdict v, const char *why) {
+  dl_cand *c = &dl->cands[r->index];
+
+  c->verdict = v;
+  dl->verify_done++;
+  if (v == DL_V_PRESENT) {
+    dl->c.verified_present++;
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+             "download: user [%s] seen by the verification pass, missed by "
+             "paging: the account changed during the run; its subscription "
+             "is kept",
+             c->key);
+  } else if (v == DL_V_FAILED) {
+    dl->c.errors++;
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+             "download: user [%s] not seen and its verification failed (%s); "
+             "its subscription is kept, the next run checks again",
+             c->key, why);
+  }
+  req_drop(dl, r);
+}
+
+/* 1 when an error reply says the user is not in the account (404, or
+ * USER_DOES_NOT_EXIST_IN_ACCOUNT at the top or in errorDetails). */
+static int user_unknown(long http, json_object *body) {
+  json_object *ed = NULL;
+  const char *code = dsg_json_str(body, "errorCode");
+
+  if (http == 404)
+    return 1;
+  if (code == NULL && json_object_object_get_ex(body, "errorDetails", &ed))
+    code = dsg_json_str(ed, "errorCode");
+  return code != NULL && strcmp(code, "USER_DOES_NOT_EXIST_IN_ACCOUNT") == 0;
+}
+
+static void verify_arrived(dsg_dl *dl, dl_req *r, const dsg_http_resp *resp) {
+  json_object *o = dsg_json_parse(resp->body, resp->body_len);
+  const char *st = dsg_json_str(o, "userStatus");
+
+  if (o == NULL || !json_object_is_type(o, json_type_object)) {
+    json_object_put(o);
+    retry_or_give_up(dl, r, "the reply is not a JSON object");
+    return;
+  }
+  if (user_unknown(0, o))
+    verify_verdict(dl, r, DL_V_GONE, NULL);
+  else if (st != NULL && strcasecmp(st, "closed") == 0)
+    verify_verdict(dl, r, DL_V_GONE, NULL);
+  else
+    verify_verdict(dl, r, DL_V_PRESENT, NULL);
+  json_object_put(o);
+}
+
+void dl_cands_free(dsg_dl *dl) {
+  size_t i;
+
+  for (i = 0; i < dl->n_cands; i++) {
+    free(dl->cands[i].key);
+    free(dl->cands[i].json);
+  }
+  free(dl->cands);
+  dl->cands = NULL;
+  dl->n_cands = 0;
+  dl->cands_cap = 0;
+}
+
 /* A transient failure: retry with backoff, or give up after the
  * governor's max_retries. */
 static void retry_or_give_up(dsg_dl *dl, dl_req *r, const char *why) {
   int64_t d = dsg_gov_backoff_ms(dl->gov, ++r->attempt);
 
-  dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
-           "download: %s [start_position=%llu] attempt [%u] failed: %s",
-           kind_name(r->kind), (unsigned long long)r->offset, r->attempt, why);
+  if (r->kind == DL_REQ_VERIFY)
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+             "download: %s [%s] attempt [%u] failed: %s", kind_name(r->kind),
+             dl->cands[r->index].key, r->attempt, why);
+  else
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+             "download: %s [start_position=%llu] attempt [%u] failed: %s",
+             kind_name(r->kind), (unsigned long long)r->offset, r->attempt,
+             why);
   if (d >= 0) {
     r->state = RQ_RETRY;
     r->retry_at_ms = dl_now_ms() + d;
+    return;
+  }
+  if (r->kind == DL_REQ_VERIFY) {
+    verify_verdict(dl, r, DL_V_FAILED, why);
     return;
   }
   if (r->kind == DL_REQ_PAGE) {
@@ -231,6 +316,7 @@ static void on_api(int status,
   dsg_gov_headers h;
   json_object *body;
   dsg_gov_class cls;
+  int unknown;
   long http;
 
   (void)retry_after_s;
@@ -253,6 +339,8 @@ static void on_api(int status,
   if (status == SAM_OK) {
     if (r->kind == DL_REQ_PAGE)
       page_arrived(dl, r, resp);
+    else if (r->kind == DL_REQ_VERIFY)
+      verify_arrived(dl, r, resp);
     else
       other_arrived(dl, r, resp);
     dl_pump(dl);
@@ -261,14 +349,19 @@ static void on_api(int status,
   http = resp->status == SAM_OK ? resp->http_status : 0;
   body = dsg_json_parse(resp->body, resp->body_len);
   cls = dsg_gov_classify((int)http, dsg_json_str(body, "errorCode"));
+  unknown = r->kind == DL_REQ_VERIFY && user_unknown(http, body);
   json_object_put(body);
   if (cls == DSG_GOV_LIMIT_HOURLY || cls == DSG_GOV_LIMIT_BURST) {
     r->state = RQ_RETRY;
     r->retry_at_ms =
         dsg_gov_limit_error(dl->gov, now, cls, resp->retry_after_s);
     dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s", msg);
+  } else if (unknown) {
+    verify_verdict(dl, r, DL_V_GONE, NULL);
   } else if (cls == DSG_GOV_RETRY && status != SAM_EAUTH) {
     retry_or_give_up(dl, r, msg);
+  } else if (r->kind == DL_REQ_VERIFY) {
+    verify_verdict(dl, r, DL_V_FAILED, msg);
   } else if (r->kind == DL_REQ_PAGE || r->kind == DL_REQ_ACCOUNT) {
     /* A page that cannot be read, or an account the token cannot read
      * (A18 second 401, A19), ends the run. */
@@ -301,6 +394,11 @@ static void send_req(dsg_dl *dl, dl_req *r) {
   case DL_REQ_CHARGES:
     snprintf(url, sizeof(url), "%s/billing_charges", dl->rest);
     break;
+  case DL_REQ_VERIFY:
+    /* DOCUSIGN.md 4.2: one user, by userId. */
+    snprintf(url, sizeof(url), "%s/users/%s", dl->rest,
+             dl->cands[r->index].key);
+    break;
   default:
     /* A1, A4, A5: always count, start_position, additional_info and
      * include_license. */
@@ -326,7 +424,11 @@ static void send_req(dsg_dl *dl, dl_req *r) {
     if (pages > dl->peak_in_flight)
       dl->peak_in_flight = pages;
   }
-  dl->c.api_calls++;
+  /* The verification pass counts apart: api_calls stays pages + 3. */
+  if (r->kind == DL_REQ_VERIFY)
+    dl->c.verify_calls++;
+  else
+    dl->c.api_calls++;
   rc = dsg_api_get(dl->ctx, &ta, url, on_api, r, &call);
   if (rc != 0) {
     dl->http_in_flight--;
@@ -446,17 +548,71 @@ static void open_pages(dsg_dl *dl) {
   }
 }
 
+/* A userId fit for a URL path (DocuSign's are GUIDs). */
+static int key_ok(const char *k) {
+  size_t i;
+
+  for (i = 0; k[i] != '\0'; i++)
+    if (!((k[i] >= '0' && k[i] <= '9') || (k[i] >= 'a' && k[i] <= 'z') ||
+          (k[i] >= 'A' && k[i] <= 'Z') || k[i] == '-'))
+      return 0;
+  return i > 0 && i <= 64;
+}
+
+void dl_verify_pump(dsg_dl *dl) {
+  dsg_gov_advice adv;
+  dl_req *r;
+
+  if (send_ready(dl))
+    return;
+  while (!dl->finishing && dl->n_reqs < DL_MAX_VERIFY &&
+         dl->verify_next < dl->n_cands) {
+    dsg_gov_advise(dl->gov, dl_now_ms(), &adv);
+    if (adv.may_start == 0) {
+      if (adv.next_at_ms != INT64_MAX)
+        dl_wake_at(dl, adv.next_at_ms);
+      wait_progress(dl, &adv);
+      return;
+    }
+    r = req_new(dl, DL_REQ_VERIFY, dl->verify_next);
+    if (r == NULL) {
+      dl_fail(dl, SAM_ENOMEM, "out of memory [verification request]");
+      return;
+    }
+    dl->verify_next++;
+    if (!key_ok(dl->cands[r->index].key)) {
+      verify_verdict(dl, r, DL_V_FAILED, "the key is not a userId");
+      continue;
+    }
+    if (send_ready(dl))
+      return;
+  }
+}
+
 static void pages_finished(dsg_dl *dl) {
   const dsg_paging *p = &dl->paging;
+  uint64_t cap;
 
   /* Page sizes and totals alone cannot prove the run saw everyone: a user
    * added and another removed mid-run keep every count but shift the list,
    * so one user is listed twice and another never. The distinct userIds
-   * must add up to the total too. A resumed run lacks the earlier run's
-   * ids, so it cannot prove it and removes nothing. */
+   * must add up to the total too. Even then a shift can hide (one user
+   * missed, a newcomer filling in): the sweep confirms every removal with
+   * DocuSign first (dl_verify_pump). A resumed run lacks the earlier run's
+   * ids: it sweeps on consistent page counts, every removal verified, and
+   * stays partial. */
   dl->consistent = !dl->resumed && dsg_paging_complete(p) &&
                    dsg_paging_consistent_ids(p, dsg_idset_count(dl->seen));
-  if (!dl->consistent && dl->resumed && dsg_paging_complete(p)) {
+  dl->do_sweep =
+      dl->consistent || (dl->resumed && dsg_paging_consistent(p) != 0);
+  cap = p->first_total * DL_VERIFY_PERCENT / 100;
+  dl->verify_cap = cap > DL_VERIFY_MIN ? (size_t)cap : DL_VERIFY_MIN;
+  if (!dl->consistent && dl->do_sweep) {
+    snprintf(dl->msg, sizeof(dl->msg),
+             "a resumed run: each subscription not seen is removed only "
+             "when DocuSign confirms the user is closed or gone");
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_INFO, "download: %s", dl->msg);
+  } else if (!dl->consistent && dl->resumed && dsg_paging_complete(p)) {
     snprintf(dl->msg, sizeof(dl->msg),
              "removal skipped: a resumed run cannot prove it saw every user; "
              "the next complete run removes what is gone");
@@ -472,7 +628,7 @@ static void pages_finished(dsg_dl *dl) {
              (unsigned long long)p->pages_done, dsg_idset_count(dl->seen));
     dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s", dl->msg);
   }
-  dl->phase = dl->consistent ? DL_SWEEP : DL_UNREC;
+  dl->phase = dl->do_sweep ? DL_SWEEP : DL_UNREC;
   dl->step = 0;
   dl->busy = 0;
   dl->pump_again = 1;

@@ -20,7 +20,7 @@ if(TARGET docusign-sim AND TARGET samhost_test)
   target_compile_definitions(test-dsg-download PRIVATE
     SIM_EXE="$<TARGET_FILE:docusign-sim>")
   add_dependencies(test-dsg-download docusign-sim sam_docusign)
-  foreach(c large changes faults cancel restart reseller models limits
+  foreach(c large changes shift faults cancel restart reseller models limits
             pause consent)
     add_test(NAME test-dsg-download-${c} COMMAND test-dsg-download ${c})
     set_tests_properties(test-dsg-download-${c} PROPERTIES TIMEOUT 300

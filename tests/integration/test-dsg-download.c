@@ -8,6 +8,10 @@
  *   large     25,000 users: exact counts, bounded pages in flight
  *   changes   users added and removed during a run: nothing removed then;
  *             removed by the next consistent run
+ *   shift     an early user leaves and one joins after page 0: every count
+ *             still adds up, yet the list shifted and one active user was
+ *             never listed; the verification pass keeps it, and the next
+ *             run removes the user who left (DocuSign: unknown)
  *   faults    latency, 5xx, resets, truncated and malformed bodies, 429,
  *             token expiry mid-run: the run still completes exactly
  *   cancel    cancel mid-run, and a host shutdown mid-run: one
@@ -156,6 +160,103 @@ static void t_changes(void) {
     json_object_put(s);
   }
   json_object_put(u);
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
+/* ---- an early user leaves mid-run: the list shifts ---- */
+
+static int64_t count_of(const dh_run *r, const char *name) {
+  json_object *c = NULL;
+  json_object *v = NULL;
+
+  if (!json_object_object_get_ex(r->res, "counts", &c) ||
+      !json_object_object_get_ex(c, name, &v))
+    return -1;
+  return json_object_get_int64(v);
+}
+
+static void expect_state(dh *d, const char *key, const char *state) {
+  json_object *s = dh_get(d, "p1", "sam_subscription", key);
+
+  EXPECT_TRUE(s != NULL);
+  if (s != NULL)
+    EXPECT_EQ_STR(state, sim_jstr(s, "state"));
+  json_object_put(s);
+}
+
+static void t_shift(void) {
+  const char *extra[] = {"--users", "1000", "--no-limits", NULL};
+  json_object *u;
+  char leaver[64];
+  char missed[64];
+  char path[128];
+  dh d;
+  dh_run r;
+  int open;
+
+  dh_start(&d, extra, NULL);
+  /* User 1 will leave (user 0 is the consenting user); user 100 opens
+   * page 1 and will shift onto page 0. Both Active in DocuSign. */
+  u = dh_sim_users(&d);
+  EXPECT_TRUE(json_object_array_length(u) == 1000);
+  snprintf(leaver, sizeof(leaver), "%s",
+           sim_jstr(json_object_array_get_idx(u, 1), "userId"));
+  snprintf(missed, sizeof(missed), "%s",
+           sim_jstr(json_object_array_get_idx(u, 100), "userId"));
+  json_object_put(u);
+  snprintf(path, sizeof(path), "users/%s", leaver);
+  EXPECT_EQ_INT(200,
+                sim_control(&d.h.sim, path, "{\"userStatus\":\"Active\"}"));
+  snprintf(path, sizeof(path), "users/%s", missed);
+  EXPECT_EQ_INT(200,
+                sim_control(&d.h.sim, path, "{\"userStatus\":\"Active\"}"));
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 1000);
+  EXPECT_EQ_INT(0, (int)count_of(&r, "verify_calls"));
+  dh_run_free(&r);
+  expect_state(&d, leaver, "active");
+  expect_state(&d, missed, "active");
+  /* Page 0 is read alone first (it gives the total); right after it the
+   * first user leaves and one joins at the end. Pages 1-9 see the shifted
+   * list: user 100 is now on page 0, already read, and never listed. The
+   * total, page sizes and distinct ids all still add up to 1000. */
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "schedule",
+                                 "{\"after_users_list\":1,\"add\":1,"
+                                 "\"remove_first\":1}"));
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(1, r.completions);
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "errors"));
+  EXPECT_EQ_INT(1000, (int)dh_count(&r, "users_seen"));
+  printf("  verify_calls [%lld] verified_present [%lld] removed [%lld]\n",
+         (long long)count_of(&r, "verify_calls"),
+         (long long)count_of(&r, "verified_present"),
+         (long long)dh_count(&r, "removed"));
+  EXPECT_TRUE(json_object_get_boolean(json_object_object_get(r.res, "swept")));
+  EXPECT_TRUE(count_of(&r, "verified_present") >= 1);
+  EXPECT_TRUE(count_of(&r, "verify_calls") >= 1);
+  /* No active user removed: the missed one is kept, nothing is removed
+   * (the leaver was listed on page 0 before it left). */
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "removed"));
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  expect_state(&d, missed, "active");
+  open = dh_sim_open_users(&d);
+  EXPECT_EQ_INT(open + 1, dh_subs_in_state(&d, "active") +
+                              dh_subs_in_state(&d, "inactive"));
+  dh_run_free(&r);
+  /* The next run: the leaver is not listed, and DocuSign no longer knows
+   * it: removed. Every open user keeps its subscription. */
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 1000);
+  EXPECT_EQ_INT(1, (int)dh_count(&r, "removed"));
+  EXPECT_EQ_INT(1, (int)count_of(&r, "verify_calls"));
+  EXPECT_EQ_INT(0, (int)count_of(&r, "verified_present"));
+  EXPECT_EQ_INT(1, dh_subs_in_state(&d, "removed"));
+  expect_state(&d, leaver, "removed");
+  expect_state(&d, missed, "active");
+  EXPECT_TRUE(
+      !json_object_get_boolean(json_object_object_get(r.res, "partial")));
   dh_run_free(&r);
   dh_finish(&d);
 }
@@ -658,6 +759,8 @@ int main(int argc, char **argv) {
     t_large();
   else if (strcmp(c, "changes") == 0)
     t_changes();
+  else if (strcmp(c, "shift") == 0)
+    t_shift();
   else if (strcmp(c, "faults") == 0)
     t_faults();
   else if (strcmp(c, "cancel") == 0)

@@ -211,6 +211,28 @@ void sim_users_remove_last(sim_ctx *c, int n) {
 }
 
 /*
+ * Removes the first `n` users in list order, never the consenting user:
+ * the users after them shift towards the start of the list.
+ */
+static void users_remove_first(sim_ctx *c, int n) {
+  sim_account *a = &c->acct;
+  size_t i = 0;
+
+  while (n > 0 && i < a->nusers) {
+    if (memcmp(a->users[i].id, a->integ_id, 16) == 0) {
+      i++;
+      continue;
+    }
+    sim_user_remove(a, i);
+    n--;
+  }
+}
+
+/* The schedule's remove_first (kept here: sim_sched has no field for it;
+ * one simulator per process). */
+static int sched_remove_first;
+
+/*
  * Runs a scheduled change once the users-list count reaches its mark, so a
  * test can change the account while a download is in progress.
  */
@@ -224,6 +246,9 @@ void sim_sched_after_list(sim_ctx *c) {
     (void)sim_users_add_random(c, s->add, SIM_ST_ACTIVE, NULL, NULL);
   if (s->remove > 0)
     sim_users_remove_last(c, s->remove);
+  if (sched_remove_first > 0)
+    users_remove_first(c, sched_remove_first);
+  sched_remove_first = 0;
 }
 
 /* ---- handlers ---- */
@@ -568,6 +593,8 @@ int sim_control_handle(sim_req *r) {
     c->sched.after_lists = c->users_list_calls + (long)d;
     jint(o, "add", &c->sched.add);
     jint(o, "remove", &c->sched.remove);
+    sched_remove_first = 0;
+    jint(o, "remove_first", &sched_remove_first);
     c->sched.active = d > 0;
     rc = ok(r);
   } else if (strcmp(p, "/quirks") == 0) {
