@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,6 +79,18 @@ typedef struct run_res {
   bdl_sim_stats base_st;
   char log_tail[1024];
 } run_res;
+
+/* The running simulator of this run's process, for on_term. */
+static volatile pid_t sim_pid;
+
+/* The run's process is told to stop (its parent died or was stopped):
+ * take the simulator along. Async-signal-safe calls only. */
+static void on_term(int sig) {
+  (void)sig;
+  if (sim_pid > 0)
+    kill(sim_pid, SIGTERM);
+  _exit(1);
+}
 
 static long pages_of(long users) {
   return users <= 100 ? 1 : (users + 99) / 100;
@@ -176,6 +190,7 @@ static void run_one(const opts *op, const run_cfg *rc, run_res *out) {
     goto done;
   }
   sim_up = 1;
+  sim_pid = sim.pid;
   memset(&ho, 0, sizeof(ho));
   ho.manifest = op->manifest;
   ho.dir = dir;
@@ -258,6 +273,7 @@ done:
     snprintf(out->err, sizeof(out->err), "the host did not close cleanly");
   if (sim_up && sim_child_stop(&sim) != 0 && out->err[0] == '\0')
     snprintf(out->err, sizeof(out->err), "the simulator did not exit 0");
+  sim_pid = 0;
   if (tls_up)
     sam_test_tls_cleanup(&tls);
   rmdir(dir);
@@ -281,8 +297,17 @@ static int run_child(const opts *op, const run_cfg *rc, run_res *out) {
     run_res *r = calloc(1, sizeof(*r));
     size_t put = 0;
 
+    struct sigaction sa;
+
     close(fds[0]);
     if (r == NULL)
+      _exit(1);
+    /* Do not outlive the bench (a ctest timeout, ^C): stop with it. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_term;
+    if (sigaction(SIGTERM, &sa, NULL) != 0 ||
+        sigaction(SIGINT, &sa, NULL) != 0 ||
+        prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1)
       _exit(1);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     run_one(op, rc, r);

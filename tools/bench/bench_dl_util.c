@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -260,6 +262,7 @@ int bdl_baseline_run(const bdl_base_opts *o, bdl_base *out) {
     dup2(fds[1], 1);
     close(fds[0]);
     close(fds[1]);
+    (void)prctl(PR_SET_PDEATHSIG, SIGTERM); /* not past the bench */
     setenv("BENCH_TOKEN", o->token, 1);
     if (o->ca != NULL)
       setenv("NODE_EXTRA_CA_CERTS", o->ca, 1);
