@@ -11,7 +11,9 @@
  *   shift     an early user leaves and one joins after page 0: every count
  *             still adds up, yet the list shifted and one active user was
  *             never listed; the verification pass keeps it, and the next
- *             run removes the user who left (DocuSign: unknown)
+ *             run removes the user who left (DocuSign: unknown); 80
+ *             users gone at once exceed the verification cap: nothing
+ *             removed, partial
  *   faults    latency, 5xx, resets, truncated and malformed bodies, 429,
  *             token expiry mid-run: the run still completes exactly
  *   cancel    cancel mid-run, and a host shutdown mid-run: one
@@ -257,6 +259,22 @@ static void t_shift(void) {
   expect_state(&d, missed, "active");
   EXPECT_TRUE(
       !json_object_get_boolean(json_object_object_get(r.res, "partial")));
+  dh_run_free(&r);
+  /* 80 users vanish at once: more than max(50, 2% of 1000) to verify. A
+   * mass disappearance is more likely a fault: nothing removed, partial. */
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "users/remove", "{\"count\":80}"));
+  open = dh_subs_in_state(&d, "active") + dh_subs_in_state(&d, "inactive");
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "removed"));
+  EXPECT_EQ_INT(0, (int)count_of(&r, "verify_calls"));
+  EXPECT_TRUE(
+      json_object_get_boolean(json_object_object_get(r.res, "partial")));
+  EXPECT_TRUE(!json_object_get_boolean(json_object_object_get(r.res, "swept")));
+  EXPECT_CONTAINS(r.message, "removal skipped");
+  EXPECT_EQ_INT(open, dh_subs_in_state(&d, "active") +
+                          dh_subs_in_state(&d, "inactive"));
+  EXPECT_EQ_INT(1, dh_subs_in_state(&d, "removed"));
   dh_run_free(&r);
   dh_finish(&d);
 }
