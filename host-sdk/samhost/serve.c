@@ -56,6 +56,9 @@ typedef struct serve {
   int stopping;
   int front_open; /* HTTP server and service layer still closing */
   int exit_code;
+  sam__backend store;   /* copy of the runtime's backend, for retention */
+  uv_timer_t retention; /* purges usage events older than a year, daily */
+  int retention_open;
 
   /* options */
   const char *data_dir;
@@ -255,6 +258,10 @@ static void stop(serve *s) {
   if (s->stopping)
     return;
   s->stopping = 1;
+  if (s->retention_open) {
+    s->retention_open = 0;
+    uv_close((uv_handle_t *)&s->retention, noop_close);
+  }
   s->front_open = 2;
   if (s->httpd != NULL)
     sam__httpd_close(s->httpd, after_front, s);
@@ -413,6 +420,49 @@ static void on_svc_started(int status, void *ud) {
   start_step_done(s);
 }
 
+/* ---- retention: usage events are kept one year (SAM-MODEL.md 12) ---- */
+
+/* How often the purge runs, and how long after start the first one does. */
+#define RETENTION_EVERY_MS (24u * 3600u * 1000u)
+#define RETENTION_FIRST_MS (60u * 1000u)
+
+static void on_purged(int status, int64_t count, const char *errmsg, void *ud) {
+  (void)ud;
+  if (status != 0)
+    fprintf(stderr, "samhost: usage-event purge failed [%s] [%s]\n",
+            sam_err_name(status), errmsg != NULL ? errmsg : "");
+  else if (count > 0)
+    fprintf(stderr,
+            "samhost: purged [%lld] usage events older than 365 "
+            "days\n",
+            (long long)count);
+}
+
+static void on_retention(uv_timer_t *t) {
+  serve *s = t->data;
+  int rc;
+
+  if (s->stopping)
+    return;
+  rc = sam__sqlite_usage_purge(&s->store, 0, 365, on_purged, s);
+  if (rc != 0)
+    fprintf(stderr,
+            "samhost: usage-event purge not queued [%s]; next try "
+            "in a day\n",
+            sam_err_name(rc));
+}
+
+static int retention_start(serve *s) {
+  int rc = uv_timer_init(&s->loop, &s->retention);
+
+  if (rc != 0)
+    return rc;
+  s->retention.data = s;
+  s->retention_open = 1;
+  return uv_timer_start(&s->retention, on_retention, RETENTION_FIRST_MS,
+                        RETENTION_EVERY_MS);
+}
+
 /* Everything up to the scheduler's start. On failure, what was made is
  * closed by stop() on the loop. */
 static int start(serve *s) {
@@ -459,6 +509,11 @@ static int start(serve *s) {
   if (sam__runtime_new(&rc_cfg, &s->rt) != 0) {
     fprintf(stderr, "samhost: cannot create the runtime\n");
     backend.vt->close(backend.self, NULL, NULL);
+    goto done;
+  }
+  s->store = backend; /* the runtime owns it; the copy only queues purges */
+  if (retention_start(s) != 0) {
+    fprintf(stderr, "samhost: cannot start the retention timer\n");
     goto done;
   }
   s->plugins = json_object_new_array();
