@@ -204,6 +204,83 @@ static int reg_commit(sam_host *h, sam__reg *r, const char *what) {
   return 0;
 }
 
+/* Every register_*'s start: a new entry *out, owning ud (NULL for the
+ * descriptors without one; freed here when the entry cannot be made), then
+ * reg_check. Returns 0, or reg_fail's code (the entry is then gone). */
+static int reg_begin(sam_host *h,
+                     int copy_rc,
+                     const void *src,
+                     size_t v1_0,
+                     sam_profile_type *pt,
+                     const char *what,
+                     void *ud,
+                     sam_free_fn ud_free,
+                     sam__reg **out) {
+  sam__reg *r = calloc(1, sizeof(*r));
+
+  *out = r;
+  if (r == NULL) {
+    /* Still the host's to free: do it now, nothing else can. */
+    if (copy_rc != SAM_EINVAL && ud_free != NULL)
+      ud_free(ud);
+    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
+  }
+  r->ud = ud;
+  r->ud_free = ud_free;
+  return reg_check(h, r, copy_rc, desc_size(src), v1_0, pt, what);
+}
+
+/* What processes and actions share, from their descriptors. */
+typedef struct {
+  int kind;
+  const char *noun; /* names the id in messages: "process", "action" */
+  uint32_t all_flags;
+  uint32_t flags;
+  uint64_t timeout_ms;
+  const char *id;
+  const char *display_name;
+  sam_start_fn start;
+  sam_cancel_fn cancel;
+} runnable;
+
+/* Checks a process's or an action's id (valid, not a duplicate), flags and
+ * start. Returns 0, or reg_fail's code (r is then gone). */
+static int
+runnable_check(sam_host *h, sam__reg *r, const char *what, const runnable *u) {
+  if (!sam__id_valid(u->id, SAM__ID_MAX))
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "%s_id must match [a-z0-9_]{1,64} [%s=%s]", u->noun,
+                    u->noun, u->id ? u->id : "(null)");
+  if (dup_id(h, u->kind, u->id))
+    return reg_fail(h, r, SAM_EINVAL, what, "duplicate [%s=%s]", u->noun,
+                    u->id);
+  if ((u->flags & ~u->all_flags) != 0)
+    return reg_fail(h, r, SAM_EINVAL, what,
+                    "unknown flags [flags=0x%x] [%s=%s]", (unsigned)u->flags,
+                    u->noun, u->id);
+  if (u->start == NULL)
+    return reg_fail(h, r, SAM_EINVAL, what, "start is required [%s=%s]",
+                    u->noun, u->id);
+  return 0;
+}
+
+/* Sets a checked process's or action's fields on r (copies of the
+ * strings). Returns 0, or reg_fail's code (r is then gone). */
+static int
+runnable_fill(sam_host *h, sam__reg *r, const char *what, const runnable *u) {
+  r->kind = u->kind;
+  r->host = h;
+  r->flags = u->flags;
+  r->timeout_ms = u->timeout_ms;
+  r->start = u->start;
+  r->cancel = u->cancel;
+  r->id = sam__strdup(u->id);
+  r->display_name = sam__strdup(u->display_name ? u->display_name : "");
+  if (r->id == NULL || r->display_name == NULL)
+    return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+  return 0;
+}
+
 /* ---- the form schema's x-sam-secret fields ---- */
 
 static int collect_secret_fields(sam__reg *r) {
@@ -258,10 +335,7 @@ int sam__api_register_profile_type(sam_host *host,
   if (h == NULL)
     return SAM_EINVAL;
   rc = sam__copy_in(&d, sizeof(d), PT_DESC_V1_0, src);
-  r = calloc(1, sizeof(*r));
-  if (r == NULL)
-    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
-  rc = reg_check(h, r, rc, desc_size(src), PT_DESC_V1_0, NULL, what);
+  rc = reg_begin(h, rc, src, PT_DESC_V1_0, NULL, what, NULL, NULL, &r);
   if (rc != 0)
     return rc;
   if (out == NULL)
@@ -398,10 +472,7 @@ int sam__api_register_record_type(sam_host *host,
   if (h == NULL)
     return SAM_EINVAL;
   rc = sam__copy_in(&d, sizeof(d), RT_DESC_V1_0, src);
-  r = calloc(1, sizeof(*r));
-  if (r == NULL)
-    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
-  rc = reg_check(h, r, rc, desc_size(src), RT_DESC_V1_0, pt, what);
+  rc = reg_begin(h, rc, src, RT_DESC_V1_0, pt, what, NULL, NULL, &r);
   if (rc != 0)
     return rc;
   nlen = strlen(h->name);
@@ -431,52 +502,35 @@ int sam__api_register_process(sam_host *host,
   sam_host *h = sam__host_check(host);
   sam_process_desc d;
   char err[256];
+  runnable u;
   sam__reg *r;
   int rc;
 
   if (h == NULL)
     return SAM_EINVAL;
   rc = sam__copy_in(&d, sizeof(d), PROC_DESC_V1_0, src);
-  r = calloc(1, sizeof(*r));
-  if (r == NULL) {
-    /* Still the host's to free: do it now, nothing else can. */
-    if (rc != SAM_EINVAL && d.ud_free != NULL)
-      d.ud_free(d.ud);
-    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
-  }
-  r->ud = d.ud;
-  r->ud_free = d.ud_free;
-  rc = reg_check(h, r, rc, desc_size(src), PROC_DESC_V1_0, pt, what);
+  rc = reg_begin(h, rc, src, PROC_DESC_V1_0, pt, what, d.ud, d.ud_free, &r);
   if (rc != 0)
     return rc;
-  if (!sam__id_valid(d.process_id, SAM__ID_MAX))
-    return reg_fail(h, r, SAM_EINVAL, what,
-                    "process_id must match [a-z0-9_]{1,64} [process=%s]",
-                    d.process_id ? d.process_id : "(null)");
-  if (dup_id(h, SAM__REG_PROCESS, d.process_id))
-    return reg_fail(h, r, SAM_EINVAL, what, "duplicate [process=%s]",
-                    d.process_id);
-  if ((d.flags & ~(uint32_t)SAM_PROC_ALL_FLAGS) != 0)
-    return reg_fail(h, r, SAM_EINVAL, what,
-                    "unknown flags [flags=0x%x] [process=%s]",
-                    (unsigned)d.flags, d.process_id);
-  if (d.start == NULL)
-    return reg_fail(h, r, SAM_EINVAL, what, "start is required [process=%s]",
-                    d.process_id);
+  u = (runnable){.kind = SAM__REG_PROCESS,
+                 .noun = "process",
+                 .all_flags = SAM_PROC_ALL_FLAGS,
+                 .flags = d.flags,
+                 .timeout_ms = d.timeout_ms,
+                 .id = d.process_id,
+                 .display_name = d.display_name,
+                 .start = d.start,
+                 .cancel = d.cancel};
+  rc = runnable_check(h, r, what, &u);
+  if (rc != 0)
+    return rc;
   if ((d.flags & SAM_PROC_CANCELLABLE) && d.cancel == NULL)
     return reg_fail(h, r, SAM_EINVAL, what,
                     "SAM_PROC_CANCELLABLE requires cancel [process=%s]",
                     d.process_id);
-  r->kind = SAM__REG_PROCESS;
-  r->host = h;
-  r->flags = d.flags;
-  r->timeout_ms = d.timeout_ms;
-  r->start = d.start;
-  r->cancel = d.cancel;
-  r->id = sam__strdup(d.process_id);
-  r->display_name = sam__strdup(d.display_name ? d.display_name : "");
-  if (r->id == NULL || r->display_name == NULL)
-    return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+  rc = runnable_fill(h, r, what, &u);
+  if (rc != 0)
+    return rc;
   if (d.input_schema_json != NULL) {
     r->json_len = text_len(d.input_schema_json, d.input_schema_len);
     r->json = sam__strndup(d.input_schema_json, r->json_len);
@@ -499,6 +553,7 @@ int sam__api_register_action(sam_host *host,
                                           SAM_ACTION_OAUTH_CALLBACK};
   sam_host *h = sam__host_check(host);
   sam_action_desc d;
+  runnable u;
   sam__reg *r;
   size_t i, k;
   int rc;
@@ -506,31 +561,21 @@ int sam__api_register_action(sam_host *host,
   if (h == NULL)
     return SAM_EINVAL;
   rc = sam__copy_in(&d, sizeof(d), ACTION_DESC_V1_0, src);
-  r = calloc(1, sizeof(*r));
-  if (r == NULL) {
-    if (rc != SAM_EINVAL && d.ud_free != NULL)
-      d.ud_free(d.ud);
-    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
-  }
-  r->ud = d.ud;
-  r->ud_free = d.ud_free;
-  rc = reg_check(h, r, rc, desc_size(src), ACTION_DESC_V1_0, pt, what);
+  rc = reg_begin(h, rc, src, ACTION_DESC_V1_0, pt, what, d.ud, d.ud_free, &r);
   if (rc != 0)
     return rc;
-  if (!sam__id_valid(d.action_id, SAM__ID_MAX))
-    return reg_fail(h, r, SAM_EINVAL, what,
-                    "action_id must match [a-z0-9_]{1,64} [action=%s]",
-                    d.action_id ? d.action_id : "(null)");
-  if (dup_id(h, SAM__REG_ACTION, d.action_id))
-    return reg_fail(h, r, SAM_EINVAL, what, "duplicate [action=%s]",
-                    d.action_id);
-  if ((d.flags & ~(uint32_t)SAM_ACTION_ALL_FLAGS) != 0)
-    return reg_fail(h, r, SAM_EINVAL, what,
-                    "unknown flags [flags=0x%x] [action=%s]", (unsigned)d.flags,
-                    d.action_id);
-  if (d.start == NULL)
-    return reg_fail(h, r, SAM_EINVAL, what, "start is required [action=%s]",
-                    d.action_id);
+  u = (runnable){.kind = SAM__REG_ACTION,
+                 .noun = "action",
+                 .all_flags = SAM_ACTION_ALL_FLAGS,
+                 .flags = d.flags,
+                 .timeout_ms = d.timeout_ms,
+                 .id = d.action_id,
+                 .display_name = d.display_name,
+                 .start = d.start,
+                 .cancel = d.cancel};
+  rc = runnable_check(h, r, what, &u);
+  if (rc != 0)
+    return rc;
   for (k = 0; k < 2; k++) {
     if (!(d.flags & oauth_flags[k]))
       continue;
@@ -543,16 +588,9 @@ int sam__api_register_action(sam_host *host,
                         d.action_id, h->regs.v[i]->id);
     }
   }
-  r->kind = SAM__REG_ACTION;
-  r->host = h;
-  r->flags = d.flags;
-  r->timeout_ms = d.timeout_ms;
-  r->start = d.start;
-  r->cancel = d.cancel;
-  r->id = sam__strdup(d.action_id);
-  r->display_name = sam__strdup(d.display_name ? d.display_name : "");
-  if (r->id == NULL || r->display_name == NULL)
-    return reg_fail(h, r, SAM_ENOMEM, what, "out of memory");
+  rc = runnable_fill(h, r, what, &u);
+  if (rc != 0)
+    return rc;
   return reg_commit(h, r, what);
 }
 
@@ -604,10 +642,7 @@ int sam__api_register_model(sam_host *host,
   if (h == NULL)
     return SAM_EINVAL;
   rc = sam__copy_in(&d, sizeof(d), MODEL_DESC_V1_0, src);
-  r = calloc(1, sizeof(*r));
-  if (r == NULL)
-    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
-  rc = reg_check(h, r, rc, desc_size(src), MODEL_DESC_V1_0, pt, what);
+  rc = reg_begin(h, rc, src, MODEL_DESC_V1_0, pt, what, NULL, NULL, &r);
   if (rc != 0)
     return rc;
   if (sam__reserved_zero(&d, offsetof(sam_model_desc, reserved0),
@@ -629,10 +664,7 @@ int sam__api_register_rule_template(sam_host *host,
   if (h == NULL)
     return SAM_EINVAL;
   rc = sam__copy_in(&d, sizeof(d), TPL_DESC_V1_0, src);
-  r = calloc(1, sizeof(*r));
-  if (r == NULL)
-    return reg_fail(h, NULL, SAM_ENOMEM, what, "out of memory");
-  rc = reg_check(h, r, rc, desc_size(src), TPL_DESC_V1_0, pt, what);
+  rc = reg_begin(h, rc, src, TPL_DESC_V1_0, pt, what, NULL, NULL, &r);
   if (rc != 0)
     return rc;
   return reg_json_entry(h, r, SAM__REG_TEMPLATE, what, d.template_id, 0,
