@@ -256,13 +256,18 @@ static sam_op *store_op(sam_host *h,
 
 /* ---- store_get / store_delete ---- */
 
-int sam__api_store_get(sam_host *host,
-                       const char *profile_id,
-                       const char *record_type,
-                       const char *key,
-                       sam_store_cb cb,
-                       void *ud,
-                       sam_op **op_out) {
+/* store_get and store_delete: one record by key (if_version is for delete,
+ * 0 for get). Returns 0 with the op submitted, or an SAM_E* code. */
+static int submit_keyed(sam_host *host,
+                        const char *what,
+                        int kind,
+                        const char *profile_id,
+                        const char *record_type,
+                        const char *key,
+                        uint64_t if_version,
+                        sam_store_cb cb,
+                        void *ud,
+                        sam_op **op_out) {
   sam_host *h = sam__host_check(host);
   sam__reg *reg;
   sam_op *op;
@@ -270,20 +275,32 @@ int sam__api_store_get(sam_host *host,
 
   if (op_out != NULL)
     *op_out = NULL;
-  rc = check_common(h, "store_get", profile_id, record_type, &reg);
+  rc = check_common(h, what, profile_id, record_type, &reg);
   if (rc != 0)
     return rc;
   if (cb == NULL || key == NULL || key[0] == '\0')
     return SAM_EINVAL;
-  op = store_op(h, SAM__REQ_GET, profile_id, record_type, cb, ud);
+  op = store_op(h, kind, profile_id, record_type, cb, ud);
   if (op == NULL)
     return SAM_ENOMEM;
+  op->req.if_version = if_version;
   op->req.key = sam__strdup(key);
   if (op->req.key == NULL) {
     sam__op_free(op);
     return SAM_ENOMEM;
   }
   return finish_submit(op, op_out);
+}
+
+int sam__api_store_get(sam_host *host,
+                       const char *profile_id,
+                       const char *record_type,
+                       const char *key,
+                       sam_store_cb cb,
+                       void *ud,
+                       sam_op **op_out) {
+  return submit_keyed(host, "store_get", SAM__REQ_GET, profile_id, record_type,
+                      key, 0, cb, ud, op_out);
 }
 
 int sam__api_store_delete(sam_host *host,
@@ -294,28 +311,8 @@ int sam__api_store_delete(sam_host *host,
                           sam_store_cb cb,
                           void *ud,
                           sam_op **op_out) {
-  sam_host *h = sam__host_check(host);
-  sam__reg *reg;
-  sam_op *op;
-  int rc;
-
-  if (op_out != NULL)
-    *op_out = NULL;
-  rc = check_common(h, "store_delete", profile_id, record_type, &reg);
-  if (rc != 0)
-    return rc;
-  if (cb == NULL || key == NULL || key[0] == '\0')
-    return SAM_EINVAL;
-  op = store_op(h, SAM__REQ_DELETE, profile_id, record_type, cb, ud);
-  if (op == NULL)
-    return SAM_ENOMEM;
-  op->req.if_version = if_version;
-  op->req.key = sam__strdup(key);
-  if (op->req.key == NULL) {
-    sam__op_free(op);
-    return SAM_ENOMEM;
-  }
-  return finish_submit(op, op_out);
+  return submit_keyed(host, "store_delete", SAM__REQ_DELETE, profile_id,
+                      record_type, key, if_version, cb, ud, op_out);
 }
 
 /* ---- store_put_batch ---- */
