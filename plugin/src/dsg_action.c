@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "dsg_action.h"
 #include "dsg_config.h"
 #include "dsg_log.h"
@@ -53,6 +55,18 @@ json_object *dsg_json_parse(const char *text, size_t len) {
   }
   json_tokener_free(tok);
   return root;
+}
+
+void dsg_json_put_wiped(json_object *o) {
+  if (o == NULL)
+    return;
+  json_object_object_foreach(o, k, val) {
+    (void)k;
+    if (json_object_is_type(val, json_type_string))
+      OPENSSL_cleanse((char *)json_object_get_string(val),
+                      (size_t)json_object_get_string_len(val));
+  }
+  json_object_put(o);
 }
 
 /* ---- lifecycle ---- */

@@ -147,4 +147,10 @@ const char *dsg_json_str(json_object *o, const char *key);
  */
 json_object *dsg_json_parse(const char *text, size_t len);
 
+/*
+ * Puts o (NULL is fine) after wiping the text of its top-level string
+ * members: for replies that held tokens or secrets. Any thread.
+ */
+void dsg_json_put_wiped(json_object *o);
+
 #endif /* DSG_ACTION_H */

@@ -461,15 +461,7 @@ static void on_exchange(dsg_action *a, const dsg_http_resp *resp) {
   }
 
 done:
-  if (o != NULL) {
-    json_object_object_foreach(o, k, val) {
-      (void)k;
-      if (json_object_is_type(val, json_type_string))
-        OPENSSL_cleanse((char *)json_object_get_string(val),
-                        (size_t)json_object_get_string_len(val));
-    }
-    json_object_put(o);
-  }
+  dsg_json_put_wiped(o);
 }
 
 static void
@@ -583,15 +575,7 @@ on_pending(dsg_action *a, int status, const char *value, size_t len) {
   }
 
 done:
-  if (o != NULL) {
-    json_object_object_foreach(o, k, val) {
-      (void)k;
-      if (json_object_is_type(val, json_type_string))
-        OPENSSL_cleanse((char *)json_object_get_string(val),
-                        (size_t)json_object_get_string_len(val));
-    }
-    json_object_put(o);
-  }
+  dsg_json_put_wiped(o);
 }
 
 int dsg_oauth_callback(sam_job *job, const sam_job_input *in, void *ud) {

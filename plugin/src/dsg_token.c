@@ -752,16 +752,8 @@ static void on_refresh(const dsg_http_resp *resp, void *ud) {
            p->profile_id);
 
 done:
-  if (o != NULL) {
-    /* The reply held tokens: wipe json-c's copies. */
-    json_object_object_foreach(o, k, val) {
-      (void)k;
-      if (json_object_is_type(val, json_type_string))
-        OPENSSL_cleanse((char *)json_object_get_string(val),
-                        (size_t)json_object_get_string_len(val));
-    }
-    json_object_put(o);
-  }
+  /* The reply held tokens: wipe json-c's copies. */
+  dsg_json_put_wiped(o);
   pump(p);
 }
 
