@@ -60,52 +60,41 @@ static void rollback(sam__sq_conn *c) {
     (void)exec_plain(c, "ROLLBACK"); /* the failure is already reported */
 }
 
-static void audit_append(sam__sq_conn *c, sam__sq_op *op) {
-  sqlite3_stmt *st = c->st[SAM__SQ_AUDIT_INS];
-  int rc;
+/* Inserts one audit or usage row with st: the time (op->num, or now) in
+ * column time_col, op->s[0..3] in the other columns 1-5 in order. Sets
+ * op->count to the new rowid, or op->status on failure. */
+static void append_row(sam__sq_conn *c,
+                       sam__sq_op *op,
+                       sqlite3_stmt *st,
+                       int time_col,
+                       const char *what) {
+  int col, k = 0;
+  int rc = SQLITE_OK;
 
-  rc = sqlite3_bind_int64(st, 1, op->num != 0 ? op->num : sam__sq_now_ms());
-  if (rc == SQLITE_OK)
-    rc = bind_opt(st, 2, op->s[0]);
-  if (rc == SQLITE_OK)
-    rc = bind_opt(st, 3, op->s[1]);
-  if (rc == SQLITE_OK)
-    rc = bind_opt(st, 4, op->s[2]);
-  if (rc == SQLITE_OK)
-    rc = bind_opt(st, 5, op->s[3]);
+  for (col = 1; col <= 5 && rc == SQLITE_OK; col++) {
+    if (col == time_col)
+      rc = sqlite3_bind_int64(st, col,
+                              op->num != 0 ? op->num : sam__sq_now_ms());
+    else
+      rc = bind_opt(st, col, op->s[k++]);
+  }
   if (rc == SQLITE_OK)
     rc = run(st);
   if (rc != SQLITE_OK) {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    op->status = op_fail(c, op, rc, "audit append");
+    op->status = op_fail(c, op, rc, what);
     return;
   }
   op->count = sqlite3_last_insert_rowid(c->db);
 }
 
-static void usage_append(sam__sq_conn *c, sam__sq_op *op) {
-  sqlite3_stmt *st = c->st[SAM__SQ_USAGE_INS];
-  int rc;
+static void audit_append(sam__sq_conn *c, sam__sq_op *op) {
+  append_row(c, op, c->st[SAM__SQ_AUDIT_INS], 1, "audit append");
+}
 
-  rc = bind_opt(st, 1, op->s[0]);
-  if (rc == SQLITE_OK)
-    rc = bind_opt(st, 2, op->s[1]);
-  if (rc == SQLITE_OK)
-    rc = bind_opt(st, 3, op->s[2]);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_int64(st, 4, op->num != 0 ? op->num : sam__sq_now_ms());
-  if (rc == SQLITE_OK)
-    rc = bind_opt(st, 5, op->s[3]);
-  if (rc == SQLITE_OK)
-    rc = run(st);
-  if (rc != SQLITE_OK) {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    op->status = op_fail(c, op, rc, "usage append");
-    return;
-  }
-  op->count = sqlite3_last_insert_rowid(c->db);
+static void usage_append(sam__sq_conn *c, sam__sq_op *op) {
+  append_row(c, op, c->st[SAM__SQ_USAGE_INS], 4, "usage append");
 }
 
 /* op->num is the cut-off time (computed by the loop side). */
