@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsg_dates.h"
 #include "dsg_log.h"
 #include "dsg_reclaim.h"
 #include "dsg_reclaim_check.h"
@@ -62,6 +63,8 @@ static void rc_free(void *ext) {
   json_object_put(r->closed_ids);
   json_object_put(r->report);
   dsg_exclusions_free(r->excl);
+  json_object_put(r->assigned);
+  dsg_rc_pace_free(r);
   free(r);
 }
 
@@ -69,6 +72,10 @@ void dsg_rc_finish(rc_run *r, int status, const char *msg) {
   json_object *o = json_object_new_object();
   char m[1200];
 
+  /* no paced request may start once the job is complete */
+  if (r->pc_timer != NULL)
+    uv_timer_stop(r->pc_timer);
+  r->pc_cb = NULL;
   json_object_object_add(o, "dry_run", json_object_new_boolean(r->dry));
   json_object_object_add(o, "considered",
                          json_object_new_int64((int64_t)r->n_items));
@@ -82,6 +89,15 @@ void dsg_rc_finish(rc_run *r, int status, const char *msg) {
   json_object_object_add(o, "cap", json_object_new_int64((int64_t)r->cap));
   json_object_object_add(o, "active_seats",
                          json_object_new_int64((int64_t)r->active_seats));
+  json_object_object_add(o, "rate_limit_errors",
+                         json_object_new_int64(r->limit_errors));
+  json_object_object_add(o, "rate_limit_waits",
+                         json_object_new_int64(r->limit_waits));
+  if (status == SAM_EAGAIN && r->retry_after_s > 0) {
+    json_object_object_add(o, "partial", json_object_new_boolean(1));
+    json_object_object_add(o, "retry_after_s",
+                           json_object_new_int64(r->retry_after_s));
+  }
   json_object_object_add(o, "closed_user_ids", json_object_get(r->closed_ids));
   json_object_object_add(o, "report", json_object_get(r->report));
   if (status == SAM_ECANCELED) {
@@ -253,9 +269,15 @@ static void sink_array(rc_run *r, json_object *o, const sam_record *rec) {
 }
 
 static void sink_seat(rc_run *r, json_object *o, const sam_record *rec) {
-  (void)o;
+  const char *uid = dsg_ru_str(o, "external_user_id");
+  int64_t t;
+
   (void)rec;
   r->active_seats++;
+  /* the assigned date orders the candidates (oldest first) */
+  if (uid != NULL && r->assigned != NULL &&
+      dsg_date_parse(dsg_ru_str(o, "assigned_at"), &t) == 0)
+    json_object_object_add(r->assigned, uid, json_object_new_int64(t));
 }
 
 /* The rule of a candidate, as a view borrowed from r->rules, or NULL. */
@@ -323,8 +345,57 @@ static void sink_cand(rc_run *r, json_object *o, const sam_record *rec) {
 
 /* ---- the start of a run ---- */
 
+/* The assigned date of a candidate's user, INT64_MAX when unknown. */
+static int64_t assigned_of(const rc_run *r, const char *uid) {
+  json_object *v = NULL;
+
+  if (r->assigned == NULL || !json_object_object_get_ex(r->assigned, uid, &v))
+    return INT64_MAX;
+  return json_object_get_int64(v);
+}
+
+typedef struct {
+  int64_t at;
+  rc_item it;
+} sort_ent;
+
+static int cmp_ent(const void *a, const void *b) {
+  const sort_ent *x = a;
+  const sort_ent *y = b;
+  int c;
+
+  if (x->at != y->at)
+    return x->at < y->at ? -1 : 1;
+  c = strcmp(x->it.uid, y->it.uid);
+  if (c != 0)
+    return c;
+  return strcmp(x->it.key, y->it.key);
+}
+
+/* Oldest assigned date first (unknown last), then by userId: which users
+ * are closed under the cap is predictable (plugin/README.md). */
+static void order_items(rc_run *r) {
+  sort_ent *e;
+  size_t i;
+
+  if (r->n_items < 2)
+    return;
+  e = malloc(r->n_items * sizeof(*e));
+  if (e == NULL)
+    return; /* the store's order then */
+  for (i = 0; i < r->n_items; i++) {
+    e[i].at = assigned_of(r, r->items[i].uid);
+    e[i].it = r->items[i];
+  }
+  qsort(e, r->n_items, sizeof(*e), cmp_ent);
+  for (i = 0; i < r->n_items; i++)
+    r->items[i] = e[i].it;
+  free(e);
+}
+
 static void got_cands(rc_run *r) {
   uint64_t cap = dsg_cand_close_cap(r->active_seats, r->cap_pct, 1);
+  char m[300];
 
   if (r->cap_abs >= 0)
     cap = (uint64_t)r->cap_abs;
@@ -334,6 +405,12 @@ static void got_cands(rc_run *r) {
            "[cap=%llu]",
            r->dry ? " (dry run)" : "", r->n_items,
            (unsigned long long)r->active_seats, (unsigned long long)cap);
+  order_items(r);
+  json_object_put(r->assigned);
+  r->assigned = NULL;
+  snprintf(m, sizeof(m), "%zu candidate(s) to act on, oldest assigned first",
+           r->n_items);
+  dsg_rc_progress(r, m);
   r->next = 0;
   dsg_rc_select_next(r);
 }
@@ -486,9 +563,11 @@ int dsg_reclaim_start(sam_job *job, const sam_job_input *in, void *ud) {
   r->intents = json_object_new_array();
   r->closed_ids = json_object_new_array();
   r->report = json_object_new_array();
-  if (r->job_id == NULL || r->rules == NULL || r->id_rules == NULL ||
-      r->user_rules == NULL || r->intents == NULL || r->closed_ids == NULL ||
-      r->report == NULL) {
+  r->assigned = json_object_new_object();
+  r->deadline = in->deadline_ms;
+  if (dsg_rc_pace_init(r) != 0 || r->assigned == NULL || r->job_id == NULL ||
+      r->rules == NULL || r->id_rules == NULL || r->user_rules == NULL ||
+      r->intents == NULL || r->closed_ids == NULL || r->report == NULL) {
     dsg_rc_finish(r, SAM_ENOMEM, "out of memory");
     return SAM_OK;
   }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsg_governor.h"
 #include "dsg_log.h"
 #include "dsg_reclaim_check.h"
 #include "dsg_reclaim_int.h"
@@ -35,13 +36,21 @@ on_recheck(rc_run *r, int status, json_object *user, const char *msg) {
     dsg_rc_skip(r, it, DSG_CAND_CLOSED_SKIPPED, reason, recheck_step);
     return;
   }
+  if (status == SAM_EAGAIN) {
+    /* A rate limit whose reset comes after the deadline: the user was not
+     * re-checked, nothing is sent; the candidate stays for the next run. */
+    r->fatal_rc = status;
+    snprintf(r->fatal, sizeof(r->fatal), "%.590s", msg);
+    recheck_step(r);
+    return;
+  }
   if (status != SAM_OK) {
     /* Not safe to close without a re-check: the candidate stays. */
     snprintf(reason, sizeof(reason), "re-check failed, not closed: %.500s",
              msg);
     r->failed++;
     dsg_rc_report(r, it, "failed", reason);
-    if (status == SAM_EAUTH || status == SAM_EAGAIN) {
+    if (status == SAM_EAUTH) {
       /* every next call would fail the same way: end after this batch */
       r->fatal_rc = status;
       snprintf(r->fatal, sizeof(r->fatal), "%.590s", reason);
@@ -95,11 +104,12 @@ static void recheck_next(rc_run *r) {
   size_t i;
   int rc;
 
-  if (r->bi < r->n_batch && !r->stop) {
+  if (r->bi < r->n_batch && !r->stop && r->fatal_rc == 0) {
     dsg_rc_get_user(r, &r->items[r->batch[r->bi]], on_recheck);
     return;
   }
-  if (r->dry || r->stop || json_object_array_length(r->send) == 0) {
+  if (r->dry || r->stop || r->fatal_rc != 0 ||
+      json_object_array_length(r->send) == 0) {
     /* nothing sent: the intent is settled as it is */
     if (r->stop && !r->dry)
       dsg_logf(r->ctx, r->a->job, SAM_LOG_INFO,
@@ -120,10 +130,7 @@ static void recheck_next(rc_run *r) {
   json_object_object_add(body, "users", users);
   /* A11: no delete= query, so a reopen keeps groups and profile. */
   snprintf(url, sizeof(url), "%s/users", r->rest);
-  rc = dsg_api_send(
-      r->ctx,
-      &(dsg_token_args){r->a->profile_id, r->a->client_id, r->a->instance},
-      "DELETE", url, dsg_ru_text(body), on_delete, r, &r->call);
+  rc = dsg_rc_api(r, "DELETE", url, dsg_ru_text(body), on_delete);
   json_object_put(body);
   if (rc != 0) {
     r->fatal_rc = rc;
@@ -134,6 +141,18 @@ static void recheck_next(rc_run *r) {
 }
 
 /* ---- the outcome ---- */
+
+/* 1 when DocuSign refused the request for a rate limit (A20: the code
+ * decides, not the status). */
+static int is_limit(const dsg_http_resp *resp) {
+  json_object *o = dsg_json_parse(resp->body, resp->body_len);
+  dsg_gov_class c =
+      dsg_gov_classify(resp->status == SAM_OK ? (int)resp->http_status : 0,
+                       dsg_ru_str(o, "errorCode"));
+
+  json_object_put(o);
+  return c == DSG_GOV_LIMIT_HOURLY || c == DSG_GOV_LIMIT_BURST;
+}
 
 static void on_delete(int status,
                       const dsg_http_resp *resp,
@@ -146,6 +165,19 @@ static void on_delete(int status,
   r->call = NULL;
   if (dsg_rc_aborted(r))
     return;
+  if (status == SAM_EAGAIN && (resp == NULL || is_limit(resp))) {
+    /* A20: a limit error is a refusal, the outcome is known: nothing was
+     * closed. The pacing waited and resent while the deadline allowed; now
+     * the run ends partial and the intent stays "pending": the next run
+     * re-reads these users and selects them again. */
+    r->fatal_rc = SAM_EAGAIN;
+    snprintf(r->fatal, sizeof(r->fatal),
+             "the close request was not sent (%.400s); nobody in batch [%s] "
+             "was closed, the next reclaim run takes them up again",
+             msg, r->batch_id);
+    dsg_rc_finish_done(r);
+    return;
+  }
   if (status == SAM_OK) {
     r->reply = dsg_json_parse(resp->body, resp->body_len);
     r->whole_err[0] = '\0';

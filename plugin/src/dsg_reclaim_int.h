@@ -12,7 +12,10 @@
 
 #include <json-c/json.h>
 
+#include <uv.h>
+
 #include "dsg_action.h"
+#include "dsg_api.h"
 #include "dsg_candidates.h"
 #include "dsg_exclusions.h"
 #include "dsg_reclaim_util.h"
@@ -112,6 +115,19 @@ struct rc_run {
   char whole_err[700];
   char pending_code[120];
   char pending_msg[500];
+  /* pacing (dsg_reclaim_pace.c): one governor per run, issue 7 */
+  struct dsg_gov *gov;
+  uv_timer_t *pc_timer; /* closed and freed by dsg_rc_pace_free */
+  char *pc_method;      /* the request waiting or in flight */
+  char *pc_url;
+  char *pc_body;
+  dsg_api_cb pc_cb;
+  unsigned pc_limits;    /* limit errors of this request in a row */
+  uint64_t deadline;     /* loop time of the host's deadline, 0: none */
+  int64_t retry_after_s; /* > 0: ended partial before a reset */
+  long limit_errors;     /* limit errors met (the wait was made) */
+  long limit_waits;      /* waits announced */
+  json_object *assigned; /* userId -> assigned_at (ms), for the order */
   /* continuation of a user GET */
   void (*ug_then)(rc_run *r, int status, json_object *user, const char *msg);
   rc_item *ug_item;
@@ -193,5 +209,39 @@ void dsg_rc_outcome(rc_run *r,
                     const char *outcome,
                     const char *code,
                     const char *msg);
+
+/* ---- dsg_reclaim_pace.c ---- */
+
+/*
+ * Creates the run's governor and timer. Returns 0 or SAM_ENOMEM.
+ * Thread: loop thread.
+ */
+int dsg_rc_pace_init(rc_run *r);
+/*
+ * Stops the timer and frees the governor; the timer's memory is freed
+ * once libuv closed it. NULL fields are accepted. Thread: loop thread.
+ */
+void dsg_rc_pace_free(rc_run *r);
+/*
+ * Sends one DocuSign REST call (method NULL: GET; body may be NULL) paced
+ * by the run's governor: it waits for the governor before starting, feeds
+ * it the reply's headers, and on a limit error (decided on the errorCode,
+ * A20) waits until the reset (Retry-After, X-RateLimit-Reset or 30 s) with
+ * a progress line, then sends the same request again. cb(status, resp,
+ * msg, retry_after_s, r) runs exactly once, with anything but a limit
+ * error; when the wait would pass the job's deadline it gets SAM_EAGAIN,
+ * resp NULL and retry_after_s > 0 (also kept in r->retry_after_s): the
+ * request was not sent. cb may run inside this call only when no token
+ * can be had (as dsg_api_send). The call in flight is r->call.
+ * Ownership: method, url and body are copied.
+ * Returns: 0, or SAM_ENOMEM (cb will not run).
+ */
+int dsg_rc_api(rc_run *r,
+               const char *method,
+               const char *url,
+               const char *body,
+               dsg_api_cb cb);
+/* Reports progress: done = the candidates dealt with, total = all. */
+void dsg_rc_progress(rc_run *r, const char *msg);
 
 #endif /* DSG_RECLAIM_INT_H */

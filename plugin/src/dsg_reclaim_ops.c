@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "dsg_dates.h"
+#include "dsg_governor.h"
 #include "dsg_log.h"
 #include "dsg_reclaim_int.h"
 
@@ -349,10 +350,7 @@ static void on_user(int status,
            "%s/users?email=%s&additional_info=true&include_license=true&"
            "count=100&start_position=0",
            r->rest, email);
-  rc = dsg_api_get(
-      r->ctx,
-      &(dsg_token_args){r->a->profile_id, r->a->client_id, r->a->instance}, url,
-      on_user_list, r, &r->call);
+  rc = dsg_rc_api(r, NULL, url, NULL, on_user_list);
   if (rc != 0)
     ug_done(r, rc, NULL, "cannot start the look-up by e-mail");
 }
@@ -368,10 +366,7 @@ void dsg_rc_get_user(
   r->ug_item = it;
   snprintf(url, sizeof(url), "%s/users/%s?include_license=true", r->rest,
            it->uid);
-  rc = dsg_api_get(
-      r->ctx,
-      &(dsg_token_args){r->a->profile_id, r->a->client_id, r->a->instance}, url,
-      on_user, r, &r->call);
+  rc = dsg_rc_api(r, NULL, url, NULL, on_user);
   if (rc != 0)
     ug_done(r, rc, NULL, "cannot start GET user");
 }

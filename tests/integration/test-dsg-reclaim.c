@@ -35,6 +35,15 @@
  *            qualifying users, none twice; promoted, excluded and removed
  *            users' candidates close Skipped; kept on approval: not
  *            flagged again until another threshold period has passed
+ *   paced    a burst limit of 40 and 60 candidates: the run paces itself
+ *            (one wait), every candidate closes, no limit error at all
+ *   limit429 the DELETE answered 429 BURST_APIINVOCATION_LIMIT_EXCEEDED:
+ *            refused, nothing closed; the run waits for the reset and
+ *            sends it again; each user closed exactly once
+ *   deadline the same 429 with a reset after the job's deadline: partial
+ *            SAM_EAGAIN with retry_after_s, nothing closed, the intent
+ *            pending; the next run closes both exactly once
+ *   order    under the cap the oldest assigned dates are closed first
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +71,7 @@
 #define UNKNOWN "7e57a000-0000-4000-8000-0000000000ff"
 
 static dh g_d;
+static uint64_t g_timeout_ms = 300000; /* the host deadline of jobs */
 
 /* ---- seeding ---- */
 
@@ -272,7 +282,9 @@ static void on_progress(const char *job_id,
 
   printf("  progress %llu/%llu %s\n", (unsigned long long)done,
          (unsigned long long)total, msg != NULL ? msg : "");
-  if (w->cancel_on_progress && !w->cancelled) {
+  /* at the end of the first batch (not the start's "N candidate(s)") */
+  if (w->cancel_on_progress && !w->cancelled && msg != NULL &&
+      strstr(msg, "batch ") != NULL) {
     w->cancelled = 1;
     EXPECT_EQ_INT(0, sam_runtime_job_cancel(g_d.h.rt, job_id));
   }
@@ -317,7 +329,7 @@ static void run_job_ex(int kind,
   req.done = on_done;
   req.progress = on_progress;
   req.ud = &w;
-  req.timeout_ms = 300000;
+  req.timeout_ms = g_timeout_ms;
   EXPECT_EQ_INT(0, sam_runtime_job_start(g_d.h.rt, &req, w.job_id));
   while (!w.done)
     uv_run(&g_d.h.loop, UV_RUN_ONCE);
@@ -1144,6 +1156,194 @@ static void test_refresh(void) {
   dh_finish(&g_d);
 }
 
+/* ---- rate limits (issue 7) ---- */
+
+/* Seeds a subscription and a candidate for up to `max` Active users of the
+ * generated account (not the integration user); returns how many. */
+static int seed_generated(int max) {
+  json_object *users = dh_sim_users(&g_d);
+  size_t i;
+  int n = 0;
+
+  seed_rule();
+  for (i = 0; i < json_object_array_length(users) && n < max; i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    const char *uid = js(u, "userId");
+    const char *lic = js(u, "licenseType");
+
+    if (strcmp(js(u, "userStatus"), "Active") != 0 ||
+        strcmp(uid, g_d.h.sim.integ) == 0 ||
+        strcmp(js(u, "isAdmin"), "True") == 0)
+      continue;
+    seed_sub(uid, js(u, "email"), lic[0] ? lic : js(u, "permissionProfileName"),
+             0, 400 + n);
+    seed_cand(uid, js(u, "email"), "awaiting_revocation");
+    n++;
+  }
+  json_object_put(users);
+  return n;
+}
+
+static void test_paced(void) {
+  const char *args[] = {"--users", "150", NULL};
+  dh_run r;
+  json_object *users;
+  size_t i;
+  int n, closed = 0;
+
+  dh_start(&g_d, args, NULL);
+  n = seed_generated(60);
+  EXPECT_EQ_INT(60, n);
+  sim_post("limits", "{\"burst\":40,\"burst_window_s\":3,\"reset\":true}");
+  oh_stats_reset(&g_d.h);
+  reclaim(0, "{\"cap\":1000}", &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  /* closed, or canceled by the re-check (added to the account again
+   * within the threshold, as some generated users are) */
+  EXPECT_EQ_INT(60, (int)(count(&r, "closed") + count(&r, "skipped")));
+  EXPECT_EQ_INT(0, (int)count(&r, "failed"));
+  EXPECT_EQ_INT(0, (int)count(&r, "rate_limit_errors"));
+  EXPECT_TRUE(count(&r, "rate_limit_waits") >= 1);
+  /* no limit error at all on DocuSign's side */
+  EXPECT_EQ_INT(0, (int)oh_stat(&g_d.h, "/", 429));
+  EXPECT_EQ_INT(0, (int)oh_stat(&g_d.h, "/", 400));
+  EXPECT_EQ_INT(2, (int)deletes());
+  users = dh_sim_users(&g_d);
+  for (i = 0; i < json_object_array_length(users); i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    json_object *c = cand(js(u, "userId"));
+
+    if (c != NULL && strcmp(js(c, "state"), "closed_complete") == 0) {
+      EXPECT_EQ_STR("Closed", js(u, "userStatus"));
+      closed++;
+    } else if (c != NULL) {
+      EXPECT_EQ_STR("closed_canceled", js(c, "state"));
+      EXPECT_EQ_STR("Active", js(u, "userStatus"));
+    }
+    json_object_put(c);
+  }
+  json_object_put(users);
+  EXPECT_EQ_INT((int)count(&r, "closed"), closed);
+  EXPECT_TRUE(closed >= 50);
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
+static void test_limit429(void) {
+  dh_run r;
+  char st[64];
+
+  start();
+  seed_two();
+  sim_post("faults", "{\"next_429\":1,\"scope\":\"write\"}");
+  oh_stats_reset(&g_d.h);
+  reclaim(0, "{\"cap\":10}", &r);
+  sim_post("faults", "{\"scope\":\"rest\"}");
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(2, (int)count(&r, "closed"));
+  EXPECT_EQ_INT(1, (int)count(&r, "rate_limit_errors"));
+  EXPECT_EQ_INT(1, (int)oh_stat(&g_d.h, "DELETE", 429));
+  EXPECT_EQ_INT(1, (int)oh_stat(&g_d.h, "DELETE", 200));
+  EXPECT_EQ_INT(2, (int)deletes());
+  EXPECT_EQ_STR("Closed", sim_status(QUIET, st, sizeof(st)));
+  EXPECT_EQ_STR("Closed", sim_status(NEVER, st, sizeof(st)));
+  expect_cand(QUIET, "closed_complete", NULL);
+  expect_cand(NEVER, "closed_complete", NULL);
+  EXPECT_TRUE(strstr(r.message, "unknown") == NULL);
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
+static void test_deadline(void) {
+  dh_run r;
+  json_object *in;
+  char st[64];
+  size_t i;
+  int pending = 0;
+
+  start();
+  seed_two();
+  sim_post("faults", "{\"next_429\":1,\"scope\":\"write\"}");
+  oh_stats_reset(&g_d.h);
+  g_timeout_ms = 10000; /* the burst reset (30 s) comes after it */
+  reclaim(0, "{\"cap\":10}", &r);
+  g_timeout_ms = 300000;
+  sim_post("faults", "{\"scope\":\"rest\"}");
+  EXPECT_EQ_INT(SAM_EAGAIN, r.status);
+  EXPECT_CONTAINS(r.message, "not sent");
+  EXPECT_TRUE(strstr(r.message, "unknown") == NULL);
+  EXPECT_TRUE(count(&r, "retry_after_s") >= 1);
+  EXPECT_EQ_INT(0, (int)count(&r, "closed"));
+  EXPECT_EQ_INT(1, (int)deletes());
+  EXPECT_EQ_STR("Active", sim_status(QUIET, st, sizeof(st)));
+  in = intents();
+  for (i = 0; i < json_object_array_length(in); i++)
+    pending +=
+        strcmp(js(json_object_array_get_idx(in, i), "state"), "pending") == 0;
+  json_object_put(in);
+  EXPECT_EQ_INT(1, pending);
+  dh_run_free(&r);
+  /* the next run reconciles the pending intent and closes both, once */
+  oh_stats_reset(&g_d.h);
+  reclaim(0, "{\"cap\":10}", &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(2, (int)count(&r, "closed"));
+  EXPECT_EQ_INT(1, (int)deletes());
+  EXPECT_EQ_STR("Closed", sim_status(QUIET, st, sizeof(st)));
+  EXPECT_EQ_STR("Closed", sim_status(NEVER, st, sizeof(st)));
+  expect_cand(QUIET, "closed_complete", NULL);
+  expect_cand(NEVER, "closed_complete", NULL);
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
+/* Under the cap, the oldest assigned dates go first (then userId). */
+static void test_order(void) {
+  const char *args[] = {"--users", "40", NULL};
+  static const int days[] = {300, 900, 150, 700, 500, 800, 200, 600};
+  json_object *users;
+  char uids[8][64];
+  dh_run r;
+  size_t i;
+  int n = 0;
+
+  dh_start(&g_d, args, NULL);
+  seed_rule();
+  users = dh_sim_users(&g_d);
+  for (i = 0; i < json_object_array_length(users) && n < 8; i++) {
+    json_object *u = json_object_array_get_idx(users, i);
+    const char *uid = js(u, "userId");
+    const char *lic = js(u, "licenseType");
+
+    if (strcmp(js(u, "userStatus"), "Active") != 0 ||
+        strcmp(uid, g_d.h.sim.integ) == 0 ||
+        strcmp(js(u, "isAdmin"), "True") == 0)
+      continue;
+    snprintf(uids[n], sizeof(uids[n]), "%s", uid);
+    seed_sub(uid, js(u, "email"), lic[0] ? lic : js(u, "permissionProfileName"),
+             0, days[n]);
+    seed_cand(uid, js(u, "email"), "awaiting_revocation");
+    n++;
+  }
+  json_object_put(users);
+  EXPECT_EQ_INT(8, n);
+  reclaim(0, "{\"cap\":3}", &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(3, (int)count(&r, "closed"));
+  for (i = 0; i < 8; i++) {
+    json_object *c = cand(uids[i]);
+    int oldest = days[i] >= 700; /* 900, 800, 700 */
+
+    EXPECT_TRUE(c != NULL);
+    printf("  assigned %d days ago -> %s\n", days[i], js(c, "state"));
+    EXPECT_EQ_STR(oldest ? "closed_complete" : "attention_required",
+                  js(c, "state"));
+    json_object_put(c);
+  }
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
 int main(int argc, char **argv) {
   const char *c = argc > 1 ? argv[1] : "basic";
 
@@ -1174,6 +1374,14 @@ int main(int argc, char **argv) {
     SAM_T_RUN(test_demo);
   else if (strcmp(c, "refresh") == 0)
     SAM_T_RUN(test_refresh);
+  else if (strcmp(c, "paced") == 0)
+    SAM_T_RUN(test_paced);
+  else if (strcmp(c, "limit429") == 0)
+    SAM_T_RUN(test_limit429);
+  else if (strcmp(c, "deadline") == 0)
+    SAM_T_RUN(test_deadline);
+  else if (strcmp(c, "order") == 0)
+    SAM_T_RUN(test_order);
   else
     SAM_T_FAIL("unknown case [%s]", c);
   return 0;

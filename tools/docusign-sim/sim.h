@@ -198,7 +198,7 @@ typedef struct sim_faults {
   int next_slow;
   int slow_chunk_ms;
   int slow_chunk_bytes;
-  int scope; /* 0 rest, 1 oauth, 2 all */
+  int scope; /* 0 rest, 1 oauth, 2 all, 3 write (REST, not GET) */
 } sim_faults;
 
 typedef struct sim_sched {

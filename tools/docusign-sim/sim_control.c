@@ -126,6 +126,8 @@ int sim_faults_apply_json(sim_faults *f, json_object *o) {
       f->scope = 1;
     else if (strcmp(scope, "all") == 0)
       f->scope = 2;
+    else if (strcmp(scope, "write") == 0)
+      f->scope = 3;
     else
       return -1;
   }
@@ -133,7 +135,7 @@ int sim_faults_apply_json(sim_faults *f, json_object *o) {
 }
 
 static void faults_json(sim_buf *b, const sim_faults *f) {
-  static const char *const scopes[] = {"rest", "oauth", "all"};
+  static const char *const scopes[] = {"rest", "oauth", "all", "write"};
 
   sim_json_obj(b);
   sim_json_kdouble(b, "latency_ms", f->latency_ms);
@@ -569,7 +571,7 @@ int sim_control_handle(sim_req *r) {
   } else if (strcmp(p, "/faults") == 0) {
     rc = sim_faults_apply_json(&c->faults, o) == 0
              ? ok(r)
-             : fail(r, 400, "scope must be rest, oauth or all");
+             : fail(r, 400, "scope must be rest, oauth, all or write");
   } else if (strcmp(p, "/faults/clear") == 0) {
     sim_faults_clear(&c->faults);
     rc = ok(r);

@@ -5,6 +5,7 @@
  */
 #include "sim.h"
 
+#include <string.h>
 #include <time.h>
 
 static void roll(sim_limits *l, int64_t now) {
@@ -59,6 +60,20 @@ int sim_limits_check(sim_req *r) {
   int64_t now = (int64_t)time(NULL);
   int hourly;
   char v[32];
+
+  /* A next_429 fault on a write (not GET) refuses it before anything is
+   * done, as DocuSign's limits do; other faults replace the reply after
+   * the handler ran (sim_reply). */
+  if ((r->ctx->faults.scope == 0 || r->ctx->faults.scope >= 2) &&
+      r->method != NULL && strcmp(r->method, "GET") != 0 &&
+      r->ctx->faults.next_status[3] > 0) {
+    r->ctx->faults.next_status[3]--;
+    sim_limits_headers(r);
+    sim_reply_error(r, 429, "BURST_APIINVOCATION_LIMIT_EXCEEDED",
+                    "The maximum number of API requests per 30 seconds has "
+                    "been reached (simulated).");
+    return 1;
+  }
 
   roll(l, now);
   if (!l->enabled || (l->hour_used < l->hourly && l->burst_used < l->burst)) {

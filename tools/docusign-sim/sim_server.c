@@ -315,7 +315,9 @@ static int in_scope(sim_req *r) {
   if (strncmp(r->path, "/_sim", 5) == 0)
     return 0;
   return (s == 0 && r->is_rest) || (s == 1 && r->is_oauth) ||
-         (s == 2 && (r->is_rest || r->is_oauth));
+         (s == 2 && (r->is_rest || r->is_oauth)) ||
+         (s == 3 && r->is_rest && r->method != NULL &&
+          strcmp(r->method, "GET") != 0);
 }
 
 /*
