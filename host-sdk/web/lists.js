@@ -114,6 +114,9 @@ export class RelatedList {
 
   async reload() {
     const cursor = this.cursors[this.cursors.length - 1];
+    // Only the newest load may render: an older reply (a refresh after a
+    // job finished, the previous page size) can arrive after a newer one.
+    const gen = (this.gen = (this.gen || 0) + 1);
     this.loading = true;
     this.el.setAttribute('aria-busy', 'true');
     this.prevBtn.disabled = true;
@@ -121,18 +124,22 @@ export class RelatedList {
     replace(this.status, notice('info', 'Loading…'));
     try {
       const r = await api('GET', this.o.path, { query: this.query(cursor) });
+      if (gen !== this.gen) return;
       this.rows = Array.isArray(r && r.items) ? r.items : [];
       this.next = r && r.next_cursor ? r.next_cursor : null;
       replace(this.status);
       this.render();
     } catch (e) {
+      if (gen !== this.gen) return;
       this.rows = [];
       this.next = null;
       replace(this.status, notice('error', e.message));
       this.render();
     } finally {
-      this.loading = false;
-      this.el.removeAttribute('aria-busy');
+      if (gen === this.gen) {
+        this.loading = false;
+        this.el.removeAttribute('aria-busy');
+      }
     }
   }
 

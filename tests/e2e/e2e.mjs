@@ -484,6 +484,12 @@ async function main() {
       const rows = await list.locator('tbody tr[data-key]').count();
       if (!downloaded && rows === 0) throw new Pending('no subscriptions: the download is not implemented yet');
       await list.getByRole('combobox', { name: 'Rows per page' }).selectOption('10');
+      // The reload is asynchronous: wait until it has rendered, then count.
+      await page.waitForFunction(() => {
+        const s = document.querySelector('section[data-list=subscriptions]');
+        return s && !s.closest('[aria-busy]') && !s.querySelector('[aria-busy]') &&
+          /Page 1 · 10 rows/.test(s.textContent);
+      }, null, { timeout: 15000 }).catch(() => {});
       await list.locator('tbody tr[data-key]').first().waitFor();
       assert(await list.locator('tbody tr[data-key]').count() <= 10, 'a page holds at most 10 rows');
       if (await list.locator('button:text("Next")').isEnabled()) {
