@@ -128,6 +128,25 @@ void sam__hs_reply_json(sam__hs_call *c, int http, json_object *body) {
             text);
 }
 
+void sam__hs_reply_page(sam__hs_call *c, const sam_store_result *res) {
+  json_object *out = json_object_new_object();
+  json_object *items = json_object_new_array();
+  size_t i;
+
+  for (i = 0; i < res->n; i++) {
+    json_object *o = sam__hs_parse(res->recs[i].json, res->recs[i].json_len);
+
+    if (o != NULL)
+      json_object_array_add(items, o);
+  }
+  json_object_object_add(out, "items", items);
+  json_object_object_add(out, "next_cursor",
+                         res->next_cursor != NULL
+                             ? json_object_new_string(res->next_cursor)
+                             : NULL);
+  sam__hs_reply_json(c, 200, out);
+}
+
 void sam__hs_reply_err(
     sam__hs_call *c, int status, json_object *errors, const char *fmt, ...) {
   char msg[1024];

@@ -158,6 +158,9 @@ int sam__hs_call_new(sam_hostsvc *svc,
  * queues its delivery on a later turn. Idempotent: a second reply is
  * ignored. */
 void sam__hs_reply_json(sam__hs_call *c, int http, json_object *body);
+/* A 200 reply {"items": the records of res parsed (unreadable ones left
+ * out), "next_cursor": res's or null}: one page of a store query. */
+void sam__hs_reply_page(sam__hs_call *c, const sam_store_result *res);
 /* An error reply {"status","message","errors"?}; errors (taken over) may
  * be NULL. The message is printf-style. */
 void sam__hs_reply_err(sam__hs_call *c,

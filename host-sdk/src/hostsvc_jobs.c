@@ -16,28 +16,12 @@
 
 static void
 page_done(sam__hs_call *c, int status, const sam_store_result *res) {
-  json_object *out, *items;
-  size_t i;
-
   if (status != 0) {
     sam__hs_reply_err(c, status, NULL, "reading the list failed [%s]",
                       sam_err_name(status));
     return;
   }
-  out = json_object_new_object();
-  items = json_object_new_array();
-  for (i = 0; i < res->n; i++) {
-    json_object *o = sam__hs_parse(res->recs[i].json, res->recs[i].json_len);
-
-    if (o != NULL)
-      json_object_array_add(items, o);
-  }
-  json_object_object_add(out, "items", items);
-  json_object_object_add(out, "next_cursor",
-                         res->next_cursor != NULL
-                             ? json_object_new_string(res->next_cursor)
-                             : NULL);
-  sam__hs_reply_json(c, 200, out);
+  sam__hs_reply_page(c, res);
 }
 
 static void list(sam__hs_call *c, const char *type) {
