@@ -93,10 +93,19 @@ done:
 
 static void list_help(void) {
   printf("Usage: samhost list LIST --profile P [--filter FIELD=VALUE]...\n"
-         "                   [--sort FIELD[,-]] [--limit N] [--cursor C]\n\n"
+         "                   [--sort FIELD[,-]] [--limit N] [--cursor C]\n"
+         "       samhost list LIST --profile P --add --field NAME=VALUE...\n"
+         "       samhost list LIST --profile P --update KEY --field ...\n"
+         "       samhost list LIST --profile P --delete KEY\n\n"
          "LIST is one of: models, unrecognized, jobs, job-results,\n"
          "subscriptions, identifier-exclusions, user-exclusions, rules,\n"
-         "candidates.\n");
+         "candidates.\n\n"
+         "Editable lists: identifier-exclusions and user-exclusions (add,\n"
+         "update, delete), rules (update: e.g. --field active:=false or\n"
+         "--field last_activity_threshold_days:=90), unrecognized (update:\n"
+         "--field software_model=<identifier>), candidates (update: --field\n"
+         "state=<state> --field reason=<why>). --field NAME:=JSON sends a\n"
+         "JSON value; --json-body FILE|- sends a whole object.\n");
   sh_help_common();
 }
 
@@ -145,22 +154,83 @@ static const char *const result_cols[] = {"job_id",     "process_id", "trigger",
 /*
  * See samhost.h.
  */
+/* --add, --update KEY, --delete KEY: one item of an editable list. */
+static int list_edit(sh_global *g,
+                     const char *profile,
+                     const char *name,
+                     const char *method,
+                     const char *key,
+                     sh_body *b) {
+  char path[3072];
+  char *pe = sh_escape(profile), *le = sh_escape(name);
+  char *ke = key != NULL ? sh_escape(key) : NULL;
+  char *body = NULL;
+  sh_reply r;
+  int rc = SH_EXIT_REMOTE;
+
+  memset(&r, 0, sizeof(r));
+  if (pe == NULL || le == NULL || (key != NULL && ke == NULL))
+    goto done;
+  if (strcmp(method, "DELETE") != 0) {
+    rc = sh_body_text(b, NULL, &body);
+    if (rc != SH_EXIT_OK)
+      goto done;
+    if (body == NULL) {
+      fprintf(stderr, "samhost list: %s needs --field or --json-body\n",
+              strcmp(method, "POST") == 0 ? "--add" : "--update");
+      rc = SH_EXIT_USAGE;
+      goto done;
+    }
+  }
+  snprintf(path, sizeof(path), "/api/v1/profiles/%s/lists/%s%s%s", pe, le,
+           ke != NULL ? "/" : "", ke != NULL ? ke : "");
+  rc = sh_request(g, method, path, body, &r);
+  if (rc == SH_EXIT_OK) {
+    if (g->json)
+      sh_print_json(&r);
+    else if (r.json != NULL)
+      sh_print_object(r.json);
+    else
+      printf("ok\n");
+  }
+  sh_reply_free(&r);
+
+done:
+  free(body);
+  free(pe);
+  free(le);
+  free(ke);
+  return rc;
+}
+
 int sh_cmd_list(int argc, char **argv, sh_global *g) {
   const char *name = NULL, *profile = NULL, *v;
+  const char *update_key = NULL, *delete_key = NULL;
   char q[2048] = "", path[3072], fname[160];
   char *pe = NULL, *le = NULL;
+  sh_body b;
   sh_reply r;
-  int i, t, rc;
+  int i, t, rc, add = 0;
 
   if (g->help) {
     list_help();
     return SH_EXIT_OK;
   }
+  memset(&b, 0, sizeof(b));
   for (i = 1; i < argc; i++) {
     t = 0;
     if ((t = sh_opt_value("--profile", &i, argc, argv, &v)) > 0)
       profile = v;
-    else if (t == 0 && (t = sh_opt_value("--limit", &i, argc, argv, &v)) > 0)
+    else if (t == 0 && (t = sh_opt_value("--update", &i, argc, argv, &v)) > 0)
+      update_key = v;
+    else if (t == 0 && (t = sh_opt_value("--delete", &i, argc, argv, &v)) > 0)
+      delete_key = v;
+    else if (t == 0 && strcmp(argv[i], "--add") == 0) {
+      add = 1;
+      t = 1;
+    } else if (t == 0 && (t = sh_body_opt(&b, &i, argc, argv)) != 0) {
+      /* --field, --json-body, --secret-stdin: taken, or -1 */
+    } else if (t == 0 && (t = sh_opt_value("--limit", &i, argc, argv, &v)) > 0)
       t = add_q(q, sizeof(q), "limit", v) == 0 ? 1 : -1;
     else if (t == 0 && (t = sh_opt_value("--cursor", &i, argc, argv, &v)) > 0)
       t = add_q(q, sizeof(q), "cursor", v) == 0 ? 1 : -1;
@@ -181,13 +251,34 @@ int sh_cmd_list(int argc, char **argv, sh_global *g) {
       fprintf(stderr, "samhost list: unexpected argument [%s]\n", argv[i]);
       t = -1;
     }
-    if (t < 0)
+    if (t < 0) {
+      sh_body_free(&b);
       return SH_EXIT_USAGE;
+    }
   }
   if (name == NULL || profile == NULL) {
     fprintf(stderr, "samhost list: give LIST and --profile P (see --help)\n");
+    sh_body_free(&b);
     return SH_EXIT_USAGE;
   }
+  if (add + (update_key != NULL) + (delete_key != NULL) > 1) {
+    fprintf(stderr, "samhost list: give one of --add, --update, --delete\n");
+    sh_body_free(&b);
+    return SH_EXIT_USAGE;
+  }
+  if (add || update_key != NULL || delete_key != NULL) {
+    rc = list_edit(g, profile, name,
+                   add                  ? "POST"
+                   : update_key != NULL ? "PATCH"
+                                        : "DELETE",
+                   add                  ? NULL
+                   : update_key != NULL ? update_key
+                                        : delete_key,
+                   &b);
+    sh_body_free(&b);
+    return rc;
+  }
+  sh_body_free(&b);
   pe = sh_escape(profile);
   le = sh_escape(name);
   if (pe == NULL || le == NULL) {

@@ -105,6 +105,22 @@ cli 0 list subscriptions --profile "$PID" --limit 5
 cli 0 --json list rules --profile "$PID"
 [ "$(out | j d.items.length)" -gt 0 ] || fail "no reclamation rule after publish"
 
+# ---- rules and exclusions are editable from the CLI (issue 7 item 1)
+RULE=$(out | j 'd.items[0].rule_id')
+cli 0 --json list rules --profile "$PID" --update "$RULE" \
+  --field last_activity_threshold_days:=90 --field active:=false
+expect_eq 90 "$(out | j d.last_activity_threshold_days)" "edited threshold"
+expect_eq false "$(out | j d.active)" "deactivated rule"
+cli 2 list rules --profile "$PID" --update "$RULE" --field last_activity_threshold_days:=0
+cli 1 list rules --profile "$PID" --update "$RULE"
+cli 0 --json list user-exclusions --profile "$PID" --add \
+  --field domain=excluded.example.com --field active:=true
+EXCL=$(out | j d.rule_id)
+[ -n "$EXCL" ] || fail "the new user exclusion has no rule_id: $(out)"
+cli 0 --json list user-exclusions --profile "$PID"
+out | j 'd.items.map(x=>x.rule_id).join(" ")' | grep -q "$EXCL" || fail "the exclusion is not listed"
+cli 0 list user-exclusions --profile "$PID" --delete "$EXCL"
+
 # ---- a second profile for the same account
 create "$CLIENT_ID" 2
 grep -qi 'already' "$FL_WORK/cli.err" || fail "the duplicate is not explained: $(cat "$FL_WORK/cli.err")"
