@@ -103,8 +103,22 @@ static void on_reopen(int status,
   char code[120], em[500], m[900];
   int rc;
 
-  (void)retry_after_s;
   u->a->call = NULL;
+  if (status == SAM_EAGAIN && retry_after_s > 0) {
+    /* A20: a limit error is a refusal: nothing was reopened. Undo is one
+     * request a person asked for: say when to ask again. */
+    json_object *o = json_object_new_object();
+
+    snprintf(m, sizeof(m),
+             "DocuSign refused to reopen the user for its rate limit; "
+             "nothing was changed [user=%s]; try again in %lld s: %s",
+             u->uid, (long long)retry_after_s, msg);
+    json_object_object_add(o, "retry_after_s",
+                           json_object_new_int64(retry_after_s));
+    dsg_action_complete(u->a, status, m, o != NULL ? dsg_ru_text(o) : NULL);
+    json_object_put(o);
+    return;
+  }
   if (status != SAM_OK) {
     snprintf(m, sizeof(m), "reopening the user failed [user=%s]: %s", u->uid,
              msg);
