@@ -101,6 +101,24 @@ static void on_action_done(const sam_job_outcome *o, void *ud) {
     action_saved(c, rc);
 }
 
+int sam__hs_action_ready(sam__hs_call *c, int status) {
+  if (status != 0) {
+    sam__hs_reply_err(c, status, NULL, "no such profile [id=%s]", c->segs[3]);
+    return status;
+  }
+  if (c->plugin == NULL) {
+    sam__hs_reply_err(c, SAM_EBUSY, NULL,
+                      "the profile's plugin is not loaded [plugin=%s]",
+                      sam__hs_str(c->profile, "plugin"));
+    return SAM_EBUSY;
+  }
+  if (c->svc->closing) {
+    sam__hs_reply_err(c, SAM_EAGAIN, NULL, "the host is shutting down");
+    return SAM_EAGAIN;
+  }
+  return 0;
+}
+
 static void action_loaded(sam__hs_call *c, int status) {
   const char *aid = c->segs[5];
   json_object *a, *flags;
@@ -110,20 +128,8 @@ static void action_loaded(sam__hs_call *c, int status) {
   uint32_t fl = 0;
   int rc;
 
-  if (status != 0) {
-    sam__hs_reply_err(c, status, NULL, "no such profile [id=%s]", c->segs[3]);
+  if (sam__hs_action_ready(c, status) != 0)
     return;
-  }
-  if (c->plugin == NULL) {
-    sam__hs_reply_err(c, SAM_EBUSY, NULL,
-                      "the profile's plugin is not loaded [plugin=%s]",
-                      sam__hs_str(c->profile, "plugin"));
-    return;
-  }
-  if (c->svc->closing) {
-    sam__hs_reply_err(c, SAM_EAGAIN, NULL, "the host is shutting down");
-    return;
-  }
   a = sam__hs_plugin_action(c->plugin, aid, 0);
   if (a != NULL && json_object_object_get_ex(a, "flags", &flags))
     fl = (uint32_t)json_object_get_int64(flags);

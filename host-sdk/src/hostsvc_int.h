@@ -293,6 +293,10 @@ int sam__hs_materialize(sam__hs_call *c, sam__hs_step_fn then);
 /* ---- actions and OAuth (hostsvc_actions.c, hostsvc_oauth.c) ---- */
 
 void sam__hs_route_action(sam__hs_call *c, const char *action);
+/* The checks before an action runs on c->profile, read with status: the
+ * profile exists, its plugin is loaded, the host is not closing. Replies
+ * and returns nonzero when one fails; 0 when the action may run. */
+int sam__hs_action_ready(sam__hs_call *c, int status);
 void sam__hs_route_publish(sam__hs_call *c);
 /* Creates or updates the scheduled job of every process of c->profile's
  * type with the current profile JSON, then calls then(c, status) once

@@ -43,20 +43,8 @@ static void restore_loaded(sam__hs_call *c, int status) {
   const char *ptext;
   int rc;
 
-  if (status != 0) {
-    sam__hs_reply_err(c, status, NULL, "no such profile [id=%s]", c->segs[3]);
+  if (sam__hs_action_ready(c, status) != 0)
     return;
-  }
-  if (c->plugin == NULL) {
-    sam__hs_reply_err(c, SAM_EBUSY, NULL,
-                      "the profile's plugin is not loaded [plugin=%s]",
-                      sam__hs_str(c->profile, "plugin"));
-    return;
-  }
-  if (c->svc->closing) {
-    sam__hs_reply_err(c, SAM_EAGAIN, NULL, "the host is shutting down");
-    return;
-  }
   if (sam__hs_plugin_action(c->plugin, RESTORE_ACTION, 0) == NULL) {
     sam__hs_reply_err(c, SAM_ENOENT, NULL,
                       "the profile's plugin cannot restore subscriptions "
