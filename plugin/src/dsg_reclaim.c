@@ -184,8 +184,17 @@ void dsg_reclaim_cancel(sam_job *job, void *ud) {
 
   for (ref = ctx->jobs; ref != NULL; ref = ref->next) {
     if (ref->job == job && ref->abort == rc_abort) {
+      rc_run *r = ((dsg_action *)ref)->ext;
+
       /* Stop at the next checkpoint: a DELETE in flight is never cut. */
-      ((rc_run *)((dsg_action *)ref)->ext)->stop = 1;
+      r->stop = 1;
+      if (r->pc_cb != NULL && r->call == NULL && !r->rs.busy &&
+          r->pc_timer != NULL && uv_is_active((uv_handle_t *)r->pc_timer)) {
+        /* Waiting for a rate-limit reset (up to an hour): nothing is in
+         * flight, so end now; the batch's intent stays pending and the
+         * next run re-reads its users first. */
+        dsg_rc_finish(r, SAM_ECANCELED, "");
+      }
       return;
     }
   }

@@ -22,7 +22,8 @@ if(TARGET docusign-sim AND TARGET samhost_test)
     SIM_EXE="$<TARGET_FILE:docusign-sim>")
   add_dependencies(test-dsg-reclaim docusign-sim sam_docusign)
   foreach(c dry cap between off crash partial cancel notify shutdown
-            boundary refresh paced limit429 deadline order)
+            boundary refresh paced limit429 deadline cancelwait
+            order)
     add_test(NAME test-dsg-reclaim-${c} COMMAND test-dsg-reclaim ${c})
     set_tests_properties(test-dsg-reclaim-${c} PROPERTIES TIMEOUT 300
       LABELS "integration;reclaim"

@@ -43,6 +43,8 @@
  *   deadline the same 429 with a reset after the job's deadline: partial
  *            SAM_EAGAIN with retry_after_s, nothing closed, the intent
  *            pending; the next run closes both exactly once
+ *   cancelwait a cancel during the wait for the reset ends the run at
+ *            once: nothing sent, intent pending, the next run closes both
  *   order    under the cap the oldest assigned dates are closed first
  */
 #include <stdio.h>
@@ -269,7 +271,8 @@ typedef struct waitj {
   int done;
   dh_run *out;
   char job_id[SAM_JOB_ID_LEN];
-  int cancel_on_progress; /* cancel the job at its first progress report */
+  int cancel_on_progress; /* cancel the job at the end of the first batch
+                             (1) or at a rate-limit wait (2) */
   int cancelled;
 } waitj;
 
@@ -284,7 +287,7 @@ static void on_progress(const char *job_id,
          (unsigned long long)total, msg != NULL ? msg : "");
   /* at the end of the first batch (not the start's "N candidate(s)") */
   if (w->cancel_on_progress && !w->cancelled && msg != NULL &&
-      strstr(msg, "batch ") != NULL) {
+      strstr(msg, w->cancel_on_progress == 2 ? "waiting" : "batch ") != NULL) {
     w->cancelled = 1;
     EXPECT_EQ_INT(0, sam_runtime_job_cancel(g_d.h.rt, job_id));
   }
@@ -1297,6 +1300,42 @@ static void test_deadline(void) {
   dh_finish(&g_d);
 }
 
+/* A cancel during a rate-limit wait ends the run at once: nothing sent,
+ * the intent pending, the next run closes both once. */
+static void test_cancelwait(void) {
+  dh_run r;
+  json_object *in;
+  char st[64];
+  size_t i;
+  int pending = 0;
+
+  start();
+  seed_two();
+  sim_post("faults", "{\"next_429\":1,\"scope\":\"write\"}");
+  oh_stats_reset(&g_d.h);
+  run_job_ex(SAM_JOB_PROCESS, "reclaim", 0, NULL, "{\"cap\":10}", 2, &r);
+  sim_post("faults", "{\"scope\":\"rest\"}");
+  EXPECT_EQ_INT(SAM_ECANCELED, r.status);
+  EXPECT_CONTAINS(r.message, "closed 0 user(s)");
+  EXPECT_EQ_INT(1, (int)deletes());
+  EXPECT_EQ_STR("Active", sim_status(QUIET, st, sizeof(st)));
+  in = intents();
+  for (i = 0; i < json_object_array_length(in); i++)
+    pending +=
+        strcmp(js(json_object_array_get_idx(in, i), "state"), "pending") == 0;
+  json_object_put(in);
+  EXPECT_EQ_INT(1, pending);
+  dh_run_free(&r);
+  oh_stats_reset(&g_d.h);
+  reclaim(0, "{\"cap\":10}", &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(2, (int)count(&r, "closed"));
+  EXPECT_EQ_INT(1, (int)deletes());
+  EXPECT_EQ_STR("Closed", sim_status(NEVER, st, sizeof(st)));
+  dh_run_free(&r);
+  dh_finish(&g_d);
+}
+
 /* Under the cap, the oldest assigned dates go first (then userId). */
 static void test_order(void) {
   const char *args[] = {"--users", "40", NULL};
@@ -1380,6 +1419,8 @@ int main(int argc, char **argv) {
     SAM_T_RUN(test_limit429);
   else if (strcmp(c, "deadline") == 0)
     SAM_T_RUN(test_deadline);
+  else if (strcmp(c, "cancelwait") == 0)
+    SAM_T_RUN(test_cancelwait);
   else if (strcmp(c, "order") == 0)
     SAM_T_RUN(test_order);
   else
