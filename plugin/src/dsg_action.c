@@ -153,6 +153,18 @@ fail:
   return rc;
 }
 
+void *dsg_action_ext(dsg_action *a, size_t size, void (*free_ext)(void *ext)) {
+  void *e = calloc(1, size);
+
+  if (e == NULL) {
+    dsg_action_complete(a, SAM_ENOMEM, "out of memory", NULL);
+    return NULL;
+  }
+  a->ext = e;
+  a->free_ext = free_ext;
+  return e;
+}
+
 int dsg_action_fail_start(dsg_ctx *ctx,
                           sam_job *job,
                           int status,

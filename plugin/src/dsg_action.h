@@ -85,6 +85,13 @@ void dsg_action_complete(dsg_action *a,
                          const char *result_json);
 
 /*
+ * Gives a its own state: a zeroed block of size bytes, set as a->ext with
+ * free_ext. Returns it, or NULL after completing a with SAM_ENOMEM (a is
+ * then dead). Thread: loop thread.
+ */
+void *dsg_action_ext(dsg_action *a, size_t size, void (*free_ext)(void *ext));
+
+/*
  * Completes a job that could not become an action (dsg_action_new failed)
  * inside start: job_complete with status and msg. Returns SAM_OK for start
  * to return (C1).

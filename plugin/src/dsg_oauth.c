@@ -225,13 +225,9 @@ int dsg_oauth_start(sam_job *job, const sam_job_input *in, void *ud) {
                         "the host passed no oauth_state or redirect_uri", NULL);
     return SAM_OK;
   }
-  e = calloc(1, sizeof(*e));
-  if (e == NULL) {
-    dsg_action_complete(a, SAM_ENOMEM, "out of memory", NULL);
+  e = dsg_action_ext(a, sizeof(*e), start_ext_free);
+  if (e == NULL)
     return SAM_OK;
-  }
-  a->ext = e;
-  a->free_ext = start_ext_free;
   rc = build_start(a, in, &pending, err, sizeof(err));
   if (rc == 0) {
     /* ABI.md 9.4 step 2: stored before the URL is handed out. */
@@ -597,13 +593,9 @@ int dsg_oauth_callback(sam_job *job, const sam_job_input *in, void *ud) {
                         "the host passed no oauth_code or oauth_state", NULL);
     return SAM_OK;
   }
-  e = calloc(1, sizeof(*e));
-  if (e == NULL) {
-    dsg_action_complete(a, SAM_ENOMEM, "out of memory", NULL);
+  e = dsg_action_ext(a, sizeof(*e), cb_ext_free);
+  if (e == NULL)
     return SAM_OK;
-  }
-  a->ext = e;
-  a->free_ext = cb_ext_free;
   e->code = strdup(in->oauth_code);
   e->state = strdup(in->oauth_state);
   if (e->code == NULL || e->state == NULL) {

@@ -184,13 +184,9 @@ int dsg_validate_start(sam_job *job, const sam_job_input *in, void *ud) {
   rc = dsg_action_new(ctx, job, in, &a, err, sizeof(err));
   if (rc != 0)
     return dsg_action_fail_start(ctx, job, rc, err);
-  e = calloc(1, sizeof(*e));
-  if (e == NULL) {
-    dsg_action_complete(a, SAM_ENOMEM, "out of memory", NULL);
+  e = dsg_action_ext(a, sizeof(*e), val_ext_free);
+  if (e == NULL)
     return SAM_OK;
-  }
-  a->ext = e;
-  a->free_ext = val_ext_free;
   snprintf(url, sizeof(url), "%s/oauth/userinfo", a->instance);
   token_args(a, &ta);
   /* on_userinfo may run inside (no token, needs consent): it completes the
