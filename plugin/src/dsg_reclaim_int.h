@@ -122,8 +122,9 @@ struct rc_run {
   char *pc_url;
   char *pc_body;
   dsg_api_cb pc_cb;
-  unsigned pc_limits;    /* limit errors of this request in a row */
-  uint64_t deadline;     /* loop time of the host's deadline, 0: none */
+  unsigned pc_limits; /* limit errors of this request in a row */
+  int pc_warm;       /* a long wait ended: one GET first (dsg_reclaim_pace.c) */
+  uint64_t deadline; /* loop time of the host's deadline, 0: none */
   int64_t retry_after_s; /* > 0: ended partial before a reset */
   long limit_errors;     /* limit errors met (the wait was made) */
   long limit_waits;      /* waits announced */

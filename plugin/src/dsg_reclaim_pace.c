@@ -20,6 +20,13 @@
 
 /* Limit errors in a row for one request before it is given up. */
 #define MAX_LIMITS 20
+/* A wait at least this long may outlive the server's keep-alive: the
+ * connection curl keeps can be dead, and a write sent on it fails with an
+ * unknown outcome ("Send failure: Broken pipe", seen with tools/demo
+ * --limits). So after such a wait one cheap GET of the account goes first:
+ * it meets the dead connection (its outcome is only fed to the governor)
+ * and the request itself then gets a live one. */
+#define WARM_AFTER_MS 5000
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -88,6 +95,53 @@ static void deliver(rc_run *r,
 
 static void pump(rc_run *r);
 
+/* Feeds the governor a reply; returns its class (DSG_GOV_OK for 2xx). */
+static dsg_gov_class
+feed(rc_run *r, int status, const dsg_http_resp *resp, int64_t now) {
+  dsg_gov_headers h;
+  dsg_gov_class cls = DSG_GOV_OK;
+  json_object *body;
+
+  if (resp == NULL || resp->status != SAM_OK) {
+    dsg_gov_finished(r->gov, now, NULL);
+    return status == SAM_OK ? DSG_GOV_OK : DSG_GOV_RETRY;
+  }
+  h.rate_limit = resp->ratelimit_limit;
+  h.rate_remaining = resp->ratelimit_remaining;
+  h.rate_reset = resp->ratelimit_reset;
+  h.burst_limit = resp->burstlimit_limit;
+  h.burst_remaining = resp->burstlimit_remaining;
+  dsg_gov_finished(r->gov, now, &h);
+  if (status != SAM_OK) {
+    body = dsg_json_parse(resp->body, resp->body_len);
+    cls =
+        dsg_gov_classify((int)resp->http_status, dsg_ru_str(body, "errorCode"));
+    json_object_put(body);
+  }
+  return cls;
+}
+
+static void on_warm(int status,
+                    const dsg_http_resp *resp,
+                    const char *msg,
+                    int64_t retry_after_s,
+                    void *ud) {
+  rc_run *r = ud;
+  int64_t now = now_ms();
+  dsg_gov_class cls = feed(r, status, resp, now);
+
+  (void)msg;
+  (void)retry_after_s;
+  r->call = NULL;
+  if (r->pc_cb == NULL)
+    return;
+  if (cls == DSG_GOV_LIMIT_HOURLY || cls == DSG_GOV_LIMIT_BURST) {
+    r->limit_errors++;
+    (void)dsg_gov_limit_error(r->gov, now, cls, resp->retry_after_s);
+  }
+  pump(r);
+}
+
 static void on_timer(uv_timer_t *t) {
   rc_run *r = t->data;
 
@@ -103,27 +157,9 @@ static void on_resp(int status,
                     void *ud) {
   rc_run *r = ud;
   int64_t now = now_ms();
-  dsg_gov_headers h;
-  dsg_gov_class cls = DSG_GOV_OK;
-  json_object *body;
+  dsg_gov_class cls = feed(r, status, resp, now);
 
   r->call = NULL;
-  if (resp != NULL && resp->status == SAM_OK) {
-    h.rate_limit = resp->ratelimit_limit;
-    h.rate_remaining = resp->ratelimit_remaining;
-    h.rate_reset = resp->ratelimit_reset;
-    h.burst_limit = resp->burstlimit_limit;
-    h.burst_remaining = resp->burstlimit_remaining;
-    dsg_gov_finished(r->gov, now, &h);
-    if (status != SAM_OK) {
-      body = dsg_json_parse(resp->body, resp->body_len);
-      cls = dsg_gov_classify((int)resp->http_status,
-                             dsg_ru_str(body, "errorCode"));
-      json_object_put(body);
-    }
-  } else {
-    dsg_gov_finished(r->gov, now, NULL);
-  }
   if ((cls == DSG_GOV_LIMIT_HOURLY || cls == DSG_GOV_LIMIT_BURST) &&
       r->pc_limits < MAX_LIMITS && !r->aborting) {
     /* A20/A21: refused, nothing done: wait for the reset, send again. */
@@ -150,6 +186,17 @@ static void pump(rc_run *r) {
   int rc;
 
   dsg_gov_advise(r->gov, now, &adv);
+  if (adv.may_start > 0 && r->pc_warm && r->rest != NULL) {
+    r->pc_warm = 0;
+    dsg_gov_started(r->gov, now);
+    rc = dsg_api_get(
+        r->ctx,
+        &(dsg_token_args){r->a->profile_id, r->a->client_id, r->a->instance},
+        r->rest, on_warm, r, &r->call);
+    if (rc == 0)
+      return;
+    dsg_gov_finished(r->gov, now_ms(), NULL);
+  }
   if (adv.may_start > 0) {
     dsg_gov_started(r->gov, now);
     rc = dsg_api_send(
@@ -193,6 +240,8 @@ static void pump(rc_run *r) {
     dsg_logf(r->ctx, r->a->job, SAM_LOG_INFO, "reclaim: %s", m);
     dsg_rc_progress(r, m);
   }
+  if (wait_ms >= WARM_AFTER_MS)
+    r->pc_warm = 1;
   uv_timer_start(r->pc_timer, on_timer, (uint64_t)wait_ms, 0);
 }
 
