@@ -49,10 +49,12 @@ export class ApiError extends Error {
     this.body = body;
   }
 
-  /** True when the backend says the feature is not there yet. */
+  /** True when the plugin or host answers that it does not support the
+   * call (SAM_ENOTSUP): shown as "pending", not as a failure, since any
+   * plugin may leave an action unsupported. Decided on the status code,
+   * never on the message text. */
   get notImplemented() {
-    return this.code === 'SAM_ENOTSUP' || this.http === 501 ||
-      /not implemented/i.test(this.message);
+    return this.code === 'SAM_ENOTSUP' || this.http === 501;
   }
 }
 

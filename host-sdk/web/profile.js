@@ -370,7 +370,7 @@ class ProfileView {
     if (this.watcher) this.watcher.stop();
     this.watcher = watchJob(this.progressEl, jobId, {
       onDone: (rec) => {
-        const kind = rec.outcome === 'success' ? 'ok' : /not implemented/i.test(rec.message || '') ? 'pending' : 'error';
+        const kind = rec.outcome === 'success' ? 'ok' : rec.status === 'SAM_ENOTSUP' ? 'pending' : 'error';
         this.outcome(kind, `${what || 'Job'} finished: ${rec.outcome}${rec.message ? ` (${rec.message})` : ''}`);
         this.refreshAll();
       },
