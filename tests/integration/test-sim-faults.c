@@ -148,6 +148,16 @@ static void test_limits(void) {
     nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
   EXPECT_EQ_INT(200, users_call(&r));
   sim_resp_free(&r);
+  /* a window moved off the clock's boundary: it ends when asked, fresh */
+  EXPECT_EQ_INT(200, sim_control(&S, "limits",
+                                 "{\"hourly_window_s\":3600,"
+                                 "\"hourly_resets_in_s\":100}"));
+  EXPECT_EQ_INT(200, users_call(&r));
+  reset = hdr_long(&r, "X-RateLimit-Reset") - (long)time(NULL);
+  EXPECT_TRUE(reset >= 99 && reset <= 100);
+  EXPECT_EQ_INT(1, hdr_long(&r, "X-RateLimit-Remaining"));
+  sim_resp_free(&r);
+  EXPECT_EQ_INT(400, sim_control(&S, "limits", "{\"hourly_resets_in_s\":0}"));
   /* disabled limits: never refused, headers still sent */
   EXPECT_EQ_INT(200, sim_control(&S, "limits", "{\"enabled\":false}"));
   for (i = 0; i < 5; i++) {

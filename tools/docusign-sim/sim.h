@@ -216,6 +216,7 @@ typedef struct sim_limits {
   long burst_window_s;
   int swap_status;
   int retry_after;
+  int64_t hour_phase; /* the hourly window starts at phase + k * window */
   int64_t hour_start;
   long hour_used;
   int64_t burst_start;
@@ -338,6 +339,7 @@ int sim_envelopes_handle(sim_req *r);
 int sim_limits_check(sim_req *r);
 void sim_limits_headers(sim_req *r);
 void sim_limits_reset(sim_limits *l);
+void sim_limits_hourly_resets_in(sim_limits *l, int64_t seconds);
 
 /* sim_control.c */
 int sim_control_handle(sim_req *r);

@@ -488,6 +488,11 @@ static int limits(sim_req *r, json_object *o) {
     l->retry_after = v;
   if (jbool(o, "reset", &v) && v)
     sim_limits_reset(l);
+  if (jnum(o, "hourly_resets_in_s", &d)) {
+    if (d < 1 || d > (l->hourly_window_s > 0 ? l->hourly_window_s : 3600))
+      return fail(r, 400, "hourly_resets_in_s must be 1..hourly_window_s");
+    sim_limits_hourly_resets_in(l, (int64_t)d);
+  }
   sim_json_obj(&b);
   sim_json_key(&b, "enabled");
   sim_json_rawval(&b, l->enabled ? "true" : "false");

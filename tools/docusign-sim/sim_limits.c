@@ -8,8 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+static int64_t hourly_window(const sim_limits *l) {
+  return l->hourly_window_s > 0 ? l->hourly_window_s : 3600;
+}
+
 static void roll(sim_limits *l, int64_t now) {
-  int64_t hs = now - now % (l->hourly_window_s > 0 ? l->hourly_window_s : 3600);
+  int64_t w = hourly_window(l);
+  int64_t into = (now - l->hour_phase) % w;
+  int64_t hs = now - (into < 0 ? into + w : into);
   int64_t bs = now - now % (l->burst_window_s > 0 ? l->burst_window_s : 30);
 
   if (hs != l->hour_start) {
@@ -39,9 +45,7 @@ void sim_limits_headers(sim_req *r) {
   sim_add_header(r, "X-RateLimit-Limit", v);
   snprintf(v, sizeof(v), "%ld", left(l->hourly, l->hour_used));
   sim_add_header(r, "X-RateLimit-Remaining", v);
-  snprintf(v, sizeof(v), "%lld",
-           (long long)(l->hour_start +
-                       (l->hourly_window_s > 0 ? l->hourly_window_s : 3600)));
+  snprintf(v, sizeof(v), "%lld", (long long)(l->hour_start + hourly_window(l)));
   sim_add_header(r, "X-RateLimit-Reset", v);
   snprintf(v, sizeof(v), "%ld", l->burst);
   sim_add_header(r, "X-BurstLimit-Limit", v);
@@ -86,8 +90,7 @@ int sim_limits_check(sim_req *r) {
   sim_limits_headers(r);
   if (l->retry_after) {
     int64_t wait =
-        hourly ? l->hour_start +
-                     (l->hourly_window_s > 0 ? l->hourly_window_s : 3600) - now
+        hourly ? l->hour_start + hourly_window(l) - now
                : l->burst_start +
                      (l->burst_window_s > 0 ? l->burst_window_s : 30) - now;
     snprintf(v, sizeof(v), "%lld", (long long)(wait > 0 ? wait : 1));
@@ -108,6 +111,19 @@ int sim_limits_check(sim_req *r) {
                     "been reached.");
   }
   return 1;
+}
+
+/*
+ * Moves the hourly window so that it ends in `seconds` (control API): a test
+ * that needs "the reset is far away" must not depend on where in the UTC
+ * hour it happens to run.
+ */
+void sim_limits_hourly_resets_in(sim_limits *l, int64_t seconds) {
+  int64_t now = (int64_t)time(NULL);
+
+  l->hour_phase = (now + seconds) % hourly_window(l);
+  l->hour_start = 0;
+  l->hour_used = 0;
 }
 
 /*
