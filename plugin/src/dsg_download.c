@@ -14,6 +14,7 @@
 #include "dsg_dates.h"
 #include "dsg_download.h"
 #include "dsg_download_int.h"
+#include "dsg_download_work.h"
 #include "dsg_log.h"
 #include "dsg_token.h"
 
@@ -163,7 +164,8 @@ static void on_timer_closed(uv_handle_t *h) {
 }
 
 static void maybe_complete(dsg_dl *dl) {
-  if (!dl->finishing || dl->timer_closing || dl->n_ops > 0 || dl->cand_busy)
+  if (!dl->finishing || dl->timer_closing || dl->n_ops > 0 || dl->cand_busy ||
+      dl->n_works > 0)
     return;
   /* A cancelled or failed run records the pages it stored last, so that
    * the next run resumes after them (a tiny write). */
@@ -189,6 +191,7 @@ void dl_fail(dsg_dl *dl, int status, const char *fmt, ...) {
     dl->c.errors++;
   dl_reqs_cancel(dl);
   dl_ops_cancel(dl);
+  dl_works_cancel(dl); /* their after callbacks still run, then the pump */
   dl_pump(dl);
 }
 

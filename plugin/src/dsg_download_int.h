@@ -48,6 +48,7 @@ typedef struct dsg_dl dsg_dl;
 typedef struct dl_req dl_req;
 typedef struct dl_op dl_op;
 typedef struct dl_cand dl_cand;
+typedef struct dl_work dl_work; /* dsg_download_work.h */
 
 typedef enum dl_phase {
   DL_SETUP = 0, /* read models, unrecognized, exclusions, checkpoint */
@@ -87,6 +88,7 @@ typedef enum dl_req_state {
   RQ_READY = 0, /* to be sent when the governor allows */
   RQ_SENDING,   /* an API call in flight */
   RQ_RETRY,     /* waiting for retry_at_ms */
+  RQ_PARSING,   /* page arrived: parsed on the thread pool */
   RQ_READING,   /* page parsed: previous records being read */
   RQ_WRITING    /* page mapped: put_batch in flight or to be retried */
 } dl_req_state;
@@ -220,6 +222,9 @@ struct dsg_dl {
   /* store operations in flight */
   dl_op *ops;
   size_t n_ops;
+  /* uv_queue_work requests whose after callback has not run yet */
+  dl_work *works;
+  size_t n_works;
   /* outcome */
   int finishing;
   int status;
@@ -267,6 +272,13 @@ void dl_wake_at(dsg_dl *dl, int64_t at_ms);
 void dl_pages_pump(dsg_dl *dl);
 /* Frees a request (its page, reads and batch). */
 void dl_req_free(dl_req *r);
+/* A users page parsed off the loop (dsg_download_work.c), back on the
+ * loop: rc and err are dsg_page_parse's. On success the page moves into
+ * r (*page zeroed) and r goes on as page_arrived did on the loop (paging,
+ * userId de-duplication, RQ_READING); on error the request is retried
+ * with backoff or the run fails (retry_or_give_up). */
+void dl_page_parsed(
+    dsg_dl *dl, dl_req *r, int rc, dsg_page *page, const char *err);
 /* Cancels every API call in flight (their callbacks never run). */
 void dl_reqs_cancel(dsg_dl *dl);
 /* The sweep's verification pass: opens GET users/{userId} requests for

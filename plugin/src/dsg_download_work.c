@@ -1,0 +1,140 @@
+/*
+ * dsg_download_work.c: the download's CPU-heavy steps on libuv's thread
+ * pool (ABI.md 9.1, C5): the tracked uv_queue_work requests of a job and
+ * the parse of a users page. Run functions touch only their own work;
+ * everything of the job happens in the after callbacks, on the loop.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsg_download_int.h"
+#include "dsg_download_work.h"
+#include "dsg_http.h"
+
+/* ---- tracked works ---- */
+
+static void work_cb(uv_work_t *req) {
+  dl_work *w = req->data;
+
+  w->run(w);
+}
+
+static void after_cb(uv_work_t *req, int status) {
+  dl_work *w = req->data;
+  dsg_dl *dl = w->dl;
+
+  if (w->prev != NULL)
+    w->prev->next = w->next;
+  else
+    dl->works = w->next;
+  if (w->next != NULL)
+    w->next->prev = w->prev;
+  dl->n_works--;
+  w->after(w, status); /* frees w */
+  /* The job completes from the pump once n_works is 0 (maybe_complete). */
+  dl_pump(dl);
+}
+
+int dl_work_queue(dsg_dl *dl,
+                  dl_work *w,
+                  dl_work_run_fn run,
+                  dl_work_after_fn after) {
+  int rc;
+
+  if (dl->finishing)
+    return SAM_EBUSY;
+  memset(&w->req, 0, sizeof(w->req));
+  w->req.data = w;
+  w->dl = dl;
+  w->run = run;
+  w->after = after;
+  rc = uv_queue_work(dl->ctx->loop, &w->req, work_cb, after_cb);
+  if (rc != 0)
+    return dsg_status_from_uv(rc);
+  w->prev = NULL;
+  w->next = dl->works;
+  if (dl->works != NULL)
+    dl->works->prev = w;
+  dl->works = w;
+  dl->n_works++;
+  return 0;
+}
+
+void dl_works_cancel(dsg_dl *dl) {
+  dl_work *w;
+
+  /* UV_EBUSY for a work already running or done: its after still comes. */
+  for (w = dl->works; w != NULL; w = w->next)
+    (void)uv_cancel((uv_req_t *)&w->req);
+}
+
+/* ---- a users page parsed off the loop ---- */
+
+typedef struct parse_work {
+  dl_work w; /* first */
+  dl_req *r; /* the loop's: never touched by run */
+  char *body;
+  size_t body_len;
+  uint64_t expected_start;
+  dsg_page page;
+  int rc;
+  char err[400];
+} parse_work;
+
+static void parse_run(dl_work *w) {
+  parse_work *p = (parse_work *)w;
+
+  p->rc = dsg_page_parse(p->body, p->body_len, p->expected_start, &p->page,
+                         p->err, sizeof(p->err));
+  /* The body is not needed any more: free it here, off the loop too. */
+  free(p->body);
+  p->body = NULL;
+}
+
+static void parse_after(dl_work *w, int status) {
+  parse_work *p = (parse_work *)w;
+  dsg_dl *dl = w->dl;
+
+  if (status != 0 || dl->finishing) {
+    /* Cancelled (UV_ECANCELED) or the job ends anyway: nothing to carry
+     * on with. r stays in dl->reqs; the job frees it. A cancel without a
+     * finishing job cannot happen (only dl_fail cancels); fetch again. */
+    if (!dl->finishing)
+      p->r->state = RQ_READY;
+  } else {
+    /* Hands the page to r (dl_page_parsed takes it over, also on error). */
+    dl_page_parsed(dl, p->r, p->rc, &p->page, p->err);
+  }
+  dsg_page_free(&p->page);
+  free(p->body);
+  free(p);
+}
+
+int dl_page_parse_queue(dsg_dl *dl,
+                        dl_req *r,
+                        const char *body,
+                        size_t body_len) {
+  parse_work *p = calloc(1, sizeof(*p));
+  int rc;
+
+  if (p == NULL)
+    return SAM_ENOMEM;
+  p->body = malloc(body_len + 1);
+  if (p->body == NULL) {
+    free(p);
+    return SAM_ENOMEM;
+  }
+  memcpy(p->body, body, body_len);
+  p->body[body_len] = '\0';
+  p->body_len = body_len;
+  p->r = r;
+  p->expected_start = r->offset;
+  rc = dl_work_queue(dl, &p->w, parse_run, parse_after);
+  if (rc != 0) {
+    free(p->body);
+    free(p);
+    return rc;
+  }
+  r->state = RQ_PARSING;
+  return 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * dsg_download_work.h: the download's CPU-heavy steps on libuv's thread
+ * pool (ABI.md 9.1 and C5): uv_queue_work on the host's loop. A work's
+ * run function touches only what the work owns (no host function, no uv
+ * handle, nothing of the job); its results come back on the loop in the
+ * after callback. The job tracks its queued works (dl->works, n_works)
+ * like its store operations: it completes only once every after callback
+ * has run, including those of works cancelled with UV_ECANCELED.
+ */
+#ifndef DSG_DOWNLOAD_WORK_H
+#define DSG_DOWNLOAD_WORK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "dsg_download_int.h"
+
+/* Runs on a pool thread: reads and writes only the work itself. */
+typedef void (*dl_work_run_fn)(dl_work *w);
+/* Runs once on the loop thread after run, or instead of it when the work
+ * was cancelled before it started (status UV_ECANCELED). Owns w: it frees
+ * it. The job's pump runs right after it. */
+typedef void (*dl_work_after_fn)(dl_work *w, int status);
+
+/* One queued work of a job. Embedded first in a step's own struct. */
+struct dl_work {
+  uv_work_t req; /* req.data = this */
+  dl_work *next;
+  dl_work *prev;
+  dsg_dl *dl;
+  dl_work_run_fn run;
+  dl_work_after_fn after;
+};
+
+/*
+ * Queues w on the host's loop (ctx->loop) and tracks it in dl->works.
+ *
+ * Thread:    loop thread.
+ * Ownership: w is the caller's until this returns 0; then it belongs to
+ *            the work until its after callback, which frees it.
+ * Callbacks: run on a pool thread, then after on the loop, exactly once
+ *            each (after alone when cancelled), never inside this call;
+ *            dl_pump follows every after.
+ * Returns:   0, or SAM_EBUSY when the job is finishing, or the libuv
+ *            error as SAM_E* (w untouched, still the caller's).
+ */
+int dl_work_queue(dsg_dl *dl,
+                  dl_work *w,
+                  dl_work_run_fn run,
+                  dl_work_after_fn after);
+
+/*
+ * uv_cancel on every queued work of the job: those not started yet get
+ * their after callback with UV_ECANCELED; those running finish normally.
+ *
+ * Thread:    loop thread. Callbacks: none inside this call.
+ */
+void dl_works_cancel(dsg_dl *dl);
+
+/*
+ * Parses a users page (dsg_page_parse) on the thread pool: copies the
+ * body, moves r to RQ_PARSING, and from the after callback calls
+ * dl_page_parsed(dl, r, ...) on the loop. When the job is finishing by
+ * then (or the work was cancelled), the parsed page is freed instead and
+ * r stays RQ_PARSING for dl_free.
+ *
+ * Thread:    loop thread.
+ * Ownership: body is borrowed (copied); r stays in dl->reqs and must not
+ *            be freed or read for its page until the after callback.
+ * Returns:   0, or SAM_ENOMEM / SAM_EBUSY / a libuv error as SAM_E* (r
+ *            untouched then: the caller may parse on the loop instead).
+ */
+int dl_page_parse_queue(dsg_dl *dl,
+                        dl_req *r,
+                        const char *body,
+                        size_t body_len);
+
+#endif /* DSG_DOWNLOAD_WORK_H */
