@@ -69,6 +69,7 @@ typedef struct serve {
   const char *web_dir;
   const char *daily_at;
   double time_scale;
+  uint32_t cache_mib;
   int test_mode;
   char *manifests[MAX_PLUGINS];
   char *configs[MAX_PLUGINS];
@@ -98,7 +99,8 @@ static void help(void) {
       "  --test-mode            validate every record write; plugins may use\n"
       "                         loopback http instance URLs\n"
       "  --time-scale X         scheduler clock speed (86400 = a day per s)\n"
-      "  --daily-at HH:MM       daily run time, UTC (default 02:00)\n");
+      "  --daily-at HH:MM       daily run time, UTC (default 02:00)\n"
+      "  --sqlite-cache-mib N   SQLite page cache, MiB (default 16)\n");
   sh_help_common();
 }
 
@@ -206,6 +208,17 @@ static int parse_args(serve *s, int argc, char **argv) {
         fprintf(stderr, "samhost serve: bad --time-scale [%s]\n", v);
         return SH_EXIT_USAGE;
       }
+    } else if (strcmp(name, "--sqlite-cache-mib") == 0) {
+      char *end;
+      unsigned long n = strtoul(v, &end, 10);
+      if (*end != '\0' || v[0] < '0' || v[0] > '9' || n < 1 ||
+          n > SAM__SQLITE_CACHE_MIB_MAX) {
+        fprintf(stderr,
+                "samhost serve: bad --sqlite-cache-mib [%s]; give 1..%u\n", v,
+                SAM__SQLITE_CACHE_MIB_MAX);
+        return SH_EXIT_USAGE;
+      }
+      s->cache_mib = (uint32_t)n;
     } else {
       fprintf(stderr, "samhost serve: unknown option [%s]; see --help\n", name);
       return SH_EXIT_USAGE;
@@ -467,6 +480,7 @@ static int retention_start(serve *s) {
  * closed by stop() on the loop. */
 static int start(serve *s) {
   sam__runtime_config rc_cfg;
+  sam__sqlite_opts sq_opts;
   sam_sched_config sc;
   sam_hostsvc_config hc;
   sam__backend backend;
@@ -495,7 +509,9 @@ static int start(serve *s) {
     fprintf(stderr, "samhost: %s\n", err);
     goto done;
   }
-  if (sam__backend_sqlite_open(&s->loop, db, NULL, &backend, err,
+  memset(&sq_opts, 0, sizeof(sq_opts));
+  sq_opts.cache_mib = s->cache_mib;
+  if (sam__backend_sqlite_open(&s->loop, db, &sq_opts, &backend, err,
                                sizeof(err)) != 0) {
     fprintf(stderr, "samhost: %s\n", err);
     goto done;

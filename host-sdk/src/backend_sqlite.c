@@ -290,8 +290,7 @@ int sam__backend_sqlite_open(struct uv_loop_s *loop,
     goto fail;
   }
   have_sync = 1;
-  rc = sam__sqlite_db_open(path, o.busy_timeout_ms, o.synchronous_full,
-                           &b->conn.db, err, err_len);
+  rc = sam__sqlite_db_open(path, &o, &b->conn.db, err, err_len);
   if (rc != 0)
     goto fail;
   rc = sam__sq_conn_prepare(&b->conn, err, err_len);

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "sam_backend.h"
+#include "sam_backend_sqlite.h"
 #include "sam_seal.h"
 
 /* Query statements are cached per number of filter terms up to this. */
@@ -91,8 +92,7 @@ typedef struct sam__sq_op {
  * with a message in err; *out is NULL on error.
  */
 int sam__sqlite_db_open(const char *path,
-                        uint32_t busy_timeout_ms,
-                        int synchronous_full,
+                        const sam__sqlite_opts *opts,
                         sqlite3 **out,
                         char *err,
                         size_t err_len);

@@ -49,7 +49,15 @@ typedef struct sam__sqlite_opts {
   uint32_t busy_timeout_ms; /* wait for another process' lock; 0 = 5000 */
   int synchronous_full;     /* 1: synchronous=FULL (survives power loss
                                with the last commits); default NORMAL */
+  uint32_t cache_mib;       /* SQLite's page cache, MiB; 0 = the default
+                               (SAM__SQLITE_CACHE_MIB_DEFAULT) */
 } sam__sqlite_opts;
+
+/* The page cache when opts.cache_mib is 0. The cache is part of the host's
+ * resident memory and stops growing at this size, whatever the account. */
+#define SAM__SQLITE_CACHE_MIB_DEFAULT 16u
+/* Bounds of opts.cache_mib (and of samhost serve --sqlite-cache-mib). */
+#define SAM__SQLITE_CACHE_MIB_MAX 65536u
 
 /*
  * Opens (creating it with mode 0600 when missing) the database at `path`,
