@@ -36,6 +36,7 @@
 #include "test_tls.h"
 
 #include "bench_dl.h"
+#include "sam_backend_sqlite.h"
 
 #ifndef SIM_EXE
 #define SIM_EXE "docusign-sim"
@@ -505,12 +506,12 @@ static int report_throughput(const opts *op, run_res *rs) {
     printf(" API calls %ld (%ld pages), limit errors %ld; stall ticks %llu, "
            "of which %llu over 5 ms and %llu over 50 ms late; peak RSS "
            "%.1f MB, of which SQLite's own allocations (page cache, bounded "
-           "at 64 MiB) at most %.1f MB\n",
+           "at %u MiB) at most %.1f MB\n",
            r->st.rest, pages_of(op->sizes[i]), r->st.s429 + r->st.s400,
            (unsigned long long)r->job.stalls.ticks,
            (unsigned long long)r->job.stalls.over_5ms,
            (unsigned long long)r->job.stalls.over_50ms, mb(r->job.hwm_kb),
-           mb(r->job.sqlite_peak_kb));
+           SAM__SQLITE_CACHE_MIB_DEFAULT, mb(r->job.sqlite_peak_kb));
     print_job_line(r);
     if (r->base_rc != 0 || !r->base.ran)
       print_baseline_failure(r);
