@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "sam/sam_plugin.h"
 
 /* ---- counts ---- */
@@ -234,19 +236,18 @@ fail:
 
 /* ---- the userId set ---- */
 
-/* 2^32 slots (64 GiB): slot_of's 32-bit multiply-shift needs cap below
+/* 2^32 slots (32 GiB): slot_of's 32-bit multiply-shift needs cap below
  * it, and no account comes near. */
 #define IDSET_MAX_CAP ((size_t)0xFFFFFFFFu)
 
-typedef struct digest {
-  uint64_t a, b;
-} digest;
+/* 0 marks an empty slot; a fingerprint is never 0 (fp() sets a bit). */
+typedef uint64_t digest;
 
 struct dsg_idset {
-  digest *slots; /* {0,0} marks an empty slot */
-  size_t cap;    /* slots; the table is at most 3/4 full */
+  digest *slots;
+  size_t cap; /* slots; the table is at most 3/4 full */
   size_t count;
-  int has_zero; /* the all-zero GUID, kept outside the table */
+  uint64_t salt;
 };
 
 static int hexval(char c) {
@@ -259,13 +260,13 @@ static int hexval(char c) {
   return -1;
 }
 
-/* 16 bytes of a canonical GUID; 0 if s is not one. */
-static int guid_bytes(const char *s, digest *d) {
+/* The 16 bytes of a canonical GUID in two halves; 0 if s is not one. */
+static int guid_bytes(const char *s, uint64_t *a, uint64_t *b) {
   int i, nib = 0;
 
   if (strlen(s) != 36)
     return 0;
-  d->a = d->b = 0;
+  *a = *b = 0;
   for (i = 0; i < 36; i++) {
     int v;
 
@@ -278,41 +279,16 @@ static int guid_bytes(const char *s, digest *d) {
     if (v < 0)
       return 0;
     if (nib < 16)
-      d->a = (d->a << 4) | (uint64_t)v;
+      *a = (*a << 4) | (uint64_t)v;
     else
-      d->b = (d->b << 4) | (uint64_t)v;
+      *b = (*b << 4) | (uint64_t)v;
     nib++;
   }
   return 1;
 }
 
-static digest id_digest(const char *s) {
-  digest d;
-  const unsigned char *p;
-
-  if (guid_bytes(s, &d))
-    return d;
-  /* Two FNV-1a variants with different offsets and a final mix; the high
-   * bit of b is set so a hashed id never equals the zero slot marker. */
-  d.a = 0xcbf29ce484222325ULL;
-  d.b = 0x84222325cbf29ce4ULL;
-  for (p = (const unsigned char *)s; *p; p++) {
-    d.a = (d.a ^ *p) * 0x100000001b3ULL;
-    d.b = (d.b ^ (uint64_t)(*p + 0x5bu)) * 0x100000001b3ULL;
-    d.b ^= d.b >> 29;
-  }
-  d.a ^= d.a >> 33;
-  d.a *= 0xff51afd7ed558ccdULL;
-  d.a ^= d.a >> 33;
-  d.b |= 1ULL << 63;
-  return d;
-}
-
-/* murmur3's 64-bit finalizer over both halves: GUIDs from a generator
- * that counts (or differ only in a few bytes) still spread evenly. */
-static uint64_t mix(digest d) {
-  uint64_t h = d.a ^ (d.b * 0x9e3779b97f4a7c15ULL) ^ (d.b >> 29);
-
+/* murmur3's 64-bit finalizer: every input bit moves every output bit. */
+static uint64_t fmix(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -321,14 +297,49 @@ static uint64_t mix(digest d) {
   return h;
 }
 
-/* Slot in [0, cap) by multiply-shift ("fastrange"), so that cap need not
- * be a power of two and the table can be sized to the account. */
-static size_t slot_of(digest d, size_t cap) {
-  return (size_t)(((mix(d) >> 32) * (uint64_t)cap) >> 32);
+/* One 64-bit word into the running hash (xxHash64's round and merge). */
+static uint64_t absorb(uint64_t h, uint64_t w) {
+  w *= 0xc2b2ae3d27d4eb4fULL;
+  w = (w << 31) | (w >> 33);
+  w *= 0x9e3779b185ebca87ULL;
+  h ^= w;
+  return ((h << 27) | (h >> 37)) * 0x9e3779b185ebca87ULL +
+         0x85ebca77c2b2ae63ULL;
 }
 
-static int is_zero(digest d) {
-  return d.a == 0 && d.b == 0;
+/* The salted fingerprint of an id: GUIDs by value (so case does not
+ * matter), other ids by their bytes, each with its own domain tag. */
+static digest fp(const dsg_idset *s, const char *id) {
+  uint64_t a, b, h;
+  size_t len, i;
+
+  if (guid_bytes(id, &a, &b)) {
+    h = absorb(s->salt ^ 0x6775696400000010ULL, a);
+    h = absorb(h, b);
+  } else {
+    len = strlen(id);
+    h = s->salt ^ 0x7465787400000000ULL ^ (uint64_t)len;
+    for (i = 0; i + 8 <= len; i += 8) {
+      uint64_t w;
+
+      memcpy(&w, id + i, 8);
+      h = absorb(h, w);
+    }
+    if (i < len) {
+      uint64_t w = 0;
+
+      memcpy(&w, id + i, len - i);
+      h = absorb(h, w ^ 0x8000000000000000ULL);
+    }
+  }
+  return fmix(h) | 1u; /* never the empty marker */
+}
+
+/* Slot in [0, cap) by multiply-shift ("fastrange") over the high bits, so
+ * that cap need not be a power of two and the table is sized to the
+ * account. */
+static size_t slot_of(digest d, size_t cap) {
+  return (size_t)(((d >> 32) * (uint64_t)cap) >> 32);
 }
 
 /* Slots for n ids at a load of at most 3/4 (linear probing stays short). */
@@ -355,6 +366,8 @@ int dsg_idset_new(size_t expected, dsg_idset **out) {
     return SAM_ENOMEM;
   }
   s->cap = cap;
+  if (RAND_bytes((unsigned char *)&s->salt, (int)sizeof(s->salt)) != 1)
+    s->salt = 0x243f6a8885a308d3ULL;
   *out = s;
   return 0;
 }
@@ -371,10 +384,10 @@ static int grow(dsg_idset *s) {
   for (i = 0; i < s->cap; i++) {
     size_t j;
 
-    if (is_zero(s->slots[i]))
+    if (s->slots[i] == 0)
       continue;
     j = slot_of(s->slots[i], cap);
-    while (!is_zero(slots[j]))
+    while (slots[j] != 0)
       j = j + 1 == cap ? 0 : j + 1;
     slots[j] = s->slots[i];
   }
@@ -388,8 +401,7 @@ static int grow(dsg_idset *s) {
 static size_t find(const dsg_idset *s, digest d) {
   size_t j = slot_of(d, s->cap);
 
-  while (!is_zero(s->slots[j]) &&
-         (s->slots[j].a != d.a || s->slots[j].b != d.b))
+  while (s->slots[j] != 0 && s->slots[j] != d)
     j = j + 1 == s->cap ? 0 : j + 1;
   return j;
 }
@@ -400,16 +412,9 @@ int dsg_idset_add(dsg_idset *s, const char *id) {
 
   if (s == NULL || id == NULL || *id == '\0')
     return SAM_EINVAL;
-  d = id_digest(id);
-  if (is_zero(d)) {
-    if (s->has_zero)
-      return 0;
-    s->has_zero = 1;
-    s->count++;
-    return 1;
-  }
+  d = fp(s, id);
   j = find(s, d);
-  if (!is_zero(s->slots[j]))
+  if (s->slots[j] != 0)
     return 0;
   if ((s->count + 1) * 4 > s->cap * 3) {
     if (grow(s) != 0)
@@ -426,10 +431,8 @@ int dsg_idset_contains(const dsg_idset *s, const char *id) {
 
   if (s == NULL || id == NULL || *id == '\0')
     return 0;
-  d = id_digest(id);
-  if (is_zero(d))
-    return s->has_zero;
-  return !is_zero(s->slots[find(s, d)]);
+  d = fp(s, id);
+  return s->slots[find(s, d)] != 0;
 }
 
 size_t dsg_idset_count(const dsg_idset *s) {

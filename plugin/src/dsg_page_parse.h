@@ -75,18 +75,29 @@ int dsg_parse_count(json_object *v, uint64_t *out);
 /* ---- the run's userIds (A2: de-duplicate by userId) ---- */
 
 /*
- * A set of userIds seen in one run, 16 bytes per entry in an open-addressed
- * table kept at most 3/4 full: about 24 bytes per user when `expected` is
- * right (23 MB for 1,000,000 users), at most 32 after growth. A canonical
- * GUID ("8-4-4-4-12" hex, any case) is stored as its 16 bytes, exactly;
- * any other id is stored as a 128-bit hash of its text (two independent
- * 64-bit FNV-1a variants), where a collision is astronomically unlikely.
+ * A set of userIds seen in one run, as 64-bit fingerprints in an
+ * open-addressed table kept at most 3/4 full: about 12 bytes per user when
+ * `expected` is right (12 MB for 1,000,000 users), at most 16 after growth,
+ * so that the run's memory stays small next to the host's fixed share.
+ * A canonical GUID ("8-4-4-4-12" hex, any case) is fingerprinted from its
+ * 16 bytes, any other id from its text; the hash is keyed with a random
+ * salt drawn per set (per run).
+ *
+ * Fingerprints can collide: two distinct ids of one run do so with a
+ * probability of about n^2 / 2^65 (3e-8 for 1,000,000 users). The set
+ * then reports the second id as already seen, the run skips that user as
+ * a duplicate, and the user's subscription is not refreshed by that run.
+ * Nothing is lost: the sweep removes a subscription only when DocuSign
+ * itself confirms the user closed or gone (dsg_download_sweep.c), and the
+ * next run, with another salt, refreshes it.
  */
 typedef struct dsg_idset dsg_idset;
 
 /*
  * Creates an empty set sized for `expected` ids plus 10 % (it grows by half
- * when that is not enough). Pass the first page's totalSetSize.
+ * when that is not enough). Pass the first page's totalSetSize. The salt
+ * comes from OpenSSL's RAND_bytes (a fixed one if that fails: the set
+ * still works, its collisions are then the same from run to run).
  *
  * Thread:    any; a set is used by one thread at a time.
  * Ownership: *out is freed with dsg_idset_free.
@@ -96,8 +107,8 @@ int dsg_idset_new(size_t expected, dsg_idset **out);
 
 /*
  * Adds id. Returns 1 when it was new, 0 when already present (a duplicate
- * across pages), SAM_EINVAL for NULL or "", SAM_ENOMEM when growing fails
- * (the set is unchanged then).
+ * across pages, or a fingerprint collision, see above), SAM_EINVAL for NULL or
+ * "", SAM_ENOMEM when growing fails (the set is unchanged then).
  */
 int dsg_idset_add(dsg_idset *s, const char *id);
 
