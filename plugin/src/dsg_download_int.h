@@ -24,6 +24,7 @@
 #include "dsg_governor.h"
 #include "dsg_page_parse.h"
 #include "dsg_paging.h"
+#include "dsg_user_map.h"
 
 /* Pages requested or parsed and not yet stored: the backpressure bound K
  * (ABI.md 9.6). Memory holds at most DL_MAX_OPEN_PAGES + in-flight pages. */
@@ -90,6 +91,7 @@ typedef enum dl_req_state {
   RQ_RETRY,     /* waiting for retry_at_ms */
   RQ_PARSING,   /* page arrived: parsed on the thread pool */
   RQ_READING,   /* page parsed: previous records being read */
+  RQ_MAPPING,   /* every read back: batch built on the thread pool */
   RQ_WRITING    /* page mapped: put_batch in flight or to be retried */
 } dl_req_state;
 
@@ -111,14 +113,17 @@ struct dl_req {
   /* the parsed page and its users (new ones only, de-duplicated) */
   dsg_page page;
   json_object **users; /* borrowed from page.root */
-  json_object **prevs; /* owned previous records (NULL: none) */
+  char **prev_texts;   /* owned previous records' JSON (NULL: none) */
   size_t n_users;
   size_t next_get;
   size_t gets_in_flight;
   size_t gets_done;
   sam_record *recs; /* the batch, built once every read is back */
   char **texts;
+  char **idents; /* per record: its identifier when unrecognized, or NULL */
   size_t n_recs;
+  char **skips; /* why users were skipped, logged back on the loop */
+  size_t n_skips;
   int put_sent;
   /* the page's tallies, counted once its batch is written */
   uint32_t t_created;
@@ -291,6 +296,13 @@ void dl_cands_free(dsg_dl *dl);
 
 /* ---- dsg_download_store.c ---- */
 
+/* The run's model look-up tables (dl->models, dl->unrec): read-only from
+ * the end of setup on, so mapping works may read them off the loop. */
+typedef struct dl_model_tables {
+  json_object *models;
+  json_object *unrec;
+} dl_model_tables;
+
 /* Issues a store call; fn runs once from its callback. Returns 0 or the
  * host's refusal (SAM_EAGAIN: retry after the next callback or shortly). */
 int dl_store_get(dsg_dl *dl,
@@ -320,8 +332,22 @@ void dl_setup_pump(dsg_dl *dl);
 void dl_sweep_pump(dsg_dl *dl);
 void dl_unrec_pump(dsg_dl *dl);
 void dl_final_pump(dsg_dl *dl);
-/* The store side of one parsed page: reads, maps, writes. */
+/* The store side of one parsed page: reads, maps (off the loop), writes. */
 void dl_page_store_pump(dsg_dl *dl, dl_req *r);
+/* Fills the mapping options of the run (tables: where the look-up reads;
+ * it must outlive the mapping). Loop thread. */
+void dl_batch_opts(dsg_dl *dl, dl_model_tables *tables, dsg_user_map_opts *mo);
+/*
+ * Maps the page's users (r->users with r->prev_texts) into r's batch
+ * (recs, texts, idents, skips) and its tallies; frees prev_texts.
+ * Thread: any; touches only r's page, reads and batch, and reads mo and
+ * what it points to (shared, read-only). Returns 0 or SAM_ENOMEM.
+ */
+int dl_batch_map(dl_req *r, const dsg_user_map_opts *mo);
+/* Back on the loop after dl_batch_map: logs the skipped users, counts
+ * them as errors and tallies the unrecognized identifiers; r goes to
+ * RQ_WRITING. */
+void dl_batch_mapped(dsg_dl *dl, dl_req *r);
 /* Writes the consumption record (fire and forget within the job). */
 void dl_consumption_write(dsg_dl *dl);
 /* Writes the checkpoint (at most one write in flight; coalesced). */
@@ -334,7 +360,8 @@ int dl_checkpoint_last(dsg_dl *dl);
 int dl_page_done_before(const dsg_dl *dl, uint64_t index);
 /* Marks page index stored. */
 void dl_page_mark_done(dsg_dl *dl, uint64_t index);
-/* The model look-up of dsg_user_map (ud = dl). */
+/* The model look-up of dsg_user_map (ud = a dl_model_tables). Any
+ * thread while the tables are not changed. */
 const char *dl_model_lookup(const char *identifier, void *ud);
 
 #endif /* DSG_DOWNLOAD_INT_H */

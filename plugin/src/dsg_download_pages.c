@@ -38,15 +38,23 @@ void dl_req_free(dl_req *r) {
 
   if (r == NULL)
     return;
-  if (r->prevs != NULL)
+  if (r->prev_texts != NULL)
     for (i = 0; i < r->n_users; i++)
-      json_object_put(r->prevs[i]);
+      free(r->prev_texts[i]);
   if (r->texts != NULL)
     for (i = 0; i < r->n_recs; i++)
       free(r->texts[i]);
-  free(r->prevs);
+  if (r->idents != NULL)
+    for (i = 0; i < r->n_recs; i++)
+      free(r->idents[i]);
+  if (r->skips != NULL)
+    for (i = 0; i < r->n_skips; i++)
+      free(r->skips[i]);
+  free(r->prev_texts);
   free(r->users);
   free(r->texts);
+  free(r->idents);
+  free(r->skips);
   free(r->recs);
   dsg_page_free(&r->page);
   free(r);
@@ -277,8 +285,8 @@ void dl_page_parsed(
     return;
   }
   r->users = calloc(r->page.n_users + 1, sizeof(*r->users));
-  r->prevs = calloc(r->page.n_users + 1, sizeof(*r->prevs));
-  if (r->users == NULL || r->prevs == NULL) {
+  r->prev_texts = calloc(r->page.n_users + 1, sizeof(*r->prev_texts));
+  if (r->users == NULL || r->prev_texts == NULL) {
     dl_fail(dl, SAM_ENOMEM, "out of memory [page]");
     return;
   }

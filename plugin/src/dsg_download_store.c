@@ -13,6 +13,7 @@
 #include "dsg_consumption.h"
 #include "dsg_dates.h"
 #include "dsg_download_int.h"
+#include "dsg_download_work.h"
 #include "dsg_log.h"
 #include "dsg_register.h"
 #include "dsg_user_map.h"
@@ -162,14 +163,15 @@ static void set_cursor(dsg_dl *dl, const char *next) {
 /* ---- model look-up ---- */
 
 const char *dl_model_lookup(const char *identifier, void *ud) {
-  dsg_dl *dl = ud;
+  const dl_model_tables *t = ud;
   json_object *u = NULL;
 
+  /* Read-only json-c calls: no refcount, no serialization buffer. */
   if (identifier == NULL || identifier[0] == '\0')
     return NULL;
-  if (json_object_object_get_ex(dl->models, identifier, NULL))
+  if (json_object_object_get_ex(t->models, identifier, NULL))
     return identifier;
-  if (json_object_object_get_ex(dl->unrec, identifier, &u))
+  if (json_object_object_get_ex(t->unrec, identifier, &u))
     return dsg_json_str(u, "software_model"); /* an admin's mapping */
   return NULL;
 }
@@ -323,9 +325,18 @@ on_prev(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
   r->gets_in_flight--;
   dl->gets_in_flight--;
   r->gets_done++;
-  if (status == 0 && res != NULL && res->n == 1)
-    r->prevs[a->i] = rec_json(&res->recs[0]);
-  else if (status != SAM_ENOENT && !(status == 0 && res != NULL))
+  if (status == 0 && res != NULL && res->n == 1) {
+    /* Kept as text: the mapping work parses it off the loop. */
+    char *t = malloc(res->recs[0].json_len + 1);
+
+    if (t == NULL) {
+      dl_fail(dl, SAM_ENOMEM, "out of memory [previous record]");
+    } else {
+      memcpy(t, res->recs[0].json, res->recs[0].json_len);
+      t[res->recs[0].json_len] = '\0';
+      r->prev_texts[a->i] = t;
+    }
+  } else if (status != SAM_ENOENT && !(status == 0 && res != NULL))
     failed(dl, status, "reading a subscription");
   free(a);
 }
@@ -354,90 +365,151 @@ on_put(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
   dl_req_free(r);
 }
 
-static void tally_unrec(dsg_dl *dl, json_object *rec) {
+/* The identifier of an unrecognized subscription (no software_model), as
+ * a new string; NULL when recognized or without one. *nomem on failure. */
+static char *unrec_ident(json_object *rec, int *nomem) {
   const char *id = dsg_json_str(rec, "subscription_identifier");
   json_object *m = NULL;
-  json_object *n = NULL;
+  char *c;
 
   if (id == NULL || id[0] == '\0')
-    return;
+    return NULL;
   if (json_object_object_get_ex(rec, "software_model", &m) &&
       json_object_is_type(m, json_type_string))
-    return;
-  if (json_object_object_get_ex(dl->unrec_seen, id, &n))
-    json_object_set_int64(n, json_object_get_int64(n) + 1);
-  else
-    json_object_object_add(dl->unrec_seen, id, json_object_new_int64(1));
+    return NULL;
+  c = strdup(id);
+  if (c == NULL)
+    *nomem = 1;
+  return c;
 }
 
-/* Maps the page's users into the batch. Returns 0 or a SAM_E*. */
-static int build_batch(dsg_dl *dl, dl_req *r) {
-  dsg_user_map_opts mo;
-  char err[300];
-  size_t i;
+static int add_skip(dl_req *r, const char *err) {
+  char *c = strdup(err);
 
-  memset(&mo, 0, sizeof(mo));
-  mo.now = dl->now_s;
-  mo.run_id = dl->run_id;
-  mo.model_lookup = dl_model_lookup;
-  mo.model_ud = dl;
-  mo.exclusions = dl->excl;
+  if (c == NULL)
+    return SAM_ENOMEM;
+  r->skips[r->n_skips++] = c;
+  return 0;
+}
+
+void dl_batch_opts(dsg_dl *dl, dl_model_tables *tables, dsg_user_map_opts *mo) {
+  tables->models = dl->models;
+  tables->unrec = dl->unrec;
+  memset(mo, 0, sizeof(*mo));
+  mo->now = dl->now_s;
+  mo->run_id = dl->run_id; /* fixed from setup on */
+  mo->model_lookup = dl_model_lookup;
+  mo->model_ud = tables;
+  mo->exclusions = dl->excl; /* read-only, shareable (dsg_exclusions.h) */
+}
+
+/* Maps user i into the batch. Returns 0 or SAM_ENOMEM. */
+static int map_one(dl_req *r, size_t i, const dsg_user_map_opts *mo) {
+  json_object *u = r->users[i];
+  json_object *prev = NULL;
+  json_object *rec = NULL;
+  json_object *ex = NULL;
+  char err[300];
+  sam_record *sr;
+  int nomem = 0;
+  int rc = 0;
+
+  if (dsg_user_status_kind(dsg_json_str(u, "userStatus")) == DSG_USER_CLOSED) {
+    /* Not an active subscription. Its record is left as it is: not seen
+     * in this run, the sweep of a complete and consistent run removes
+     * it; a partial run changes nothing (SAM-MODEL.md 6). */
+    return 0;
+  }
+  if (r->prev_texts[i] != NULL) {
+    prev = dsg_json_parse(r->prev_texts[i], strlen(r->prev_texts[i]));
+    free(r->prev_texts[i]);
+    r->prev_texts[i] = NULL;
+  }
+  rc = dsg_user_map(u, prev, mo, &rec, err, sizeof(err));
+  if (rc == SAM_ENOMEM)
+    goto done;
+  if (rc != 0) {
+    rc = add_skip(r, err);
+    goto done;
+  }
+  if (prev == NULL)
+    r->t_created++;
+  else if (dsg_user_record_changed(prev, rec))
+    r->t_updated++;
+  else
+    r->t_unchanged++;
+  if (json_object_object_get_ex(rec, "excluded", &ex) &&
+      json_object_get_boolean(ex))
+    r->t_excluded++;
+  r->idents[r->n_recs] = unrec_ident(rec, &nomem);
+  r->texts[r->n_recs] =
+      strdup(json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN));
+  if (nomem || r->texts[r->n_recs] == NULL) {
+    free(r->idents[r->n_recs]);
+    free(r->texts[r->n_recs]);
+    r->idents[r->n_recs] = NULL;
+    r->texts[r->n_recs] = NULL;
+    rc = SAM_ENOMEM;
+    goto done;
+  }
+  sr = &r->recs[r->n_recs];
+  sr->struct_size = sizeof(*sr);
+  sr->if_version = SAM_IF_ANY;
+  sr->key = dsg_json_str(u, "userId"); /* borrowed from the page */
+  sr->json = r->texts[r->n_recs];
+  sr->json_len = strlen(sr->json);
+  r->n_recs++;
+done:
+  json_object_put(rec);
+  json_object_put(prev);
+  return rc;
+}
+
+int dl_batch_map(dl_req *r, const dsg_user_map_opts *mo) {
+  size_t i;
+  int rc;
+
   r->recs = calloc(r->n_users + 1, sizeof(*r->recs));
   r->texts = calloc(r->n_users + 1, sizeof(*r->texts));
-  if (r->recs == NULL || r->texts == NULL)
+  r->idents = calloc(r->n_users + 1, sizeof(*r->idents));
+  r->skips = calloc(r->n_users + 1, sizeof(*r->skips));
+  if (r->recs == NULL || r->texts == NULL || r->idents == NULL ||
+      r->skips == NULL)
     return SAM_ENOMEM;
   for (i = 0; i < r->n_users; i++) {
-    json_object *u = r->users[i];
-    json_object *prev = r->prevs[i];
-    json_object *rec = NULL;
-    json_object *ex = NULL;
-    sam_record *sr;
-    int rc;
-
-    if (dsg_user_status_kind(dsg_json_str(u, "userStatus")) ==
-        DSG_USER_CLOSED) {
-      /* Not an active subscription. Its record is left as it is: not seen
-       * in this run, the sweep of a complete and consistent run removes
-       * it; a partial run changes nothing (SAM-MODEL.md 6). */
-      continue;
-    }
-    rc = dsg_user_map(u, prev, &mo, &rec, err, sizeof(err));
-    if (rc == SAM_ENOMEM)
+    rc = map_one(r, i, mo);
+    if (rc != 0)
       return rc;
-    if (rc != 0) {
-      dl->c.errors++;
-      dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
-               "download: user skipped on page [%llu]: %s",
-               (unsigned long long)r->index, err);
-      continue;
-    }
-    if (prev == NULL)
-      r->t_created++;
-    else if (dsg_user_record_changed(prev, rec))
-      r->t_updated++;
-    else
-      r->t_unchanged++;
-    if (json_object_object_get_ex(rec, "excluded", &ex) &&
-        json_object_get_boolean(ex))
-      r->t_excluded++;
-    tally_unrec(dl, rec);
-    r->texts[r->n_recs] =
-        strdup(json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN));
-    json_object_put(rec);
-    if (r->texts[r->n_recs] == NULL)
-      return SAM_ENOMEM;
-    sr = &r->recs[r->n_recs];
-    sr->struct_size = sizeof(*sr);
-    sr->if_version = SAM_IF_ANY;
-    sr->key = dsg_json_str(u, "userId");
-    sr->json = r->texts[r->n_recs];
-    sr->json_len = strlen(sr->json);
-    r->n_recs++;
   }
   return 0;
 }
 
+void dl_batch_mapped(dsg_dl *dl, dl_req *r) {
+  json_object *n = NULL;
+  size_t i;
+
+  for (i = 0; i < r->n_skips; i++) {
+    dl->c.errors++;
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+             "download: user skipped on page [%llu]: %s",
+             (unsigned long long)r->index, r->skips[i]);
+  }
+  for (i = 0; i < r->n_recs; i++) {
+    const char *id = r->idents[i];
+
+    if (id == NULL)
+      continue;
+    if (json_object_object_get_ex(dl->unrec_seen, id, &n))
+      json_object_set_int64(n, json_object_get_int64(n) + 1);
+    else
+      json_object_object_add(dl->unrec_seen, id, json_object_new_int64(1));
+  }
+  r->state = RQ_WRITING;
+}
+
 void dl_page_store_pump(dsg_dl *dl, dl_req *r) {
+  dl_model_tables tables;
+  dsg_user_map_opts mo;
   int rc;
 
   if (r->state == RQ_READING) {
@@ -463,13 +535,19 @@ void dl_page_store_pump(dsg_dl *dl, dl_req *r) {
     }
     if (r->gets_done < r->n_users || dl->finishing)
       return;
-    rc = build_batch(dl, r);
+    /* Mapping 100 users and writing them out as text: off the loop. */
+    rc = dl_batch_queue(dl, r);
+    if (rc == 0 || dl->finishing)
+      return; /* dl_batch_mapped follows from the work's after callback */
+    /* The pool refused (out of memory): map here, as before. */
+    dl_batch_opts(dl, &tables, &mo);
+    rc = dl_batch_map(r, &mo);
     if (rc != 0) {
       dl_fail(dl, rc, "mapping page [%llu] failed [%s]",
               (unsigned long long)r->index, sam_err_name(rc));
       return;
     }
-    r->state = RQ_WRITING;
+    dl_batch_mapped(dl, r);
   }
   if (r->state != RQ_WRITING || r->put_sent)
     return;

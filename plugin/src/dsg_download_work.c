@@ -1,8 +1,9 @@
 /*
  * dsg_download_work.c: the download's CPU-heavy steps on libuv's thread
- * pool (ABI.md 9.1, C5): the tracked uv_queue_work requests of a job and
- * the parse of a users page. Run functions touch only their own work;
- * everything of the job happens in the after callbacks, on the loop.
+ * pool (ABI.md 9.1, C5): the tracked uv_queue_work requests of a job,
+ * the parse of a users page and the mapping of its users into its batch. Run
+ * functions touch only their own work; everything of the job happens in the
+ * after callbacks, on the loop.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -136,5 +137,54 @@ int dl_page_parse_queue(dsg_dl *dl,
     return rc;
   }
   r->state = RQ_PARSING;
+  return 0;
+}
+
+/* ---- a page's batch built off the loop ---- */
+
+typedef struct batch_work {
+  dl_work w; /* first */
+  dl_req *r; /* the loop leaves it alone while RQ_MAPPING */
+  dl_model_tables tables;
+  dsg_user_map_opts mo; /* mo.model_ud = &tables */
+  int rc;
+} batch_work;
+
+static void batch_run(dl_work *w) {
+  batch_work *b = (batch_work *)w;
+
+  b->rc = dl_batch_map(b->r, &b->mo);
+}
+
+static void batch_after(dl_work *w, int status) {
+  batch_work *b = (batch_work *)w;
+  dsg_dl *dl = w->dl;
+  dl_req *r = b->r;
+
+  if (status != 0 || dl->finishing) {
+    /* r stays RQ_MAPPING: dl_free frees it with whatever was built. */
+  } else if (b->rc != 0) {
+    dl_fail(dl, b->rc, "mapping page [%llu] failed [%s]",
+            (unsigned long long)r->index, sam_err_name(b->rc));
+  } else {
+    dl_batch_mapped(dl, r);
+  }
+  free(b);
+}
+
+int dl_batch_queue(dsg_dl *dl, dl_req *r) {
+  batch_work *b = calloc(1, sizeof(*b));
+  int rc;
+
+  if (b == NULL)
+    return SAM_ENOMEM;
+  b->r = r;
+  dl_batch_opts(dl, &b->tables, &b->mo);
+  rc = dl_work_queue(dl, &b->w, batch_run, batch_after);
+  if (rc != 0) {
+    free(b);
+    return rc;
+  }
+  r->state = RQ_MAPPING;
   return 0;
 }

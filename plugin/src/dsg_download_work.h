@@ -1,6 +1,7 @@
 /*
  * dsg_download_work.h: the download's CPU-heavy steps on libuv's thread
- * pool (ABI.md 9.1 and C5): uv_queue_work on the host's loop. A work's
+ * pool (ABI.md 9.1 and C5): uv_queue_work on the host's loop, for the
+ * parse of a users page and the mapping of its users into records. A work's
  * run function touches only what the work owns (no host function, no uv
  * handle, nothing of the job); its results come back on the loop in the
  * after callback. The job tracks its queued works (dl->works, n_works)
@@ -76,5 +77,23 @@ int dl_page_parse_queue(dsg_dl *dl,
                         dl_req *r,
                         const char *body,
                         size_t body_len);
+
+/*
+ * Builds a page's batch (dl_batch_map) on the thread pool once every
+ * previous record is back: moves r to RQ_MAPPING; the after callback
+ * calls dl_batch_mapped (r goes to RQ_WRITING) or, when the mapping ran
+ * out of memory, fails the run. When the job is finishing by then (or the
+ * work was cancelled), r stays RQ_MAPPING for dl_free.
+ *
+ * Shared with the loop while the work runs, read-only: dl->models,
+ * dl->unrec (through a copy of the two pointers), dl->excl, dl->run_id.
+ * None of them changes after setup; the loop does not touch r's page,
+ * previous records or batch while r is RQ_MAPPING.
+ *
+ * Thread:    loop thread.
+ * Returns:   0, or SAM_ENOMEM / SAM_EBUSY / a libuv error as SAM_E* (r
+ *            untouched then: the caller may map on the loop instead).
+ */
+int dl_batch_queue(dsg_dl *dl, dl_req *r);
 
 #endif /* DSG_DOWNLOAD_WORK_H */
