@@ -17,7 +17,10 @@
  *   faults    latency, 5xx, resets, truncated and malformed bodies, 429,
  *             token expiry mid-run: the run still completes exactly
  *   cancel    cancel mid-run, and a host shutdown mid-run: one
- *             completion each, no state change
+ *             completion each, no state change; the same two with the
+ *             job's page work (parse, mapping) queued on libuv's thread
+ *             pool, which the test holds busy: the queued work is
+ *             cancelled (UV_ECANCELED) and the job still completes once
  *   restart   a run cancelled after some pages, the host restarted on the
  *             same SQLite file, the next run resumes without double counts
  *   reseller  the consumption record says unavailable, never zeros
@@ -413,6 +416,147 @@ static void shutdown_mid_run(dh *d) {
   EXPECT_EQ_INT(1, s.completions);
 }
 
+/* ---- cancel and shutdown while the job's work waits on the pool ---- */
+
+#define POOL_MAX 128
+
+/* Blockers that hold every thread of libuv's pool until released, so the
+ * job's uv_queue_work requests stay queued, not started. */
+typedef struct pool_block {
+  uv_sem_t started;
+  uv_sem_t release;
+  uv_work_t w[POOL_MAX];
+  int n;
+  int done;
+} pool_block;
+
+static void block_run(uv_work_t *w) {
+  pool_block *b = w->data;
+
+  uv_sem_post(&b->started);
+  uv_sem_wait(&b->release);
+}
+
+static void block_after(uv_work_t *w, int status) {
+  pool_block *b = w->data;
+
+  EXPECT_EQ_INT(0, status);
+  b->done++;
+}
+
+/* The pool's size, as libuv reads it (UV_THREADPOOL_SIZE, default 4). */
+static int pool_size(void) {
+  const char *v = getenv("UV_THREADPOOL_SIZE");
+  int n = v != NULL ? atoi(v) : 4;
+
+  if (n < 1)
+    n = 1;
+  if (n > POOL_MAX)
+    SAM_T_FAIL("UV_THREADPOOL_SIZE [%d] above the test's [%d]", n, POOL_MAX);
+  return n;
+}
+
+/* Occupies every pool thread; returns once each blocker runs. Work the
+ * pool ran before (the job's) finishes first: nothing waits on the loop. */
+static void pool_hold(uv_loop_t *loop, pool_block *b) {
+  int i;
+
+  memset(b, 0, sizeof(*b));
+  b->n = pool_size();
+  EXPECT_EQ_INT(0, uv_sem_init(&b->started, 0));
+  EXPECT_EQ_INT(0, uv_sem_init(&b->release, 0));
+  for (i = 0; i < b->n; i++) {
+    b->w[i].data = b;
+    EXPECT_EQ_INT(0, uv_queue_work(loop, &b->w[i], block_run, block_after));
+  }
+  for (i = 0; i < b->n; i++)
+    uv_sem_wait(&b->started);
+}
+
+static void pool_release(uv_loop_t *loop, pool_block *b) {
+  int i;
+
+  for (i = 0; i < b->n; i++)
+    uv_sem_post(&b->release);
+  while (b->done < b->n)
+    uv_run(loop, UV_RUN_ONCE);
+  uv_sem_destroy(&b->started);
+  uv_sem_destroy(&b->release);
+}
+
+typedef struct wp_state {
+  sd_state s;
+  dh *d;
+  pool_block *b;
+  int held;
+} wp_state;
+
+static void on_wp_done(const sam_job_outcome *o, void *ud) {
+  on_sd_done(o, &((wp_state *)ud)->s);
+}
+
+/* Holds the pool once the first page is parsed (progress 1): later
+ * pages' parses and mappings queue behind the blockers. */
+static void on_wp_progress(const char *job_id,
+                           uint64_t done,
+                           uint64_t total,
+                           const char *msg,
+                           void *ud) {
+  wp_state *w = ud;
+
+  on_sd_progress(job_id, done, total, msg, &w->s);
+  if (w->s.progressed && !w->held) {
+    w->held = 1;
+    pool_hold(&w->d->h.loop, w->b);
+  }
+}
+
+/* A run whose page work is queued on the held pool when it is cancelled
+ * (shutdown 0) or the host shuts down (shutdown 1): the job's queued
+ * works are cancelled, it completes once with SAM_ECANCELED, and nothing
+ * is removed; then the pool is released. */
+static void work_pending(dh *d, int shutdown) {
+  char job_id[SAM_JOB_ID_LEN];
+  sam_job_request req;
+  pool_block b;
+  wp_state w;
+
+  memset(&b, 0, sizeof(b));
+  memset(&w, 0, sizeof(w));
+  w.d = d;
+  w.b = &b;
+  memset(&req, 0, sizeof(req));
+  req.kind = SAM_JOB_PROCESS;
+  req.id = "download";
+  req.profile_id = "p1";
+  req.profile_json = d->profile;
+  req.profile_len = strlen(d->profile);
+  req.done = on_wp_done;
+  req.progress = on_wp_progress;
+  req.ud = &w;
+  EXPECT_EQ_INT(0, sam_runtime_job_start(d->h.rt, &req, job_id));
+  /* Until one of the job's works is queued behind the blockers (each
+   * uv_queue_work is an active request of the loop until its after). */
+  while (!w.s.done && (!w.held || d->h.loop.active_reqs.count <= (unsigned)b.n))
+    uv_run(&d->h.loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(0, w.s.done);
+  EXPECT_TRUE(w.held);
+  if (shutdown) {
+    dh_restart(d); /* the plugin shuts down with the work queued */
+  } else {
+    EXPECT_EQ_INT(0, sam_runtime_job_cancel(d->h.rt, job_id));
+    while (!w.s.done)
+      uv_run(&d->h.loop, UV_RUN_ONCE);
+  }
+  /* Completed while every pool thread is still held: the queued works
+   * were cancelled, not run. */
+  EXPECT_EQ_INT(1, w.s.done);
+  EXPECT_EQ_INT(SAM_ECANCELED, w.s.status);
+  EXPECT_EQ_INT(1, w.s.completions);
+  pool_release(&d->h.loop, &b);
+  EXPECT_EQ_INT(1, w.s.done);
+}
+
 static void t_cancel(void) {
   const char *extra[] = {"--users", "2000", "--no-limits", NULL};
   canceller c = {3, 0};
@@ -438,8 +582,15 @@ static void t_cancel(void) {
   /* No delayed replies pending at the shutdown: the simulator's own
    * SIGTERM shutdown can wait for a delayed reply whose client is gone. */
   EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":0}"));
+  work_pending(&d, 0);
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  EXPECT_EQ_INT(active, dh_subs_in_state(&d, "active"));
   shutdown_mid_run(&d);
   EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  dh_finish(&d);
+  /* A restart on the memory backend forgets the token: a fresh host. */
+  dh_start(&d, extra, NULL);
+  work_pending(&d, 1);
   dh_finish(&d);
 }
 
