@@ -120,6 +120,7 @@ struct dl_req {
   size_t gets_done;
   sam_record *recs; /* the batch, built once every read is back */
   char **texts;
+  char **keys;   /* per record: its userId (the page is freed once mapped) */
   char **idents; /* per record: its identifier when unrecognized, or NULL */
   size_t n_recs;
   char **skips; /* why users were skipped, logged back on the loop */
@@ -339,7 +340,8 @@ void dl_page_store_pump(dsg_dl *dl, dl_req *r);
 void dl_batch_opts(dsg_dl *dl, dl_model_tables *tables, dsg_user_map_opts *mo);
 /*
  * Maps the page's users (r->users with r->prev_texts) into r's batch
- * (recs, texts, idents, skips) and its tallies; frees prev_texts.
+ * (recs, texts, keys, idents, skips) and its tallies; frees prev_texts,
+ * and on success the page's tree and r->users (the batch holds copies).
  * Thread: any; touches only r's page, reads and batch, and reads mo and
  * what it points to (shared, read-only). Returns 0 or SAM_ENOMEM.
  */

@@ -44,6 +44,9 @@ void dl_req_free(dl_req *r) {
   if (r->texts != NULL)
     for (i = 0; i < r->n_recs; i++)
       free(r->texts[i]);
+  if (r->keys != NULL)
+    for (i = 0; i < r->n_recs; i++)
+      free(r->keys[i]);
   if (r->idents != NULL)
     for (i = 0; i < r->n_recs; i++)
       free(r->idents[i]);
@@ -53,6 +56,7 @@ void dl_req_free(dl_req *r) {
   free(r->prev_texts);
   free(r->users);
   free(r->texts);
+  free(r->keys);
   free(r->idents);
   free(r->skips);
   free(r->recs);

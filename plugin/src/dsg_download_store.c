@@ -442,12 +442,15 @@ static int map_one(dl_req *r, size_t i, const dsg_user_map_opts *mo) {
       json_object_get_boolean(ex))
     r->t_excluded++;
   r->idents[r->n_recs] = unrec_ident(rec, &nomem);
+  r->keys[r->n_recs] = strdup(dsg_json_str(u, "userId")); /* checked */
   r->texts[r->n_recs] =
       strdup(json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN));
-  if (nomem || r->texts[r->n_recs] == NULL) {
+  if (nomem || r->keys[r->n_recs] == NULL || r->texts[r->n_recs] == NULL) {
     free(r->idents[r->n_recs]);
+    free(r->keys[r->n_recs]);
     free(r->texts[r->n_recs]);
     r->idents[r->n_recs] = NULL;
+    r->keys[r->n_recs] = NULL;
     r->texts[r->n_recs] = NULL;
     rc = SAM_ENOMEM;
     goto done;
@@ -455,7 +458,7 @@ static int map_one(dl_req *r, size_t i, const dsg_user_map_opts *mo) {
   sr = &r->recs[r->n_recs];
   sr->struct_size = sizeof(*sr);
   sr->if_version = SAM_IF_ANY;
-  sr->key = dsg_json_str(u, "userId"); /* borrowed from the page */
+  sr->key = r->keys[r->n_recs];
   sr->json = r->texts[r->n_recs];
   sr->json_len = strlen(sr->json);
   r->n_recs++;
@@ -471,16 +474,22 @@ int dl_batch_map(dl_req *r, const dsg_user_map_opts *mo) {
 
   r->recs = calloc(r->n_users + 1, sizeof(*r->recs));
   r->texts = calloc(r->n_users + 1, sizeof(*r->texts));
+  r->keys = calloc(r->n_users + 1, sizeof(*r->keys));
   r->idents = calloc(r->n_users + 1, sizeof(*r->idents));
   r->skips = calloc(r->n_users + 1, sizeof(*r->skips));
-  if (r->recs == NULL || r->texts == NULL || r->idents == NULL ||
-      r->skips == NULL)
+  if (r->recs == NULL || r->texts == NULL || r->keys == NULL ||
+      r->idents == NULL || r->skips == NULL)
     return SAM_ENOMEM;
   for (i = 0; i < r->n_users; i++) {
     rc = map_one(r, i, mo);
     if (rc != 0)
       return rc;
   }
+  /* The batch holds copies of all it needs: free the page's tree here
+   * (off the loop when this runs as a work) rather than after the put. */
+  free(r->users);
+  r->users = NULL;
+  dsg_page_free(&r->page);
   return 0;
 }
 
