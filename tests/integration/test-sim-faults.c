@@ -158,6 +158,30 @@ static void test_limits(void) {
   EXPECT_EQ_INT(1, hdr_long(&r, "X-RateLimit-Remaining"));
   sim_resp_free(&r);
   EXPECT_EQ_INT(400, sim_control(&S, "limits", "{\"hourly_resets_in_s\":0}"));
+  /* the burst window too: two calls, a refusal, then the window ends when
+   * asked although 30 s windows would end on a multiple of 30 s */
+  EXPECT_EQ_INT(
+      200, sim_control(&S, "limits",
+                       "{\"hourly\":1000,\"burst\":2,\"swap_status\":false,"
+                       "\"burst_window_s\":30,\"reset\":true,"
+                       "\"burst_resets_in_s\":2}"));
+  {
+    time_t until = time(NULL) + 2;
+
+    EXPECT_EQ_INT(200, users_call(&r));
+    sim_resp_free(&r);
+    EXPECT_EQ_INT(200, users_call(&r));
+    sim_resp_free(&r);
+    EXPECT_EQ_INT(429, users_call(&r));
+    sim_resp_free(&r);
+    while (time(NULL) < until)
+      nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    EXPECT_EQ_INT(200, users_call(&r));
+    EXPECT_EQ_INT(1, hdr_long(&r, "X-BurstLimit-Remaining"));
+    sim_resp_free(&r);
+  }
+  EXPECT_EQ_INT(400, sim_control(&S, "limits", "{\"burst_resets_in_s\":31}"));
+  EXPECT_EQ_INT(200, sim_control(&S, "limits", "{\"burst\":1000}"));
   /* disabled limits: never refused, headers still sent */
   EXPECT_EQ_INT(200, sim_control(&S, "limits", "{\"enabled\":false}"));
   for (i = 0; i < 5; i++) {

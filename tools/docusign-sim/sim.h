@@ -219,6 +219,7 @@ typedef struct sim_limits {
   int64_t hour_phase; /* the hourly window starts at phase + k * window */
   int64_t hour_start;
   long hour_used;
+  int64_t burst_phase; /* the burst window starts at phase + k * window */
   int64_t burst_start;
   long burst_used;
 } sim_limits;
@@ -340,6 +341,7 @@ int sim_limits_check(sim_req *r);
 void sim_limits_headers(sim_req *r);
 void sim_limits_reset(sim_limits *l);
 void sim_limits_hourly_resets_in(sim_limits *l, int64_t seconds);
+void sim_limits_burst_resets_in(sim_limits *l, int64_t seconds);
 
 /* sim_control.c */
 int sim_control_handle(sim_req *r);

@@ -493,6 +493,11 @@ static int limits(sim_req *r, json_object *o) {
       return fail(r, 400, "hourly_resets_in_s must be 1..hourly_window_s");
     sim_limits_hourly_resets_in(l, (int64_t)d);
   }
+  if (jnum(o, "burst_resets_in_s", &d)) {
+    if (d < 1 || d > (l->burst_window_s > 0 ? l->burst_window_s : 30))
+      return fail(r, 400, "burst_resets_in_s must be 1..burst_window_s");
+    sim_limits_burst_resets_in(l, (int64_t)d);
+  }
   sim_json_obj(&b);
   sim_json_key(&b, "enabled");
   sim_json_rawval(&b, l->enabled ? "true" : "false");

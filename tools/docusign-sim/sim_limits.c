@@ -12,11 +12,21 @@ static int64_t hourly_window(const sim_limits *l) {
   return l->hourly_window_s > 0 ? l->hourly_window_s : 3600;
 }
 
+static int64_t burst_window(const sim_limits *l) {
+  return l->burst_window_s > 0 ? l->burst_window_s : 30;
+}
+
+/* The start of the window of length w holding `now`, windows starting at
+ * phase + k * w. */
+static int64_t window_start(int64_t now, int64_t phase, int64_t w) {
+  int64_t into = (now - phase) % w;
+
+  return now - (into < 0 ? into + w : into);
+}
+
 static void roll(sim_limits *l, int64_t now) {
-  int64_t w = hourly_window(l);
-  int64_t into = (now - l->hour_phase) % w;
-  int64_t hs = now - (into < 0 ? into + w : into);
-  int64_t bs = now - now % (l->burst_window_s > 0 ? l->burst_window_s : 30);
+  int64_t hs = window_start(now, l->hour_phase, hourly_window(l));
+  int64_t bs = window_start(now, l->burst_phase, burst_window(l));
 
   if (hs != l->hour_start) {
     l->hour_start = hs;
@@ -89,10 +99,8 @@ int sim_limits_check(sim_req *r) {
   hourly = l->hour_used >= l->hourly;
   sim_limits_headers(r);
   if (l->retry_after) {
-    int64_t wait =
-        hourly ? l->hour_start + hourly_window(l) - now
-               : l->burst_start +
-                     (l->burst_window_s > 0 ? l->burst_window_s : 30) - now;
+    int64_t wait = hourly ? l->hour_start + hourly_window(l) - now
+                          : l->burst_start + burst_window(l) - now;
     snprintf(v, sizeof(v), "%lld", (long long)(wait > 0 ? wait : 1));
     sim_add_header(r, "Retry-After", v);
   }
@@ -124,6 +132,18 @@ void sim_limits_hourly_resets_in(sim_limits *l, int64_t seconds) {
   l->hour_phase = (now + seconds) % hourly_window(l);
   l->hour_start = 0;
   l->hour_used = 0;
+}
+
+/*
+ * The same for the burst window: a test that must see a burst wait cannot
+ * have its calls straddle a window boundary that happens to fall in them.
+ */
+void sim_limits_burst_resets_in(sim_limits *l, int64_t seconds) {
+  int64_t now = (int64_t)time(NULL);
+
+  l->burst_phase = (now + seconds) % burst_window(l);
+  l->burst_start = 0;
+  l->burst_used = 0;
 }
 
 /*
