@@ -1,9 +1,11 @@
 /*
  * dsg_download_work.c: the download's CPU-heavy steps on libuv's thread
  * pool (ABI.md 9.1, C5): the tracked uv_queue_work requests of a job,
- * the parse of a users page and the mapping of its users into its batch. Run
- * functions touch only their own work; everything of the job happens in the
- * after callbacks, on the loop.
+ * the parse of a users page and the mapping of its users into its batch.
+ * Run functions touch only their own work, and the mapping also the page
+ * request the loop leaves alone while it is RQ_MAPPING (plus the run's
+ * read-only model tables and exclusion matcher); everything else of the
+ * job happens in the after callbacks, on the loop.
  */
 #include <stdlib.h>
 #include <string.h>
