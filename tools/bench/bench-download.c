@@ -53,6 +53,7 @@
 
 typedef struct opts {
   int realistic, throughput, smoke, tls, align, verbose, baseline;
+  long cache_mib; /* SQLite page cache; 0 = the store's default */
   long users, latency_ms, jitter_ms, burst, burst_win_s, hourly, floor_conc;
   long base_pages; /* realistic: 0 = all */
   long sizes[MAX_SIZES];
@@ -204,6 +205,7 @@ static void run_one(const opts *op, const run_cfg *rc, run_res *out) {
   ho.account_id = sim.account_id;
   ho.redirect = REDIRECT;
   ho.verbose = op->verbose;
+  ho.cache_mib = (uint32_t)op->cache_mib;
   if (bdl_host_open(&ho, &h, err, sizeof(err)) != 0 ||
       bdl_host_connect(h, err, sizeof(err)) != 0) {
     snprintf(out->err, sizeof(out->err), "host: %s", err);
@@ -518,7 +520,9 @@ static int report_throughput(const opts *op, run_res *rs) {
            (unsigned long long)r->job.stalls.ticks,
            (unsigned long long)r->job.stalls.over_5ms,
            (unsigned long long)r->job.stalls.over_50ms, mb(r->job.hwm_kb),
-           SAM__SQLITE_CACHE_MIB_DEFAULT, mb(r->job.sqlite_peak_kb));
+           op->cache_mib > 0 ? (unsigned)op->cache_mib
+                             : SAM__SQLITE_CACHE_MIB_DEFAULT,
+           mb(r->job.sqlite_peak_kb));
     print_job_line(r);
     if (r->rerun_ok)
       printf("  next day's run (same store, every user already there): "
@@ -594,6 +598,7 @@ static void usage(void) {
           "  throughput: [--sizes N,N,...]\n"
           "  both:       [--http] [--dir DIR] [--node PATH] [--no-baseline] "
           "[--verbose]\n"
+          "              [--sqlite-cache-mib N]\n"
           "See tools/bench/README.md.\n");
 }
 
@@ -688,6 +693,12 @@ static int parse(int argc, char **argv, opts *o) {
       o->burst_win_s = atol(v);
     } else if (strcmp(a, "--hourly") == 0) {
       o->hourly = atol(v);
+    } else if (strcmp(a, "--sqlite-cache-mib") == 0) {
+      o->cache_mib = atol(v);
+      if (o->cache_mib < 1 || o->cache_mib > (long)SAM__SQLITE_CACHE_MIB_MAX) {
+        fprintf(stderr, "bench-download: bad --sqlite-cache-mib [%s]\n", v);
+        return -1;
+      }
     } else if (strcmp(a, "--floor-conc") == 0) {
       o->floor_conc = atol(v);
     } else if (strcmp(a, "--baseline-pages") == 0) {

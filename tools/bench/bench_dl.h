@@ -26,6 +26,7 @@ typedef struct bdl_host_opts {
   const char *account_id; /* the simulator's account GUID */
   const char *redirect;   /* registered with the simulator */
   int verbose;            /* copy the runtime's log lines to stderr */
+  uint32_t cache_mib;     /* SQLite page cache; 0 = the store's default */
 } bdl_host_opts;
 
 /* The loop's stalls while the job ran: the gaps between the ticks of a

@@ -96,6 +96,7 @@ int bdl_host_open(const bdl_host_opts *o, bdl_host **out, char *err, size_t n) {
   sam_hostsvc_config hc;
   sam_load_result res;
   sam__backend be;
+  sam__sqlite_opts sq;
   char config[600];
   int st = 1;
 
@@ -124,7 +125,9 @@ int bdl_host_open(const bdl_host_opts *o, bdl_host **out, char *err, size_t n) {
     snprintf(err, n, "cannot make an ephemeral keyring");
     return -1;
   }
-  if (sam__backend_sqlite_open(&h->loop, h->db, NULL, &be, err, n) != 0)
+  memset(&sq, 0, sizeof(sq));
+  sq.cache_mib = o->cache_mib; /* as samhost serve --sqlite-cache-mib */
+  if (sam__backend_sqlite_open(&h->loop, h->db, &sq, &be, err, n) != 0)
     return -1;
   memset(&cfg, 0, sizeof(cfg));
   cfg.loop = &h->loop;
