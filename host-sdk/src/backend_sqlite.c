@@ -21,9 +21,11 @@
  *   async callback joins it, closes the async handle, frees the backend and
  *   calls done(ud).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <uv.h>
 
@@ -96,9 +98,25 @@ static void run_group(sq_backend *b, sam__req **group, size_t n) {
     sam__req_done(run[i]);
 }
 
+/* The worker's nice value, added to the process's (at most 19). */
+#define SQ_WORKER_NICE 10
+
 static void worker(void *arg) {
   sq_backend *b = arg;
+  int nice_now;
 
+  /* Below the loop's priority: the loop answers HTTP and drives every
+   * job, the worker only has to keep up on average. On Linux the nice
+   * value is per thread (setpriority(2) on the calling thread with 0). On
+   * a busy 2-core machine bench-download measured the loop's longest
+   * stall down from 6-13 ms to 5-7 ms with no loss of throughput. Best
+   * effort: an error leaves the default priority. */
+  errno = 0;
+  nice_now = getpriority(PRIO_PROCESS, 0);
+  if (errno == 0)
+    (void)setpriority(
+        PRIO_PROCESS, 0,
+        nice_now + SQ_WORKER_NICE > 19 ? 19 : nice_now + SQ_WORKER_NICE);
   uv_mutex_lock(&b->mu);
   for (;;) {
     if (b->ops_head != NULL) {

@@ -7,9 +7,12 @@
  * sealed under the master key, and a scan of the database files and of
  * every log line for the clear text of a secret.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -432,6 +435,69 @@ static void test_secrets_never_in_clear(void) {
   sam__keyring_free(kr);
 }
 
+/* The nice value of each of this process's threads (/proc/self/task), the
+ * most found, or -100 when none could be read. */
+static int max_thread_nice(void) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *de;
+  int best = -100;
+
+  if (d == NULL)
+    return best;
+  while ((de = readdir(d)) != NULL) {
+    char path[300], buf[1024];
+    FILE *f;
+    size_t n;
+    char *p;
+    int field = 3, nice = 0;
+
+    if (de->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "/proc/self/task/%s/stat", de->d_name);
+    f = fopen(path, "r");
+    if (f == NULL)
+      continue;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* fields after the command's closing parenthesis; nice is field 19 */
+    p = strrchr(buf, ')');
+    if (p == NULL)
+      continue;
+    p += 2;
+    while (field < 19 && (p = strchr(p, ' ')) != NULL) {
+      p++;
+      field++;
+    }
+    if (p != NULL && sscanf(p, "%d", &nice) == 1 && nice > best)
+      best = nice;
+  }
+  closedir(d);
+  return best;
+}
+
+/* The store's worker runs below the loop's priority, so that a busy
+ * machine delays the writes rather than the loop. */
+static void test_worker_below_loop(void) {
+  sam__keyring *kr = NULL;
+  int loop_nice;
+  env e;
+  res o;
+
+  errno = 0;
+  loop_nice = getpriority(PRIO_PROCESS, 0);
+  EXPECT_EQ_INT(0, errno);
+  EXPECT_EQ_INT(0, sam__keyring_new_ephemeral(&kr));
+  start(&e, kr);
+  /* once a request is answered the worker has set its priority */
+  EXPECT_EQ_INT(0, put_items(0, 1, SAM_IF_ANY, &o));
+  EXPECT_EQ_INT(0, o.status);
+  EXPECT_EQ_INT(loop_nice + 10 > 19 ? 19 : loop_nice + 10, max_thread_nice());
+  EXPECT_EQ_INT(loop_nice, getpriority(PRIO_PROCESS, 0));
+  stop(&e);
+  sam__keyring_free(kr);
+}
+
 static void rm_dir(const char *d) {
   const char *suffix[] = {"", "-wal", "-shm"};
   char p[700];
@@ -455,6 +521,7 @@ int main(void) {
 
   SAM_T_RUN(test_store_through_core);
   SAM_T_RUN(test_secrets_never_in_clear);
+  SAM_T_RUN(test_worker_below_loop);
 
   EXPECT_EQ_INT(0, uv_run(&loop, UV_RUN_DEFAULT));
   EXPECT_EQ_INT(0, uv_loop_close(&loop));
