@@ -66,7 +66,10 @@ static void test_paced(void) {
   dh_start(&rh_d, args, NULL);
   n = seed_generated(60);
   EXPECT_EQ_INT(60, n);
-  rh_sim_post("limits", "{\"burst\":40,\"burst_window_s\":3,\"reset\":true}");
+  /* a fresh window that ends in 3 s: the calls cannot straddle a
+   * boundary and so miss the wait the test expects */
+  rh_sim_post("limits", "{\"burst\":40,\"burst_window_s\":3,\"reset\":true,"
+                        "\"burst_resets_in_s\":3}");
   oh_stats_reset(&rh_d.h);
   rh_reclaim(0, "{\"cap\":1000}", &r);
   EXPECT_EQ_INT(SAM_OK, r.status);
