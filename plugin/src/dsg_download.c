@@ -253,7 +253,6 @@ void dl_pump(dsg_dl *dl) {
     case DL_SETUP:
       dl_setup_pump(dl);
       break;
-    case DL_ACCOUNT:
     case DL_PAGES:
       dl_pages_pump(dl);
       break;
@@ -274,6 +273,11 @@ void dl_pump(dsg_dl *dl) {
       dl->pump_again = 1;
       break;
     }
+    /* The account calls go on beside the sweep and the rules; DL_FINAL
+     * waits for them. */
+    if (dl->acct_started && !dl->acct_written && !dl->finishing &&
+        (dl->phase == DL_SWEEP || dl->phase == DL_UNREC))
+      (void)dl_account_pump(dl);
     if (dl->paging.pages_done != dl->reported) {
       dl->reported = dl->paging.pages_done;
       progress(dl);

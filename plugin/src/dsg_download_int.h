@@ -53,11 +53,11 @@ typedef struct dl_work dl_work; /* dsg_download_work.h */
 
 typedef enum dl_phase {
   DL_SETUP = 0, /* read models, unrecognized, exclusions, checkpoint */
-  DL_ACCOUNT,   /* account, billing plan, billing charges, consumption */
   DL_PAGES,     /* the users pages */
   DL_SWEEP,     /* remove subscriptions not seen, each one verified */
   DL_UNREC,     /* unrecognized identifiers and their counts */
-  DL_FINAL,     /* final checkpoint */
+  DL_FINAL,     /* consumption (once the account calls are back), final
+                   checkpoint */
   DL_DONE
 } dl_phase;
 
@@ -206,7 +206,10 @@ struct dsg_dl {
   int ck_busy;
   int ck_dirty;
   int ck_final_sent; /* the checkpoint written on the way out */
-  /* account and billing */
+  /* account and billing: asked once the pages are in (dl_account_pump),
+   * while the sweep and the rules work on the store */
+  int acct_started;
+  int acct_written; /* the consumption record was sent */
   json_object *acct;
   json_object *plan;
   json_object *charges;
@@ -273,9 +276,20 @@ void dl_wake_at(dsg_dl *dl, int64_t at_ms);
 
 /* ---- dsg_download_pages.c ---- */
 
-/* Starts what may start in DL_ACCOUNT / DL_PAGES; advances the phase when
- * the phase's requests are all done. */
+/* Starts what may start in DL_PAGES; advances the phase when the pages
+ * are all done. */
 void dl_pages_pump(dsg_dl *dl);
+/*
+ * The account, billing plan and billing charges calls, which feed only the
+ * consumption record. They go out after the last page rather than before
+ * the first: they are then off the pages' critical path, and when the
+ * rate limit holds them back, the sweep and the reclamation rules run on
+ * the store meanwhile instead of after them. Sends what the governor
+ * allows; a wait past the run's deadline drops them (consumption not
+ * updated this run, never the run paused for it). Returns the number
+ * still outstanding.
+ */
+size_t dl_account_pump(dsg_dl *dl);
 /* Frees a request (its page, reads and batch). */
 void dl_req_free(dl_req *r);
 /* A users page parsed off the loop (dsg_download_work.c), back on the

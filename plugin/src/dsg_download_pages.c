@@ -1,6 +1,6 @@
 /*
- * dsg_download_pages.c: the download's DocuSign side: account, billing
- * plan and charges, then the users pages, concurrently within the
+ * dsg_download_pages.c: the download's DocuSign side: the users pages,
+ * then account, billing plan and charges, concurrently within the
  * rate-limit governor and the backpressure bound (issue 6 items 1, 2, 5
  * and 9). Limit errors wait until the reset, 5xx/resets/timeouts and
  * malformed pages retry with bounded exponential backoff and jitter.
@@ -392,13 +392,15 @@ static void on_api(int status,
     retry_or_give_up(dl, r, msg);
   } else if (r->kind == DL_REQ_VERIFY) {
     verify_verdict(dl, r, DL_V_FAILED, msg);
-  } else if (r->kind == DL_REQ_PAGE || r->kind == DL_REQ_ACCOUNT) {
-    /* A page that cannot be read, or an account the token cannot read
-     * (A18 second 401, A19), ends the run. */
+  } else if (r->kind == DL_REQ_PAGE) {
+    /* A page that cannot be read (A18 second 401, A19) ends the run. */
     dl_fail(dl, status, "%s: %s", kind_name(r->kind), msg);
   } else {
-    /* Billing may fail without failing the run (A25). */
-    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s", msg);
+    /* Account and billing come after the pages and feed only the
+     * consumption record: they fail without failing the run (A25). */
+    dl->c.errors++;
+    dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN, "download: %s: %s",
+             kind_name(r->kind), msg);
     if (r->kind == DL_REQ_CHARGES) {
       dl->charges_status = (int)http;
       dl->charges = dsg_json_parse(resp->body, resp->body_len);
@@ -662,32 +664,72 @@ static void pages_finished(dsg_dl *dl) {
   dl->step = 0;
   dl->busy = 0;
   dl->pump_again = 1;
+  dl->acct_started = 1;
+  if (req_new(dl, DL_REQ_ACCOUNT, 0) == NULL ||
+      req_new(dl, DL_REQ_PLAN, 0) == NULL ||
+      req_new(dl, DL_REQ_CHARGES, 0) == NULL)
+    dl_fail(dl, SAM_ENOMEM, "out of memory [requests]");
+}
+
+static int is_account_kind(dl_req_kind k) {
+  return k == DL_REQ_ACCOUNT || k == DL_REQ_PLAN || k == DL_REQ_CHARGES;
+}
+
+size_t dl_account_pump(dsg_dl *dl) {
+  int64_t now = dl_now_ms();
+  dsg_gov_advice adv;
+  size_t left = 0;
+  dl_req *r;
+  dl_req *next;
+
+  for (r = dl->reqs; r != NULL; r = r->next) {
+    if (!is_account_kind(r->kind))
+      continue;
+    left++;
+    if (r->state == RQ_RETRY) {
+      if (r->retry_at_ms <= now)
+        r->state = RQ_READY;
+      else
+        dl_wake_at(dl, r->retry_at_ms);
+    }
+  }
+  for (r = dl->reqs; r != NULL && !dl->finishing; r = next) {
+    next = r->next;
+    if (!is_account_kind(r->kind) || r->state != RQ_READY)
+      continue;
+    dsg_gov_advise(dl->gov, dl_now_ms(), &adv);
+    if (adv.may_start > 0) {
+      send_req(dl, r);
+      continue;
+    }
+    if (adv.next_at_ms == INT64_MAX)
+      break; /* in flight: a reply pumps again */
+    if (dl->deadline != 0 && uv_now(dl->ctx->loop) +
+                                     (uint64_t)(adv.next_at_ms - dl_now_ms()) +
+                                     1000 >
+                                 dl->deadline) {
+      /* The users are all in: a rate-limit reset past the deadline costs
+       * this run's consumption update, never a paused run. */
+      dl->c.errors++;
+      dsg_logf(dl->ctx, dl->job, SAM_LOG_WARN,
+               "download: %s not asked: the rate limit resets after the "
+               "run's deadline; consumption not updated",
+               kind_name(r->kind));
+      left--;
+      req_drop(dl, r);
+      continue;
+    }
+    dl_wake_at(dl, adv.next_at_ms);
+    break;
+  }
+  return left;
 }
 
 void dl_pages_pump(dsg_dl *dl) {
   dl_req *r;
   dl_req *next;
 
-  if (dl->phase == DL_ACCOUNT) {
-    if (dl->step == 0) {
-      if (req_new(dl, DL_REQ_ACCOUNT, 0) == NULL ||
-          req_new(dl, DL_REQ_PLAN, 0) == NULL ||
-          req_new(dl, DL_REQ_CHARGES, 0) == NULL) {
-        dl_fail(dl, SAM_ENOMEM, "out of memory [requests]");
-        return;
-      }
-      dl->step = 1;
-    }
-    send_ready(dl);
-    if (dl->n_reqs == 0 && !dl->finishing) {
-      dl_consumption_write(dl);
-      dl->phase = DL_PAGES;
-      dl->step = 0;
-      dl->pump_again = 1;
-    }
-    return;
-  }
-  /* DL_PAGES: the store side of parsed pages first (it frees room). */
+  /* The store side of parsed pages first (it frees room). */
   for (r = dl->reqs; r != NULL && !dl->finishing; r = next) {
     next = r->next;
     if (r->state == RQ_READING || r->state == RQ_WRITING)

@@ -293,7 +293,7 @@ void dl_setup_pump(dsg_dl *dl) {
       dl_fail(dl, rc, "exclusion rules: %s", err);
       return;
     }
-    dl->phase = DL_ACCOUNT;
+    dl->phase = DL_PAGES;
     dl->step = 0;
     dl->pump_again = 1;
     return;
@@ -720,6 +720,12 @@ void dl_final_pump(dsg_dl *dl) {
 
   if (dl->busy || dl->ck_busy)
     return;
+  if (!dl->acct_written) {
+    if (dl_account_pump(dl) > 0)
+      return; /* each reply pumps again */
+    dl->acct_written = 1;
+    dl_consumption_write(dl);
+  }
   o = checkpoint_json(dl, dl->consistent ? "complete" : "partial");
   if (o == NULL) {
     dl_fail(dl, SAM_ENOMEM, "out of memory [checkpoint]");
