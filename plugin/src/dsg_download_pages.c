@@ -550,6 +550,13 @@ static void open_pages(dsg_dl *dl) {
   uint64_t off;
 
   while (!dl->finishing && dl->n_reqs < DL_MAX_OPEN_PAGES) {
+    dsg_paging peek = dl->paging;
+
+    /* Nothing left to open (or page 0 still in the parse work): no
+     * governor wait, which could otherwise pause a run that needs no more
+     * calls. */
+    if (!dsg_paging_next(&peek, &idx, &off))
+      return;
     dsg_gov_advise(dl->gov, dl_now_ms(), &adv);
     if (adv.may_start == 0) {
       /* Wake up when the governor allows again (a reply wakes us for
@@ -715,6 +722,10 @@ size_t dl_account_pump(dsg_dl *dl) {
                "download: %s not asked: the rate limit resets after the "
                "run's deadline; consumption not updated",
                kind_name(r->kind));
+      if (dl->msg[0] == '\0')
+        snprintf(dl->msg, sizeof(dl->msg),
+                 "account and billing not asked: the rate limit resets after "
+                 "the run's deadline; consumption not updated");
       left--;
       req_drop(dl, r);
       continue;

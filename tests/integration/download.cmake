@@ -21,7 +21,7 @@ if(TARGET docusign-sim AND TARGET samhost_test)
     SIM_EXE="$<TARGET_FILE:docusign-sim>")
   add_dependencies(test-dsg-download docusign-sim sam_docusign)
   foreach(c large changes shift faults cancel restart reseller models limits
-            pause consent)
+            pause consent lastcalls)
     add_test(NAME test-dsg-download-${c} COMMAND test-dsg-download ${c})
     set_tests_properties(test-dsg-download-${c} PROPERTIES TIMEOUT 300
       LABELS "integration;download"

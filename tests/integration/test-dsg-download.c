@@ -30,6 +30,11 @@
  *             run's deadline: partial, SAM_EAGAIN; a host restart and the
  *             next run resume from the checkpoint
  *   consent   a profile that needs consent fails fast with SAM_EAUTH
+ *   lastcalls the pages use up the hourly budget and the reset comes after
+ *             the deadline: the run still completes (every user stored,
+ *             swept); only the account and billing calls, asked after the
+ *             pages, are skipped and the consumption record waits for the
+ *             next run
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -890,6 +895,55 @@ static void t_pause(void) {
   dh_finish(&d);
 }
 
+/* ---- the pages take the last of the budget: consumption waits ---- */
+
+static void t_lastcalls(void) {
+  /* 2 calls per hour, 1 kept for other integrations (10 %, rounded up):
+   * the one page of 100 users takes the only usable call. */
+  const char *extra[] = {"--users", "100", "--hourly-limit", "2", NULL};
+  json_object *c;
+  dh d;
+  dh_run r;
+  int open;
+
+  dh_start(&d, extra, NULL);
+  open = dh_sim_open_users(&d);
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "limits",
+                                 "{\"reset\":true,\"hourly_resets_in_s\":"
+                                 "1800}"));
+  d.timeout_ms = 5000;
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(1, r.completions);
+  EXPECT_EQ_INT(100, (int)dh_count(&r, "users_seen"));
+  EXPECT_EQ_INT(1, (int)dh_count(&r, "pages"));
+  EXPECT_EQ_INT(1, (int)dh_count(&r, "api_calls"));
+  EXPECT_EQ_INT(3, (int)dh_count(&r, "errors")); /* the three skipped */
+  EXPECT_CONTAINS(r.message, "consumption not updated");
+  EXPECT_EQ_INT(
+      0, json_object_get_int(json_object_object_get(r.res, "limit_errors")));
+  EXPECT_TRUE(
+      !json_object_get_boolean(json_object_object_get(r.res, "partial")));
+  EXPECT_TRUE(json_object_get_boolean(json_object_object_get(r.res, "swept")));
+  EXPECT_EQ_INT(open, dh_subs_in_state(&d, "active") +
+                          dh_subs_in_state(&d, "inactive"));
+  c = dh_get(&d, "p1", "docusign_consumption", d.h.sim.account_id);
+  EXPECT_TRUE(c == NULL);
+  json_object_put(c);
+  dh_run_free(&r);
+  /* The hour turns: the next run asks for them again. */
+  EXPECT_EQ_INT(
+      200, sim_control(&d.h.sim, "limits", "{\"hourly\":3000,\"reset\":true}"));
+  d.timeout_ms = 0;
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 100);
+  c = dh_get(&d, "p1", "docusign_consumption", d.h.sim.account_id);
+  EXPECT_TRUE(c != NULL);
+  json_object_put(c);
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
 /* ---- needs consent: fail fast ---- */
 
 static void t_consent(void) {
@@ -950,6 +1004,8 @@ int main(int argc, char **argv) {
     t_pause();
   else if (strcmp(c, "consent") == 0)
     t_consent();
+  else if (strcmp(c, "lastcalls") == 0)
+    t_lastcalls();
   else
     SAM_T_FAIL("unknown case [%s]", c);
   printf("ok %s\n", c);
