@@ -162,17 +162,20 @@ typedef struct waitrun {
   int done;
 } waitrun;
 
+void dh_run_take(dh_run *out, const sam_job_outcome *o) {
+  out->status = o->status;
+  out->completions = o->completions;
+  out->message = strdup(o->message != NULL ? o->message : "");
+  out->result =
+      o->result_json != NULL ? strndup(o->result_json, o->result_len) : NULL;
+  out->res = out->result != NULL ? json_tokener_parse(out->result) : NULL;
+}
+
 static void on_done(const sam_job_outcome *o, void *ud) {
   waitrun *w = ud;
 
   w->done++;
-  w->out->status = o->status;
-  w->out->completions = o->completions;
-  w->out->message = strdup(o->message != NULL ? o->message : "");
-  w->out->result =
-      o->result_json != NULL ? strndup(o->result_json, o->result_len) : NULL;
-  w->out->res =
-      w->out->result != NULL ? json_tokener_parse(w->out->result) : NULL;
+  dh_run_take(w->out, o);
 }
 
 static void on_progress(const char *job_id,

@@ -54,6 +54,9 @@ void dh_finish(dh *d);
 /* Runs the download of p1 and waits; progress may be NULL. */
 void dh_download(dh *d, dh_progress_fn progress, void *ud, dh_run *out);
 void dh_run_free(dh_run *r);
+/* Copies a job's outcome into out (message, result and its parsed JSON);
+ * free with dh_run_free. */
+void dh_run_take(dh_run *out, const sam_job_outcome *o);
 /* A count of the result's "counts" object. */
 int64_t dh_count(const dh_run *r, const char *name);
 

@@ -247,13 +247,7 @@ static void on_done(const sam_job_outcome *o, void *ud) {
   waitj *w = ud;
 
   w->done++;
-  w->out->status = o->status;
-  w->out->completions = o->completions;
-  w->out->message = strdup(o->message != NULL ? o->message : "");
-  w->out->result =
-      o->result_json != NULL ? strndup(o->result_json, o->result_len) : NULL;
-  w->out->res =
-      w->out->result != NULL ? json_tokener_parse(w->out->result) : NULL;
+  dh_run_take(w->out, o);
 }
 
 void rh_run_job_ex(int kind,
