@@ -138,12 +138,41 @@ static void store_deliver(sam_op *op, int status) {
                op->ud);
 }
 
-void sam__ops_deliver(sam_runtime *rt) {
+/* Puts back, at the head and in order, what one turn did not deliver,
+ * and asks for another turn. */
+static void put_back(sam_runtime *rt, sam_op *list) {
+  sam_op *tail = list;
+
+  while (tail->next != NULL)
+    tail = tail->next;
+  uv_mutex_lock(&rt->done_mu);
+  tail->next = rt->done_head;
+  rt->done_head = list;
+  if (rt->done_tail == NULL)
+    rt->done_tail = tail;
+  if (!rt->closed)
+    uv_async_send(&rt->done_async);
+  uv_mutex_unlock(&rt->done_mu);
+}
+
+void sam__ops_deliver(sam_runtime *rt, int all) {
   sam_op *op = take_done(rt);
+  uint64_t t0 = uv_hrtime();
+  size_t delivered = 0;
 
   while (op != NULL) {
     sam_op *next = op->next;
     int status = op->req.status;
+
+    /* A store worker that was held up (a WAL checkpoint) finishes many
+     * requests at once; their callbacks, each a plugin's work, get one
+     * loop turn's budget, and the rest the next turns, so that timers,
+     * sockets and the HTTP server are served in between. */
+    if (!all && delivered > 0 && !rt->closed &&
+        uv_hrtime() - t0 >= SAM__OPS_TURN_BUDGET_NS) {
+      put_back(rt, op);
+      break;
+    }
 
     if (atomic_load(&op->state) == SAM__OP_CANCELLED)
       status = SAM_ECANCELED;
@@ -160,6 +189,7 @@ void sam__ops_deliver(sam_runtime *rt) {
       store_deliver(op, status);
     }
     sam__op_free(op);
+    delivered++;
     op = next;
   }
   sam__runtime_kick_close(rt);

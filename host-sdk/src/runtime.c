@@ -219,7 +219,7 @@ static void on_post_async(uv_async_t *a) {
 }
 
 static void on_done_async(uv_async_t *a) {
-  sam__ops_deliver(a->data);
+  sam__ops_deliver(a->data, 0);
 }
 
 static void on_shutdown_timer(uv_timer_t *t) {
@@ -342,7 +342,7 @@ static void on_backend_closed(void *ud) {
   rt->backend_open = 0;
   /* Anything finished but not yet delivered: host-side callbacks run,
    * plugin ones are dropped (the plugins are stopped). */
-  sam__ops_deliver(rt);
+  sam__ops_deliver(rt, 1);
   sam__ops_drop_all(rt);
   sam__post_run(rt, 1);
   for (h = rt->plugins; h != NULL; h = h->next)

@@ -244,8 +244,16 @@ struct sam_op {
 
 /* Delivers a finished secret op to its callback (opens BLOB_GET). */
 void sam__secret_deliver(sam_op *op, int status);
-/* Loop thread: delivers the finished ops queued by sam__req_done. */
-void sam__ops_deliver(sam_runtime *rt);
+/* How long one loop turn spends calling back finished store and secret
+ * ops before it leaves the rest to the next turn (at least one op a turn). */
+#define SAM__OPS_TURN_BUDGET_NS 2000000u
+
+/*
+ * Loop thread: delivers the finished ops queued by sam__req_done, in
+ * order. With all = 0 a turn stops after SAM__OPS_TURN_BUDGET_NS and
+ * re-arms done_async for the rest; all = 1 (close) delivers everything.
+ */
+void sam__ops_deliver(sam_runtime *rt, int all);
 /* Drops every finished op without calling back (final close). */
 void sam__ops_drop_all(sam_runtime *rt);
 void sam__op_free(sam_op *op);
