@@ -208,6 +208,7 @@ struct dsg_dl {
   int ck_final_sent; /* the checkpoint written on the way out */
   /* account and billing: asked once the pages are in (dl_account_pump),
    * while the sweep and the rules work on the store */
+  int no_prev; /* the profile held no subscription when the run began */
   int acct_started;
   int acct_written; /* the consumption record was sent */
   json_object *acct;

@@ -274,6 +274,18 @@ on_setup(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
     dl->step++;
 }
 
+/* Whether the profile holds any subscription yet: a first download has
+ * no previous record to read for any user. */
+static void
+on_any_sub(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
+  (void)arg;
+  dl->busy = 0;
+  if (failed(dl, status, "reading the profile's subscriptions"))
+    return;
+  dl->no_prev = res->n == 0;
+  dl->step++;
+}
+
 void dl_setup_pump(dsg_dl *dl) {
   static const char *const types[] = {
       "sam_software_model", "sam_unrecognized_identifier",
@@ -286,7 +298,15 @@ void dl_setup_pump(dsg_dl *dl) {
 
   if (dl->busy)
     return;
-  if (dl->step >= 5) {
+  if (dl->step == 5) {
+    rc = dl_store_query(dl, dl->profile_id, SUB_TYPE, NULL, NULL, 1, on_any_sub,
+                        NULL);
+    if (refused(dl, rc, "reading the profile's subscriptions"))
+      return;
+    dl->busy = 1;
+    return;
+  }
+  if (dl->step >= 6) {
     rc = dsg_exclusions_new(DL_PROFILE_TYPE, dl->excl_id, dl->excl_user,
                             &dl->excl, &skipped, err, sizeof(err));
     if (rc != 0) {
@@ -522,6 +542,8 @@ void dl_page_store_pump(dsg_dl *dl, dl_req *r) {
   int rc;
 
   if (r->state == RQ_READING) {
+    if (dl->no_prev) /* a first download: no previous record exists */
+      r->next_get = r->gets_done = r->n_users;
     while (r->next_get < r->n_users && dl->gets_in_flight < DL_MAX_GETS) {
       get_arg *a = malloc(sizeof(*a));
 
