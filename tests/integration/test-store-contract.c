@@ -6,6 +6,7 @@
  * both), a full queue gives SAM_EAGAIN, and cursors page through 2,500
  * records exactly once each.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +427,48 @@ static void host_owned_types(void) {
   tp_teardown(&loop, th);
 }
 
+/* ---- a burst of finished ops spreads over loop turns ---- */
+
+static int slow_order[8];
+static int n_slow;
+
+/* A callback that costs 3 ms, more than the core's 2 ms budget a turn. */
+static void on_slow(int status, const sam_store_result *res, void *ud) {
+  uint64_t t0 = uv_hrtime();
+
+  (void)res;
+  EXPECT_EQ_INT(SAM_OK, status);
+  slow_order[n_slow++] = (int)(intptr_t)ud;
+  while (uv_hrtime() - t0 < 3000000u)
+    ;
+}
+
+static void burst_spread_over_turns(void) {
+  uv_loop_t loop;
+  sam_test_host *th;
+  sam_record r[1];
+  cb_rec c;
+  int i;
+
+  setup(&loop, &th, 0);
+  r[0] = rec("a", "{\"id\":\"a\"}", SAM_IF_ANY);
+  EXPECT_EQ_INT(0, put(th, r, 1, &c));
+  n_slow = 0;
+  for (i = 0; i < 5; i++)
+    EXPECT_EQ_INT(0, tp.api->store_get(tp.host, "p1", "tp_item", "a", on_slow,
+                                       (void *)(intptr_t)i, NULL));
+  /* the first turn that calls back stops after one: the others wait for
+   * the next turns, so timers and sockets are served in between */
+  while (n_slow == 0)
+    uv_run(&loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(1, n_slow);
+  sam_test_host_drain(th);
+  EXPECT_EQ_INT(5, n_slow);
+  for (i = 0; i < 5; i++)
+    EXPECT_EQ_INT(i, slow_order[i]); /* in order */
+  tp_teardown(&loop, th);
+}
+
 int main(void) {
   SAM_T_RUN(put_get_delete);
   SAM_T_RUN(conflict_writes_nothing);
@@ -434,5 +477,6 @@ int main(void) {
   SAM_T_RUN(full_queue_eagain);
   SAM_T_RUN(cursors_page_exactly_once);
   SAM_T_RUN(host_owned_types);
+  SAM_T_RUN(burst_spread_over_turns);
   return 0;
 }
