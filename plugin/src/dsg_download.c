@@ -201,6 +201,7 @@ static void on_timer(uv_timer_t *t) {
   dsg_dl *dl = t->data;
 
   dl->wake_ms = INT64_MAX;
+  dl->put_turn_n = 0; /* the timer fires once a turn at most: a new turn */
   dl_pump(dl);
 }
 

@@ -209,6 +209,8 @@ struct dsg_dl {
   /* account and billing: asked once the pages are in (dl_account_pump),
    * while the sweep and the rules work on the store */
   int no_prev; /* the profile held no subscription when the run began */
+  uint64_t put_turn_ms; /* uv_now of the loop turn of the last page put */
+  unsigned put_turn_n;  /* page puts in that turn (0 again on the timer) */
   int acct_started;
   int acct_written; /* the consumption record was sent */
   json_object *acct;
@@ -233,8 +235,11 @@ struct dsg_dl {
   dl_op *ops;
   size_t n_ops;
   /* uv_queue_work requests whose after callback has not run yet */
-  dl_work *works;
+  dl_work *works; /* every work of the job not yet called back */
   size_t n_works;
+  size_t n_works_pool; /* of those, handed to libuv's pool */
+  dl_work *held_head;  /* the others, in order (DL_MAX_WORKS) */
+  dl_work *held_tail;
   /* outcome */
   int finishing;
   int status;

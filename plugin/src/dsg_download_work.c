@@ -22,10 +22,20 @@ static void work_cb(uv_work_t *req) {
   w->run(w);
 }
 
-static void after_cb(uv_work_t *req, int status) {
-  dl_work *w = req->data;
-  dsg_dl *dl = w->dl;
+static void after_cb(uv_work_t *req, int status);
 
+/* Hands w to libuv's pool; 0 or the libuv error. */
+static int submit(dsg_dl *dl, dl_work *w) {
+  int rc = uv_queue_work(dl->ctx->loop, &w->req, work_cb, after_cb);
+
+  if (rc == 0) {
+    w->submitted = 1;
+    dl->n_works_pool++;
+  }
+  return rc;
+}
+
+static void untrack(dsg_dl *dl, dl_work *w) {
   if (w->prev != NULL)
     w->prev->next = w->next;
   else
@@ -33,7 +43,36 @@ static void after_cb(uv_work_t *req, int status) {
   if (w->next != NULL)
     w->next->prev = w->prev;
   dl->n_works--;
+}
+
+/* The oldest waiting work goes to the pool; when libuv refuses it, its
+ * after runs at once with the error (we are in a loop callback). */
+static void submit_held(dsg_dl *dl) {
+  while (dl->held_head != NULL && dl->n_works_pool < DL_MAX_WORKS) {
+    dl_work *w = dl->held_head;
+    int rc;
+
+    dl->held_head = w->held_next;
+    if (dl->held_head == NULL)
+      dl->held_tail = NULL;
+    rc = submit(dl, w);
+    if (rc != 0) {
+      untrack(dl, w);
+      w->after(w, rc); /* frees w */
+    }
+  }
+}
+
+static void after_cb(uv_work_t *req, int status) {
+  dl_work *w = req->data;
+  dsg_dl *dl = w->dl;
+
+  untrack(dl, w);
+  dl->n_works_pool--;
   w->after(w, status); /* frees w */
+  submit_held(dl);
+  if (dl->finishing)
+    dl_works_cancel(dl); /* what just went to the pool */
   /* The job completes from the pump once n_works is 0 (maybe_complete). */
   dl_pump(dl);
 }
@@ -51,9 +90,19 @@ int dl_work_queue(dsg_dl *dl,
   w->dl = dl;
   w->run = run;
   w->after = after;
-  rc = uv_queue_work(dl->ctx->loop, &w->req, work_cb, after_cb);
-  if (rc != 0)
-    return dsg_status_from_uv(rc);
+  w->held_next = NULL;
+  w->submitted = 0;
+  if (dl->n_works_pool < DL_MAX_WORKS) {
+    rc = submit(dl, w);
+    if (rc != 0)
+      return dsg_status_from_uv(rc);
+  } else {
+    if (dl->held_tail != NULL)
+      dl->held_tail->held_next = w;
+    else
+      dl->held_head = w;
+    dl->held_tail = w;
+  }
   w->prev = NULL;
   w->next = dl->works;
   if (dl->works != NULL)
@@ -66,9 +115,26 @@ int dl_work_queue(dsg_dl *dl,
 void dl_works_cancel(dsg_dl *dl) {
   dl_work *w;
 
+  /* Waiting works go to the pool only to be cancelled there: their after
+   * then comes with UV_ECANCELED on a later turn, as for the others. */
+  while (dl->held_head != NULL) {
+    w = dl->held_head;
+    dl->held_head = w->held_next;
+    if (dl->held_head == NULL)
+      dl->held_tail = NULL;
+    if (submit(dl, w) != 0) {
+      /* not even queued: leave it to the next after_cb (it retries) */
+      w->held_next = dl->held_head;
+      dl->held_head = w;
+      if (dl->held_tail == NULL)
+        dl->held_tail = w;
+      break;
+    }
+  }
   /* UV_EBUSY for a work already running or done: its after still comes. */
   for (w = dl->works; w != NULL; w = w->next)
-    (void)uv_cancel((uv_req_t *)&w->req);
+    if (w->submitted)
+      (void)uv_cancel((uv_req_t *)&w->req);
 }
 
 /* ---- a users page parsed off the loop ---- */
