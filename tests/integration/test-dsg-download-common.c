@@ -162,6 +162,22 @@ typedef struct waitrun {
   int done;
 } waitrun;
 
+void dh_download_request(dh *d,
+                         sam_job_request *req,
+                         sam_job_done_fn done,
+                         sam_job_progress_fn progress,
+                         void *ud) {
+  memset(req, 0, sizeof(*req));
+  req->kind = SAM_JOB_PROCESS;
+  req->id = "download";
+  req->profile_id = "p1";
+  req->profile_json = d->profile;
+  req->profile_len = strlen(d->profile);
+  req->done = done;
+  req->progress = progress;
+  req->ud = ud;
+}
+
 void dh_run_take(dh_run *out, const sam_job_outcome *o) {
   out->status = o->status;
   out->completions = o->completions;
@@ -205,15 +221,7 @@ void dh_download(dh *d, dh_progress_fn progress, void *ud, dh_run *out) {
   w.out = out;
   w.progress = progress;
   w.ud = ud;
-  memset(&req, 0, sizeof(req));
-  req.kind = SAM_JOB_PROCESS;
-  req.id = "download";
-  req.profile_id = "p1";
-  req.profile_json = d->profile;
-  req.profile_len = strlen(d->profile);
-  req.done = on_done;
-  req.progress = on_progress;
-  req.ud = &w;
+  dh_download_request(d, &req, on_done, on_progress, &w);
   req.timeout_ms = d->timeout_ms != 0 ? d->timeout_ms : 600000;
   EXPECT_EQ_INT(0, sam_runtime_job_start(d->h.rt, &req, NULL));
   while (!w.done)

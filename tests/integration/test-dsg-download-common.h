@@ -53,6 +53,13 @@ void dh_finish(dh *d);
 
 /* Runs the download of p1 and waits; progress may be NULL. */
 void dh_download(dh *d, dh_progress_fn progress, void *ud, dh_run *out);
+/* Fills req for a Download subscriptions job of profile "p1" (no
+ * timeout: the caller sets one if it wants). */
+void dh_download_request(dh *d,
+                         sam_job_request *req,
+                         sam_job_done_fn done,
+                         sam_job_progress_fn progress,
+                         void *ud);
 void dh_run_free(dh_run *r);
 /* Copies a job's outcome into out (message, result and its parsed JSON);
  * free with dh_run_free. */

@@ -402,15 +402,7 @@ static void shutdown_mid_run(dh *d) {
   sd_state s;
 
   memset(&s, 0, sizeof(s));
-  memset(&req, 0, sizeof(req));
-  req.kind = SAM_JOB_PROCESS;
-  req.id = "download";
-  req.profile_id = "p1";
-  req.profile_json = d->profile;
-  req.profile_len = strlen(d->profile);
-  req.done = on_sd_done;
-  req.progress = on_sd_progress;
-  req.ud = &s;
+  dh_download_request(d, &req, on_sd_done, on_sd_progress, &s);
   EXPECT_EQ_INT(0, sam_runtime_job_start(d->h.rt, &req, NULL));
   while (!s.progressed && !s.done)
     uv_run(&d->h.loop, UV_RUN_ONCE);
@@ -530,15 +522,7 @@ static void work_pending(dh *d, int shutdown) {
   memset(&w, 0, sizeof(w));
   w.d = d;
   w.b = &b;
-  memset(&req, 0, sizeof(req));
-  req.kind = SAM_JOB_PROCESS;
-  req.id = "download";
-  req.profile_id = "p1";
-  req.profile_json = d->profile;
-  req.profile_len = strlen(d->profile);
-  req.done = on_wp_done;
-  req.progress = on_wp_progress;
-  req.ud = &w;
+  dh_download_request(d, &req, on_wp_done, on_wp_progress, &w);
   EXPECT_EQ_INT(0, sam_runtime_job_start(d->h.rt, &req, job_id));
   /* Until one of the job's works is queued behind the blockers (each
    * uv_queue_work is an active request of the loop until its after). */
