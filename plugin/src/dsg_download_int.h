@@ -259,8 +259,12 @@ struct dsg_dl {
   int write_single;      /* after a conflict: one record per put */
   uint64_t reported;     /* pages_done at the last job_progress */
   int64_t retry_after_s; /* set when ending before a limit reset */
-  int cand_busy;         /* dsg_candidates_refresh in flight */
-  int cand_done;         /* it ran (or was skipped) */
+  /* the reset comes after the deadline: no new page; the run ends once
+   * the pages already asked for (and counted by DocuSign) are stored */
+  int draining;
+  char drain_wait[300];      /* the governor's description of the wait */
+  int cand_busy;             /* dsg_candidates_refresh in flight */
+  int cand_done;             /* it ran (or was skipped) */
   json_object *cand_summary; /* its summary, for the result */
   int in_pump;
   int pump_again;

@@ -485,17 +485,31 @@ static void wait_progress(dsg_dl *dl, const dsg_gov_advice *adv) {
   if (dl->deadline != 0 &&
       uv_now(dl->ctx->loop) + (uint64_t)(adv->next_at_ms - dl_now_ms()) + 1000 >
           dl->deadline) {
-    /* A21: the reset comes after the host's deadline: end partial now;
-     * the checkpoint stays, so the next run resumes where this stopped. */
+    /* A21: the reset comes after the host's deadline: end partial; the
+     * checkpoint stays, so the next run resumes where this stopped. */
     if (dsg_gov_describe_wait(dl->gov, adv->why, adv->next_at_ms, w,
                               sizeof(w)) != 0)
       snprintf(w, sizeof(w), "the rate limit resets after the deadline");
     dl->retry_after_s = (adv->next_at_ms - dl_now_ms()) / 1000 + 1;
-    dl_fail(dl, SAM_EAGAIN,
-            "paused after [%llu/%llu] pages, %s; the run's deadline comes "
-            "first: the next run resumes from the checkpoint",
-            (unsigned long long)dl->paging.pages_done,
-            (unsigned long long)dl->paging.pages_planned, w);
+    if (dl->phase != DL_PAGES) {
+      dl_fail(dl, SAM_EAGAIN,
+              "paused after [%llu/%llu] pages, %s; the run's deadline comes "
+              "first: the next run resumes from the checkpoint",
+              (unsigned long long)dl->paging.pages_done,
+              (unsigned long long)dl->paging.pages_planned, w);
+      return;
+    }
+    /* DocuSign counted the pages in flight against the hour already:
+     * they land and are stored, rather than asked again after the reset. */
+    if (!dl->draining) {
+      dl->draining = 1;
+      snprintf(dl->drain_wait, sizeof(dl->drain_wait), "%s", w);
+      dsg_logf(dl->ctx, dl->job, SAM_LOG_INFO,
+               "download: %s; the run's deadline comes first: it ends once "
+               "the pages asked for are stored",
+               w);
+      dl->pump_again = 1; /* nothing in flight may be left to wake us */
+    }
     return;
   }
   if (adv->next_at_ms - dl_now_ms() < 1000)
@@ -736,6 +750,27 @@ size_t dl_account_pump(dsg_dl *dl) {
   return left;
 }
 
+/* A pausing run: pages not sent yet (or waiting to be retried) are left
+ * to the next run; it ends once every other page is stored. */
+static void drain_pages(dsg_dl *dl) {
+  dl_req *r;
+  dl_req *next;
+
+  for (r = dl->reqs; r != NULL; r = next) {
+    next = r->next;
+    if (r->kind == DL_REQ_PAGE &&
+        (r->state == RQ_READY || r->state == RQ_RETRY) && r->call == NULL)
+      req_drop(dl, r);
+  }
+  if (dl->n_reqs > 0)
+    return;
+  dl_fail(dl, SAM_EAGAIN,
+          "paused after [%llu/%llu] pages, %s; the run's deadline comes "
+          "first: the next run resumes from the checkpoint",
+          (unsigned long long)dl->paging.pages_done,
+          (unsigned long long)dl->paging.pages_planned, dl->drain_wait);
+}
+
 void dl_pages_pump(dsg_dl *dl) {
   dl_req *r;
   dl_req *next;
@@ -748,6 +783,10 @@ void dl_pages_pump(dsg_dl *dl) {
   }
   if (dl->finishing)
     return;
+  if (dl->draining) {
+    drain_pages(dl);
+    return;
+  }
   send_ready(dl);
   open_pages(dl);
   if (dl->n_reqs == 0 && dl->paging.started &&

@@ -829,6 +829,24 @@ static void t_limits(void) {
 
 /* ---- the pause outlives the run's deadline; a host restart resumes ---- */
 
+/* Users pages the simulator served since its stats were last reset. */
+static long sim_list_calls(dh *d) {
+  char url[256];
+  sim_resp sr;
+  json_object *o;
+  long n;
+
+  snprintf(url, sizeof(url), "%s/_sim/stats", d->h.sim.http);
+  EXPECT_EQ_INT(0, sim_http("GET", url, NULL, NULL, NULL, NULL, &sr));
+  o = sim_resp_json(&sr);
+  EXPECT_TRUE(o != NULL);
+  n = (long)json_object_get_int64(
+      json_object_object_get(o, "users_list_calls"));
+  json_object_put(o);
+  sim_resp_free(&sr);
+  return n;
+}
+
 static void t_pause(void) {
   /* 22 calls per hour (20 usable): 33 calls need the next hour. */
   const char *extra[] = {"--users", "3000", "--hourly-limit", "22", NULL};
@@ -838,6 +856,7 @@ static void t_pause(void) {
   dh_run r;
   int stored;
   int open;
+  int pages;
 
   snprintf(db, sizeof(db), "/tmp/test-dsg-download-p%d.db", (int)getpid());
   unlink(db);
@@ -848,6 +867,8 @@ static void t_pause(void) {
   EXPECT_EQ_INT(200, sim_control(&d.h.sim, "limits",
                                  "{\"reset\":true,\"hourly_resets_in_s\":"
                                  "1800}"));
+  /* Latency keeps pages in flight when the run decides to pause. */
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":150}"));
   d.timeout_ms = 5000;
   dh_download(&d, NULL, NULL, &r);
   EXPECT_EQ_INT(SAM_EAGAIN, r.status);
@@ -860,10 +881,18 @@ static void t_pause(void) {
   EXPECT_EQ_INT(0, json_object_get_int(v));
   stored = dh_subs_in_state(&d, NULL);
   EXPECT_TRUE(stored > 0 && stored < open);
+  /* The pages in flight when the run decided to pause were already
+   * counted against the hour: it lets them land and keeps them, it does
+   * not throw them away and ask again. */
+  pages = (int)dh_count(&r, "pages");
+  EXPECT_TRUE(pages > 1 && pages < 30);
+  EXPECT_EQ_INT(pages, (int)sim_list_calls(&d));
+  EXPECT_EQ_INT(pages, (int)dh_count(&r, "api_calls"));
   dh_run_free(&r);
   /* The host restarts during the pause; the hour turns (and the admin
    * raised the account's limit). */
   dh_restart(&d);
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults/clear", "{}"));
   EXPECT_EQ_INT(
       200, sim_control(&d.h.sim, "limits", "{\"hourly\":3000,\"reset\":true}"));
   d.timeout_ms = 0;
@@ -875,6 +904,9 @@ static void t_pause(void) {
   EXPECT_EQ_INT(3000, (int)dh_count(&r, "users_seen"));
   EXPECT_EQ_INT(open, dh_subs_in_state(&d, "active") +
                           dh_subs_in_state(&d, "inactive"));
+  /* Both runs together asked for each of the 30 pages once, and the
+   * resumed run page 0 again: it carries the current totalSetSize. */
+  EXPECT_EQ_INT(31, (int)sim_list_calls(&d));
   dh_run_free(&r);
   dh_finish(&d);
 }
