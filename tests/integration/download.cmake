@@ -20,8 +20,8 @@ if(TARGET docusign-sim AND TARGET samhost_test)
   target_compile_definitions(test-dsg-download PRIVATE
     SIM_EXE="$<TARGET_FILE:docusign-sim>")
   add_dependencies(test-dsg-download docusign-sim sam_docusign)
-  foreach(c large changes shift faults cancel restart reseller models limits
-            pause consent lastcalls)
+  foreach(c large changes shift faults cancel restart crash reseller models
+            limits pause consent lastcalls)
     add_test(NAME test-dsg-download-${c} COMMAND test-dsg-download ${c})
     set_tests_properties(test-dsg-download-${c} PROPERTIES TIMEOUT 300
       LABELS "integration;download"

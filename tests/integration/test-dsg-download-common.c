@@ -137,14 +137,22 @@ void dh_start(dh *d, const char *const *extra, const char *db) {
   materialize(d);
 }
 
-void dh_restart(dh *d) {
+void dh_host_down(dh *d) {
+  close_svc(d);
+  oh_stop_runtime(&d->h);
+}
+
+void dh_host_up(dh *d) {
   char db[320];
 
   snprintf(db, sizeof(db), "%s", d->h.db);
-  close_svc(d);
-  oh_stop_runtime(&d->h);
   oh_start(&d->h, db[0] ? db : NULL, NULL, NULL);
   make_svc(d);
+}
+
+void dh_restart(dh *d) {
+  dh_host_down(d);
+  dh_host_up(d);
 }
 
 void dh_finish(dh *d) {

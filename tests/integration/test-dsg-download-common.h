@@ -48,6 +48,10 @@ typedef struct dh_run {
 void dh_start(dh *d, const char *const *extra, const char *db);
 /* Restarts the runtime (plugin) on the same database: a host restart. */
 void dh_restart(dh *d);
+/* The two halves of dh_restart: the runtime (and host service) closed,
+ * then opened again on the same database (a forked child may open it). */
+void dh_host_down(dh *d);
+void dh_host_up(dh *d);
 /* Stops everything; asserts the loop closes empty. */
 void dh_finish(dh *d);
 

@@ -23,6 +23,9 @@
  *             cancelled (UV_ECANCELED) and the job still completes once
  *   restart   a run cancelled after some pages, the host restarted on the
  *             same SQLite file, the next run resumes without double counts
+ *   crash     the host process is killed (SIGKILL) mid-run, pages in
+ *             flight; a new host on the same SQLite file resumes without
+ *             double counts, loses nothing, removes nothing
  *   reseller  the consumption record says unavailable, never zeros
  *   models    unknown identifiers and an admin's mapping; exclusions
  *   limits    a shortened hourly window: the job waits for the reset
@@ -36,10 +39,14 @@
  *             pages, are skipped and the consumption record waits for the
  *             next run
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <uv.h>
 
 #include "sam/sam_plugin.h"
 #include "sam_test.h"
@@ -628,6 +635,105 @@ static void t_restart(void) {
   dh_finish(&d);
 }
 
+/* ---- a crash mid-run (SIGKILL), then a host restart ---- */
+
+typedef struct crasher {
+  int fd;         /* tells the parent to kill now */
+  uint64_t after; /* pages done */
+  int sent;
+} crasher;
+
+static void signal_after(dh *d,
+                         const char *job_id,
+                         uint64_t done,
+                         uint64_t total,
+                         const char *msg,
+                         void *ud) {
+  crasher *c = ud;
+
+  (void)d;
+  (void)job_id;
+  (void)total;
+  (void)msg;
+  if (c->sent || done < c->after)
+    return;
+  c->sent = 1;
+  if (write(c->fd, "k", 1) != 1)
+    _exit(4);
+}
+
+static void t_crash(void) {
+  const char *extra[] = {"--users", "3000", "--no-limits", NULL};
+  char db[128];
+  char b = 0;
+  int fds[2];
+  int st = 0;
+  int open;
+  int stored;
+  pid_t pid;
+  dh d;
+  dh_run r;
+
+  snprintf(db, sizeof(db), "/tmp/test-dsg-download-c%d.db", (int)getpid());
+  unlink(db);
+  dh_start(&d, extra, db);
+  open = dh_sim_open_users(&d);
+  /* Pages stay in flight, and puts queued, when the kill lands. */
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":100}"));
+  dh_host_down(&d);
+  EXPECT_EQ_INT(0, pipe(fds));
+  fflush(stdout);
+  fflush(stderr);
+  pid = fork();
+  EXPECT_TRUE(pid >= 0);
+  if (pid == 0) {
+    /* The host process that crashes: its own loop state, the same
+     * SQLite file and keyring. */
+    crasher c = {fds[1], 8, 0};
+
+    close(fds[0]);
+    if (uv_loop_fork(&d.h.loop) != 0)
+      _exit(5);
+    dh_host_up(&d);
+    dh_download(&d, signal_after, &c, &r);
+    _exit(6); /* the parent kills it long before the run ends */
+  }
+  close(fds[1]);
+  EXPECT_EQ_INT(1, (int)read(fds[0], &b, 1));
+  EXPECT_EQ_INT(0, kill(pid, SIGKILL));
+  close(fds[0]);
+  EXPECT_EQ_INT(pid, waitpid(pid, &st, 0));
+  EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+  /* The host comes back on what the crash left. */
+  dh_host_up(&d);
+  stored = dh_subs_in_state(&d, NULL);
+  printf("  stored before the crash [%d] of [%d]\n", stored, open);
+  EXPECT_TRUE(stored > 0 && stored < open);
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":0}"));
+  dh_download(&d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(1, r.completions);
+  EXPECT_TRUE(
+      json_object_get_boolean(json_object_object_get(r.res, "resumed")));
+  /* No double counting: what the crashed run stored is not created
+   * again, and nothing it left is lost or removed. */
+  EXPECT_EQ_INT(open, (int)(stored + dh_count(&r, "created")));
+  EXPECT_EQ_INT(3000, (int)dh_count(&r, "users_seen"));
+  EXPECT_TRUE(dh_count(&r, "pages") < 30);
+  EXPECT_EQ_INT(open, dh_subs_in_state(&d, "active") +
+                          dh_subs_in_state(&d, "inactive"));
+  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
+  dh_run_free(&r);
+  /* The next run starts afresh and finds everything in place. */
+  dh_download(&d, NULL, NULL, &r);
+  check_exact(&d, &r, 3000);
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "created"));
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "removed"));
+  dh_run_free(&r);
+  dh_finish(&d);
+}
+
 /* ---- reseller ---- */
 
 static void t_reseller(void) {
@@ -1018,6 +1124,8 @@ int main(int argc, char **argv) {
     t_limits();
   else if (strcmp(c, "pause") == 0)
     t_pause();
+  else if (strcmp(c, "crash") == 0)
+    t_crash();
   else if (strcmp(c, "consent") == 0)
     t_consent();
   else if (strcmp(c, "lastcalls") == 0)
