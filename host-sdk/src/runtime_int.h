@@ -246,7 +246,7 @@ struct sam_op {
 void sam__secret_deliver(sam_op *op, int status);
 /* How long one loop turn spends calling back finished store and secret
  * ops before it leaves the rest to the next turn (at least one op a turn). */
-#define SAM__OPS_TURN_BUDGET_NS 2000000u
+#define SAM__OPS_TURN_BUDGET_NS 1000000u
 
 /*
  * Loop thread: delivers the finished ops queued by sam__req_done, in

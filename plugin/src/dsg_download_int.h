@@ -31,6 +31,9 @@
 #define DL_MAX_OPEN_PAGES 8
 /* Previous-record reads in flight for the whole job. */
 #define DL_MAX_GETS 64
+/* Records per store_put_batch: the host parses and validates each one on
+ * its loop inside the call, so a part is what one loop turn spends. */
+#define DL_PUT_MAX 50
 /* Retry a store call refused with SAM_EAGAIN after this long when no store
  * callback is due to wake us first. */
 #define DL_EAGAIN_RETRY_MS 5
@@ -125,7 +128,10 @@ struct dl_req {
   size_t n_recs;
   char **skips; /* why users were skipped, logged back on the loop */
   size_t n_skips;
-  int put_sent;
+  char **unw; /* userIds listed and not written (Closed, skipped) */
+  size_t n_unw;
+  size_t put_next; /* records handed to store_put_batch so far */
+  size_t puts_out; /* of those puts, callbacks not arrived yet */
   /* the page's tallies, counted once its batch is written */
   uint32_t t_created;
   uint32_t t_updated;
@@ -184,9 +190,10 @@ struct dsg_dl {
   int busy; /* a sequential step's operation is in flight */
   int step; /* the step within the phase */
   char *cursor;
-  char *next_cursor; /* the sweep's: taken once its batch is written */
-  size_t pending_n;  /* records in the sweep's or DL_UNREC's batch */
-  size_t uidx;       /* DL_UNREC: the identifier being counted */
+  char *next_cursor;  /* the sweep's: taken once its batch is written */
+  size_t pending_n;   /* records in the sweep's or DL_UNREC's batch */
+  size_t uidx;        /* DL_UNREC: the identifier being counted */
+  int unrec_inactive; /* DL_UNREC: counting its inactive ones (else active) */
   /* read once at start */
   json_object *models;     /* identifier -> true (sam_software_model) */
   json_object *unrec;      /* identifier -> stored record */
@@ -221,6 +228,7 @@ struct dsg_dl {
   dsg_gov *gov;
   dsg_paging paging;
   dsg_idset *seen;
+  dsg_idset *unwritten; /* listed, no record written: Closed or skipped */
   dl_req *reqs;
   size_t n_reqs;
   size_t http_in_flight;

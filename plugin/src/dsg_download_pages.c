@@ -53,6 +53,10 @@ void dl_req_free(dl_req *r) {
   if (r->skips != NULL)
     for (i = 0; i < r->n_skips; i++)
       free(r->skips[i]);
+  if (r->unw != NULL)
+    for (i = 0; i < r->n_unw; i++)
+      free(r->unw[i]);
+  free(r->unw);
   free(r->prev_texts);
   free(r->users);
   free(r->texts);

@@ -366,8 +366,12 @@ on_put(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
   dl_req *r = arg;
 
   (void)res;
+  if (r->puts_out > 0)
+    r->puts_out--;
   if (failed(dl, status, "writing a page of subscriptions"))
     return;
+  if (r->puts_out > 0 || r->put_next < r->n_recs)
+    return; /* the page's other part is still to write */
   dl->c.created += r->t_created;
   dl->c.updated += r->t_updated;
   dl->c.unchanged += r->t_unchanged;
@@ -412,6 +416,21 @@ static int add_skip(dl_req *r, const char *err) {
   return 0;
 }
 
+/* A user listed whose record this run does not write: the sweep must
+ * read that record, as if the user had not been listed. */
+static int add_unwritten(dl_req *r, json_object *u) {
+  const char *id = dsg_json_str(u, "userId");
+  char *c;
+
+  if (id == NULL || id[0] == '\0')
+    return 0; /* not in the seen set either */
+  c = strdup(id);
+  if (c == NULL)
+    return SAM_ENOMEM;
+  r->unw[r->n_unw++] = c;
+  return 0;
+}
+
 void dl_batch_opts(dsg_dl *dl, dl_model_tables *tables, dsg_user_map_opts *mo) {
   tables->models = dl->models;
   tables->unrec = dl->unrec;
@@ -438,7 +457,7 @@ static int map_one(dl_req *r, size_t i, const dsg_user_map_opts *mo) {
     /* Not an active subscription. Its record is left as it is: not seen
      * in this run, the sweep of a complete and consistent run removes
      * it; a partial run changes nothing (SAM-MODEL.md 6). */
-    return 0;
+    return add_unwritten(r, u);
   }
   if (r->prev_texts[i] != NULL) {
     prev = dsg_json_parse(r->prev_texts[i], strlen(r->prev_texts[i]));
@@ -450,6 +469,8 @@ static int map_one(dl_req *r, size_t i, const dsg_user_map_opts *mo) {
     goto done;
   if (rc != 0) {
     rc = add_skip(r, err);
+    if (rc == 0)
+      rc = add_unwritten(r, u);
     goto done;
   }
   if (prev == NULL)
@@ -497,8 +518,9 @@ int dl_batch_map(dl_req *r, const dsg_user_map_opts *mo) {
   r->keys = calloc(r->n_users + 1, sizeof(*r->keys));
   r->idents = calloc(r->n_users + 1, sizeof(*r->idents));
   r->skips = calloc(r->n_users + 1, sizeof(*r->skips));
+  r->unw = calloc(r->n_users + 1, sizeof(*r->unw));
   if (r->recs == NULL || r->texts == NULL || r->keys == NULL ||
-      r->idents == NULL || r->skips == NULL)
+      r->idents == NULL || r->skips == NULL || r->unw == NULL)
     return SAM_ENOMEM;
   for (i = 0; i < r->n_users; i++) {
     rc = map_one(r, i, mo);
@@ -516,6 +538,17 @@ int dl_batch_map(dl_req *r, const dsg_user_map_opts *mo) {
 void dl_batch_mapped(dsg_dl *dl, dl_req *r) {
   json_object *n = NULL;
   size_t i;
+
+  for (i = 0; i < r->n_unw; i++) {
+    if (dl->unwritten == NULL && dsg_idset_new(64, &dl->unwritten) != 0) {
+      dl_fail(dl, SAM_ENOMEM, "out of memory [userId set]");
+      return;
+    }
+    if (dsg_idset_add(dl->unwritten, r->unw[i]) == SAM_ENOMEM) {
+      dl_fail(dl, SAM_ENOMEM, "out of memory [userId set]");
+      return;
+    }
+  }
 
   for (i = 0; i < r->n_skips; i++) {
     dl->c.errors++;
@@ -539,6 +572,7 @@ void dl_batch_mapped(dsg_dl *dl, dl_req *r) {
 void dl_page_store_pump(dsg_dl *dl, dl_req *r) {
   dl_model_tables tables;
   dsg_user_map_opts mo;
+  size_t n;
   int rc;
 
   if (r->state == RQ_READING) {
@@ -580,15 +614,15 @@ void dl_page_store_pump(dsg_dl *dl, dl_req *r) {
     }
     dl_batch_mapped(dl, r);
   }
-  if (r->state != RQ_WRITING || r->put_sent)
+  if (r->state != RQ_WRITING || (r->put_next >= r->n_recs && r->n_recs > 0))
     return;
   if (r->n_recs == 0) {
     on_put(dl, 0, NULL, r); /* frees r */
     return;
   }
-  /* One page's batch per loop turn: the host parses (and may validate)
-   * each record on its loop inside store_put_batch, about 2-3 ms for 100,
-   * and several pages mapped off the loop often come back in one turn
+  /* One put per loop turn: the host parses (and may validate) each
+   * record on its loop inside store_put_batch, about 1.5 ms for 100, and
+   * several pages mapped off the loop often come back in one turn
    * (bench-download saw 2-4 puts in one turn hundreds of times per 100k
    * users). The next ones wait for the timer, a later turn. */
   if (uv_now(dl->ctx->loop) != dl->put_turn_ms) {
@@ -601,12 +635,20 @@ void dl_page_store_pump(dsg_dl *dl, dl_req *r) {
     dl_wake_at(dl, dl_now_ms() + 1);
     return;
   }
-  /* One page is at most 100 records: one batch (<= 500, ABI.md 9.6). */
-  rc = dl_store_put(dl, SUB_TYPE, r->recs, r->n_recs, on_put, r);
+  /* A page goes out in parts of DL_PUT_MAX records, one part per turn:
+   * the host's parse and validation of a part is what one turn spends. A
+   * page counts as stored (tallies, checkpoint) once every part is. */
+  n = r->n_recs - r->put_next;
+  if (n > DL_PUT_MAX)
+    n = DL_PUT_MAX;
+  rc = dl_store_put(dl, SUB_TYPE, r->recs + r->put_next, n, on_put, r);
   if (refused(dl, rc, "writing a page of subscriptions"))
     return;
-  r->put_sent = 1;
+  r->put_next += n;
+  r->puts_out++;
   dl->put_turn_n++;
+  if (r->put_next < r->n_recs)
+    dl_wake_at(dl, dl_now_ms() + 1);
 }
 
 /* ---- the checkpoint ---- */

@@ -136,10 +136,19 @@ on_sweep_query(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
     return;
   take_cursor(&dl->next_cursor, res->next_cursor);
   for (i = 0; i < res->n; i++) {
-    json_object *o = dsg_json_parse(res->recs[i].json, res->recs[i].json_len);
-    const char *run = dsg_json_str(o, "last_run_id");
+    json_object *o;
+    const char *run;
     int rc;
 
+    /* Listed and written in this run (the key is the userId): seen, no
+     * parse on the loop. A fingerprint collision can only keep a
+     * subscription, never remove one; the others are read to be sure. */
+    if (res->recs[i].key != NULL &&
+        dsg_idset_contains(dl->seen, res->recs[i].key) &&
+        !dsg_idset_contains(dl->unwritten, res->recs[i].key))
+      continue;
+    o = dsg_json_parse(res->recs[i].json, res->recs[i].json_len);
+    run = dsg_json_str(o, "last_run_id");
     if (o == NULL || (run != NULL && strcmp(run, dl->run_id) == 0)) {
       json_object_put(o);
       continue; /* seen in this run */
@@ -274,7 +283,6 @@ static void
 on_unrec_count(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
   const char *id;
   json_object *n = NULL;
-  size_t i;
   int64_t k = 0;
 
   (void)arg;
@@ -283,22 +291,21 @@ on_unrec_count(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
     return;
   id = json_object_get_string(
       json_object_array_get_idx(dl->unrec_ids, dl->uidx));
-  for (i = 0; i < res->n; i++) {
-    json_object *o = dsg_json_parse(res->recs[i].json, res->recs[i].json_len);
-    const char *st = dsg_json_str(o, "state");
-
-    if (st != NULL &&
-        (strcmp(st, "active") == 0 || strcmp(st, "inactive") == 0))
-      k++;
-    json_object_put(o);
-  }
+  /* The filter named the state too: every record counts, none is parsed. */
+  k = (int64_t)res->n;
   if (json_object_object_get_ex(dl->unrec_cnt, id, &n))
     json_object_set_int64(n, json_object_get_int64(n) + k);
   else
     json_object_object_add(dl->unrec_cnt, id, json_object_new_int64(k));
   take_cursor(&dl->cursor, res->next_cursor);
-  if (dl->cursor == NULL)
-    dl->uidx++;
+  if (dl->cursor != NULL)
+    return;
+  if (!dl->unrec_inactive) {
+    dl->unrec_inactive = 1;
+    return;
+  }
+  dl->unrec_inactive = 0;
+  dl->uidx++;
 }
 
 static void
@@ -447,6 +454,7 @@ void dl_unrec_pump(dsg_dl *dl) {
     }
     dl->c.unrecognized = (uint64_t)json_object_object_length(dl->unrec_seen);
     dl->uidx = 0;
+    dl->unrec_inactive = 0;
     free(dl->cursor);
     dl->cursor = NULL;
     dl->step = 1;
@@ -464,6 +472,11 @@ void dl_unrec_pump(dsg_dl *dl) {
       json_object_object_add(
           filter, "/subscription_identifier",
           json_object_get(json_object_array_get_idx(dl->unrec_ids, dl->uidx)));
+      /* Still subscriptions: active, then inactive (removed and reclaimed
+       * ones do not count). */
+      json_object_object_add(
+          filter, "/state",
+          json_object_new_string(dl->unrec_inactive ? "inactive" : "active"));
       rc = dl_store_query(
           dl, dl->profile_id, SUB_TYPE,
           json_object_to_json_string_ext(filter, JSON_C_TO_STRING_PLAIN),

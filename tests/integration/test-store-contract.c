@@ -432,7 +432,7 @@ static void host_owned_types(void) {
 static int slow_order[8];
 static int n_slow;
 
-/* A callback that costs 3 ms, more than the core's 2 ms budget a turn. */
+/* A callback that costs 3 ms, more than the core's 1 ms budget a turn. */
 static void on_slow(int status, const sam_store_result *res, void *ud) {
   uint64_t t0 = uv_hrtime();
 
