@@ -590,7 +590,39 @@ static void t_cancel(void) {
   dh_finish(&d);
 }
 
-/* ---- a crash mid-run and a restart ---- */
+/* ---- a run cancelled midway and a host restart ---- */
+
+/* After a run stopped midway (cancel or crash) with `stored` of `open`
+ * users written: the next run resumes, creates exactly the others (no
+ * double count), loses and removes nothing; the run after it starts
+ * afresh and finds everything unchanged. */
+static void check_resumes(dh *d, int stored, int open) {
+  dh_run r;
+
+  printf("  stored before the stop [%d] of [%d]\n", stored, open);
+  EXPECT_TRUE(stored > 0 && stored < open);
+  EXPECT_EQ_INT(0, dh_subs_in_state(d, "removed"));
+  EXPECT_EQ_INT(200, sim_control(&d->h.sim, "faults", "{\"latency_ms\":0}"));
+  dh_download(d, NULL, NULL, &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(1, r.completions);
+  EXPECT_TRUE(
+      json_object_get_boolean(json_object_object_get(r.res, "resumed")));
+  EXPECT_EQ_INT(open, (int)(stored + dh_count(&r, "created")));
+  EXPECT_EQ_INT(3000, (int)dh_count(&r, "users_seen"));
+  EXPECT_TRUE(dh_count(&r, "pages") < 30);
+  EXPECT_EQ_INT(open, dh_subs_in_state(d, "active") +
+                          dh_subs_in_state(d, "inactive"));
+  EXPECT_EQ_INT(0, dh_subs_in_state(d, "removed"));
+  dh_run_free(&r);
+  dh_download(d, NULL, NULL, &r);
+  check_exact(d, &r, 3000);
+  EXPECT_TRUE(
+      !json_object_get_boolean(json_object_object_get(r.res, "resumed")));
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "created"));
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "removed"));
+  dh_run_free(&r);
+}
 
 static void t_restart(void) {
   const char *extra[] = {"--users", "3000", "--no-limits", NULL};
@@ -598,7 +630,6 @@ static void t_restart(void) {
   char db[128];
   dh d;
   dh_run r;
-  int64_t created1;
   int open;
 
   snprintf(db, sizeof(db), "/tmp/test-dsg-download-%d.db", (int)getpid());
@@ -608,30 +639,9 @@ static void t_restart(void) {
   EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":150}"));
   dh_download(&d, cancel_after, &c, &r);
   EXPECT_EQ_INT(SAM_ECANCELED, r.status);
-  created1 = dh_subs_in_state(&d, NULL);
-  printf("  stored before the crash [%lld]\n", (long long)created1);
-  EXPECT_TRUE(created1 > 0 && created1 < open);
   dh_run_free(&r);
   dh_restart(&d);
-  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":0}"));
-  dh_download(&d, NULL, NULL, &r);
-  EXPECT_EQ_INT(SAM_OK, r.status);
-  EXPECT_TRUE(
-      json_object_get_boolean(json_object_object_get(r.res, "resumed")));
-  /* No double counting: what the first run stored is not created again. */
-  EXPECT_EQ_INT(open, (int)(created1 + dh_count(&r, "created")));
-  EXPECT_EQ_INT(3000, (int)dh_count(&r, "users_seen"));
-  EXPECT_TRUE(dh_count(&r, "pages") < 30);
-  EXPECT_EQ_INT(open, dh_subs_in_state(&d, "active") +
-                          dh_subs_in_state(&d, "inactive"));
-  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
-  dh_run_free(&r);
-  /* The next run starts afresh. */
-  dh_download(&d, NULL, NULL, &r);
-  check_exact(&d, &r, 3000);
-  EXPECT_TRUE(
-      !json_object_get_boolean(json_object_object_get(r.res, "resumed")));
-  dh_run_free(&r);
+  check_resumes(&d, dh_subs_in_state(&d, NULL), open);
   dh_finish(&d);
 }
 
@@ -669,7 +679,6 @@ static void t_crash(void) {
   int fds[2];
   int st = 0;
   int open;
-  int stored;
   pid_t pid;
   dh d;
   dh_run r;
@@ -706,31 +715,7 @@ static void t_crash(void) {
   EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
   /* The host comes back on what the crash left. */
   dh_host_up(&d);
-  stored = dh_subs_in_state(&d, NULL);
-  printf("  stored before the crash [%d] of [%d]\n", stored, open);
-  EXPECT_TRUE(stored > 0 && stored < open);
-  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
-  EXPECT_EQ_INT(200, sim_control(&d.h.sim, "faults", "{\"latency_ms\":0}"));
-  dh_download(&d, NULL, NULL, &r);
-  EXPECT_EQ_INT(SAM_OK, r.status);
-  EXPECT_EQ_INT(1, r.completions);
-  EXPECT_TRUE(
-      json_object_get_boolean(json_object_object_get(r.res, "resumed")));
-  /* No double counting: what the crashed run stored is not created
-   * again, and nothing it left is lost or removed. */
-  EXPECT_EQ_INT(open, (int)(stored + dh_count(&r, "created")));
-  EXPECT_EQ_INT(3000, (int)dh_count(&r, "users_seen"));
-  EXPECT_TRUE(dh_count(&r, "pages") < 30);
-  EXPECT_EQ_INT(open, dh_subs_in_state(&d, "active") +
-                          dh_subs_in_state(&d, "inactive"));
-  EXPECT_EQ_INT(0, dh_subs_in_state(&d, "removed"));
-  dh_run_free(&r);
-  /* The next run starts afresh and finds everything in place. */
-  dh_download(&d, NULL, NULL, &r);
-  check_exact(&d, &r, 3000);
-  EXPECT_EQ_INT(0, (int)dh_count(&r, "created"));
-  EXPECT_EQ_INT(0, (int)dh_count(&r, "removed"));
-  dh_run_free(&r);
+  check_resumes(&d, dh_subs_in_state(&d, NULL), open);
   dh_finish(&d);
 }
 
