@@ -8,13 +8,14 @@ function(bench_download_wire)
     set(t ${PROJECT_SOURCE_DIR}/tests)
     target_sources(bench-download PRIVATE
       ${PROJECT_SOURCE_DIR}/tools/bench/bench_dl_host.c
+      ${PROJECT_SOURCE_DIR}/tools/bench/bench_dl_stacks.c
       ${PROJECT_SOURCE_DIR}/tools/bench/bench_dl_util.c
       ${t}/integration/sim/sim_child.c
       ${t}/common/test_tls.c)
     target_include_directories(bench-download PRIVATE
       ${PROJECT_SOURCE_DIR}/tools/bench ${t}/integration ${t}/common)
     target_link_libraries(bench-download PRIVATE PkgConfig::CURL
-      PkgConfig::JSONC PkgConfig::OPENSSL PkgConfig::UV PkgConfig::SQLITE m)
+      PkgConfig::JSONC PkgConfig::OPENSSL PkgConfig::UV PkgConfig::SQLITE m pthread)
     target_compile_definitions(bench-download PRIVATE
       SIM_EXE="$<TARGET_FILE:docusign-sim>"
       PLUGIN_MANIFEST="${PROJECT_BINARY_DIR}/plugin/plugin.manifest.json"

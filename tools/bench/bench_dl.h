@@ -9,6 +9,7 @@
 #define BENCH_DL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,14 +20,15 @@
 typedef struct bdl_host bdl_host;
 
 typedef struct bdl_host_opts {
-  const char *manifest;   /* the plugin's built manifest */
-  const char *dir;        /* a private directory for the SQLite file */
-  const char *ca_file;    /* the simulator's CA, or NULL for plain http */
-  const char *instance;   /* the simulator's base URL (the OAuth host) */
-  const char *account_id; /* the simulator's account GUID */
-  const char *redirect;   /* registered with the simulator */
-  int verbose;            /* copy the runtime's log lines to stderr */
-  uint32_t cache_mib;     /* SQLite page cache; 0 = the store's default */
+  const char *manifest;     /* the plugin's built manifest */
+  const char *dir;          /* a private directory for the SQLite file */
+  const char *ca_file;      /* the simulator's CA, or NULL for plain http */
+  const char *instance;     /* the simulator's base URL (the OAuth host) */
+  const char *account_id;   /* the simulator's account GUID */
+  const char *redirect;     /* registered with the simulator */
+  int verbose;              /* copy the runtime's log lines to stderr */
+  uint32_t cache_mib;       /* SQLite page cache; 0 = the store's default */
+  uint32_t stall_stacks_ms; /* sample the loop's stack on stalls over it */
 } bdl_host_opts;
 
 /* The loop's stalls while the job ran: the gaps between the ticks of a
@@ -91,6 +93,16 @@ int bdl_host_token(bdl_host *h, char *out, size_t n);
  * when it could not be started.
  */
 int bdl_host_download(bdl_host *h, int stalls, bdl_run *out);
+
+/*
+ * Where the loop thread is when it stalls (bench_dl_stacks.c). start: on
+ * the loop thread, a watchdog samples this thread's stack whenever the
+ * heartbeat is older than ms (0: off). beat: from the loop's tick. stop:
+ * on the loop thread, prints the most common stacks (at most top groups).
+ */
+int bdl_stacks_start(uint32_t ms);
+void bdl_stacks_beat(void);
+void bdl_stacks_stop_and_report(FILE *out, int top);
 
 /*
  * Closes the runtime (plugin shutdown), the service and the loop, removes

@@ -44,6 +44,7 @@ struct bdl_host {
   char redirect[256];
   char profile[1024];
   int verbose;
+  uint32_t stall_stacks_ms;
   char tail[LOG_TAIL]; /* the last log lines, oldest dropped */
   size_t tail_len;
 };
@@ -107,6 +108,7 @@ int bdl_host_open(const bdl_host_opts *o, bdl_host **out, char *err, size_t n) {
   }
   *out = h;
   h->verbose = o->verbose;
+  h->stall_stacks_ms = o->stall_stacks_ms;
   snprintf(h->redirect, sizeof(h->redirect), "%s", o->redirect);
   snprintf(h->ca, sizeof(h->ca), "%s", o->ca_file != NULL ? o->ca_file : "");
   snprintf(h->db, sizeof(h->db), "%s/bench-download.db", o->dir);
@@ -401,6 +403,7 @@ static void on_tick(uv_timer_t *t) {
   uint64_t now = uv_hrtime(), cpu = thread_cpu_ns();
   uint64_t gap = now - m->last_ns, busy = cpu - m->last_cpu_ns;
 
+  bdl_stacks_beat();
   gap = gap > 1000000u ? gap - 1000000u : 0;
   m->ticks++;
   m->over_5ms += gap > 5000000u;
@@ -455,8 +458,11 @@ int bdl_host_download(bdl_host *h, int stalls, bdl_run *out) {
     }
     return -1;
   }
+  if (m != NULL && bdl_stacks_start(h->stall_stacks_ms) != 0)
+    fprintf(stderr, "bench-download: cannot sample stall stacks\n");
   while (!w.done)
     uv_run(&h->loop, UV_RUN_ONCE);
+  bdl_stacks_stop_and_report(stdout, 12);
   out->wall_s = bdl_now() - t0;
   out->cpu_s = bdl_cpu_self() - c0;
   out->hwm_kb = bdl_vm_kb("VmHWM");
