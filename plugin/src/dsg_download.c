@@ -188,7 +188,10 @@ void dl_fail(dsg_dl *dl, int status, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(dl->msg, sizeof(dl->msg), fmt, ap);
   va_end(ap);
-  if (status != SAM_OK && status != SAM_ECANCELED)
+  /* A pause before a rate-limit reset (retry_after_s set) is the plan
+   * for a large account, not an error. */
+  if (status != SAM_OK && status != SAM_ECANCELED &&
+      !(status == SAM_EAGAIN && dl->retry_after_s > 0))
     dl->c.errors++;
   dl_reqs_cancel(dl);
   dl_ops_cancel(dl);

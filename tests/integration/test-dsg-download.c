@@ -979,6 +979,7 @@ static void t_pause(void) {
   EXPECT_TRUE(pages > 1 && pages < 30);
   EXPECT_EQ_INT(pages, (int)sim_list_calls(&d));
   EXPECT_EQ_INT(pages, (int)dh_count(&r, "api_calls"));
+  EXPECT_EQ_INT(0, (int)dh_count(&r, "errors")); /* a pause is no error */
   dh_run_free(&r);
   /* The host restarts during the pause; the hour turns (and the admin
    * raised the account's limit). */
