@@ -195,6 +195,17 @@ json_object *rh_intents(void) {
   return p.arr;
 }
 
+int rh_intents_in(const char *state) {
+  json_object *in = rh_intents();
+  size_t i;
+  int n = 0;
+
+  for (i = 0; i < json_object_array_length(in); i++)
+    n += strcmp(rh_js(json_object_array_get_idx(in, i), "state"), state) == 0;
+  json_object_put(in);
+  return n;
+}
+
 void rh_intent_put(const char *key, const char *json) {
   praw p;
   sam_record rec;

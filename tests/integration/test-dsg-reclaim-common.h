@@ -78,6 +78,8 @@ void rh_sim_post(const char *path, const char *body);
 /* Every docusign_reclaim_intent record of p1, read through the plugin's
  * handle, as a JSON array (caller puts). */
 json_object *rh_intents(void);
+/* How many of those are in `state`. */
+int rh_intents_in(const char *state);
 /* Stores a docusign_reclaim_intent record of p1 through the plugin's
  * handle (as a crashed run would have left it). */
 void rh_intent_put(const char *key, const char *json);

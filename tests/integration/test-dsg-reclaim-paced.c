@@ -131,10 +131,7 @@ static void test_limit429(void) {
 
 static void test_deadline(void) {
   dh_run r;
-  json_object *in;
   char st[64];
-  size_t i;
-  int pending = 0;
 
   rh_start();
   rh_seed_two();
@@ -151,12 +148,7 @@ static void test_deadline(void) {
   EXPECT_EQ_INT(0, (int)rh_count(&r, "closed"));
   EXPECT_EQ_INT(1, (int)rh_deletes());
   EXPECT_EQ_STR("Active", rh_sim_status(QUIET, st, sizeof(st)));
-  in = rh_intents();
-  for (i = 0; i < json_object_array_length(in); i++)
-    pending += strcmp(rh_js(json_object_array_get_idx(in, i), "state"),
-                      "pending") == 0;
-  json_object_put(in);
-  EXPECT_EQ_INT(1, pending);
+  EXPECT_EQ_INT(1, rh_intents_in("pending"));
   dh_run_free(&r);
   /* the next run reconciles the pending intent and closes both, once */
   oh_stats_reset(&rh_d.h);
@@ -176,10 +168,7 @@ static void test_deadline(void) {
  * the intent pending, the next run closes both once. */
 static void test_cancelwait(void) {
   dh_run r;
-  json_object *in;
   char st[64];
-  size_t i;
-  int pending = 0;
 
   rh_start();
   rh_seed_two();
@@ -191,12 +180,7 @@ static void test_cancelwait(void) {
   EXPECT_CONTAINS(r.message, "closed 0 user(s)");
   EXPECT_EQ_INT(1, (int)rh_deletes());
   EXPECT_EQ_STR("Active", rh_sim_status(QUIET, st, sizeof(st)));
-  in = rh_intents();
-  for (i = 0; i < json_object_array_length(in); i++)
-    pending += strcmp(rh_js(json_object_array_get_idx(in, i), "state"),
-                      "pending") == 0;
-  json_object_put(in);
-  EXPECT_EQ_INT(1, pending);
+  EXPECT_EQ_INT(1, rh_intents_in("pending"));
   dh_run_free(&r);
   oh_stats_reset(&rh_d.h);
   rh_reclaim(0, "{\"cap\":10}", &r);
