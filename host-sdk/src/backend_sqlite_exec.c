@@ -304,26 +304,33 @@ int sam__sq_out_push(sam__req *req,
                      const void *json,
                      size_t json_len,
                      int with_json) {
+  size_t key_len = strlen(key);
   sam_record *r;
+  char *k;
 
   if (req->out_recs == NULL) {
     req->out_recs = calloc(cap > 0 ? cap : 1, sizeof(sam_record));
     if (req->out_recs == NULL)
       return SAM_ENOMEM;
   }
+  req->out_json_in_key = 1;
   r = &req->out_recs[req->out_n];
   r->struct_size = (uint32_t)sizeof(sam_record);
   r->version = version;
-  r->key = dup_n(key, strlen(key));
-  if (r->key == NULL)
+  /* key, NUL, json, NUL: one chunk for the loop to free */
+  k = malloc(key_len + 1 + (with_json ? json_len + 1 : 0));
+  if (k == NULL)
     return SAM_ENOMEM;
+  memcpy(k, key, key_len);
+  k[key_len] = '\0';
+  r->key = k;
   if (with_json) {
-    r->json = dup_n(json, json_len);
-    if (r->json == NULL) {
-      free((char *)r->key);
-      r->key = NULL;
-      return SAM_ENOMEM;
-    }
+    char *j = k + key_len + 1;
+
+    if (json_len > 0)
+      memcpy(j, json, json_len);
+    j[json_len] = '\0';
+    r->json = j;
     r->json_len = json_len;
   }
   req->out_n++;
@@ -333,17 +340,7 @@ int sam__sq_out_push(sam__req *req,
 /* Frees the outputs of a failed request so the core sees none. See
  * backend_sqlite_int.h. Thread: the worker. */
 void sam__sq_out_clear(sam__req *req) {
-  size_t i;
-
-  for (i = 0; i < req->out_n; i++) {
-    free((char *)req->out_recs[i].key);
-    free((char *)req->out_recs[i].json);
-  }
-  free(req->out_recs);
-  req->out_recs = NULL;
-  req->out_n = 0;
-  free(req->next_cursor);
-  req->next_cursor = NULL;
+  sam__req_out_free(req);
 }
 
 /* ---- get ---- */

@@ -58,13 +58,7 @@ void sam__op_free(sam_op *op) {
   free(r->terms);
   free(r->cursor);
   free(r->blob);
-  for (i = 0; i < r->out_n && r->out_recs != NULL; i++) {
-    free((char *)r->out_recs[i].key);
-    free((char *)r->out_recs[i].json);
-  }
-  free(r->out_recs);
-  free(r->next_cursor);
-  free(r->out_blob);
+  sam__req_out_free(r);
   op->magic = SAM__MAGIC_DEAD;
   free(op);
 }
@@ -97,16 +91,22 @@ void sam__req_done(sam__req *req) {
   sam_op *op = req->core_private;
   sam_runtime *rt = op->rt;
 
-  /* Any thread: queue for the loop; delivery is never inside a call. */
+  /* Any thread: queue for the loop; delivery is never inside a call.
+   * Only the op that finds the list empty wakes the loop: the loop takes
+   * the whole list at once, so a wake-up is already due for the others.
+   * Fewer uv_async_send calls from the store worker also mean fewer
+   * times the loop spins in libuv's uv__async_spin for a worker that was
+   * preempted inside one (bench-download --stall-stacks). */
   uv_mutex_lock(&rt->done_mu);
   op->next = NULL;
-  if (rt->done_tail != NULL)
+  if (rt->done_tail != NULL) {
     rt->done_tail->next = op;
-  else
+  } else {
     rt->done_head = op;
+    if (!rt->closed)
+      uv_async_send(&rt->done_async);
+  }
   rt->done_tail = op;
-  if (!rt->closed)
-    uv_async_send(&rt->done_async);
   uv_mutex_unlock(&rt->done_mu);
 }
 

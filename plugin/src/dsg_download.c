@@ -35,6 +35,7 @@ static void dl_free(dsg_dl *dl) {
     dl->reqs = r->next;
     dl_req_free(r);
   }
+  dl_garbage_free(dl->garbage);
   free(dl->profile_id);
   free(dl->profile_json);
   free(dl->client_id);

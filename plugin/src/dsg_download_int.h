@@ -53,6 +53,7 @@ typedef struct dl_req dl_req;
 typedef struct dl_op dl_op;
 typedef struct dl_cand dl_cand;
 typedef struct dl_work dl_work; /* dsg_download_work.h */
+typedef struct dl_garbage dl_garbage;
 
 typedef enum dl_phase {
   DL_SETUP = 0, /* read models, unrecognized, exclusions, checkpoint */
@@ -130,6 +131,7 @@ struct dl_req {
   size_t n_skips;
   char **unw; /* userIds listed and not written (Closed, skipped) */
   size_t n_unw;
+  dl_garbage *gb;  /* made with the batch, to free it (dl_req_release) */
   size_t put_next; /* records handed to store_put_batch so far */
   size_t puts_out; /* of those puts, callbacks not arrived yet */
   /* the page's tallies, counted once its batch is written */
@@ -230,6 +232,7 @@ struct dsg_dl {
   dsg_idset *seen;
   dsg_idset *unwritten; /* listed, no record written: Closed or skipped */
   dl_req *reqs;
+  dl_garbage *garbage; /* written batches, for the next work to free */
   size_t n_reqs;
   size_t http_in_flight;
   size_t peak_in_flight;
@@ -310,6 +313,33 @@ void dl_pages_pump(dsg_dl *dl);
 size_t dl_account_pump(dsg_dl *dl);
 /* Frees a request (its page, reads and batch). */
 void dl_req_free(dl_req *r);
+
+/* A written batch (records, texts, keys, identifiers, skips), freed by the
+ * thread pool that made it. glibc frees a chunk under the lock of the
+ * arena that allocated it, and a pool thread preempted while holding its
+ * arena's lock made the loop wait in free() (bench-download
+ * --stall-stacks); so what the pool makes, the pool frees, and what the
+ * loop makes, the loop frees. */
+struct dl_garbage {
+  dl_garbage *next;
+  sam_record *recs;
+  char **texts;
+  char **keys;
+  char **idents;
+  char **skips;
+  char **unw;
+  size_t n_recs;
+  size_t n_skips;
+  size_t n_unw;
+};
+
+/* Frees a list of batches. Thread: any. */
+void dl_garbage_free(dl_garbage *g);
+
+/* Frees r (loop thread), its batch excepted: that goes to dl->garbage,
+ * which the job's next work frees on the pool (dl_work_queue), or dl_free
+ * at the end. */
+void dl_req_release(dsg_dl *dl, dl_req *r);
 /* A users page parsed off the loop (dsg_download_work.c), back on the
  * loop: rc and err are dsg_page_parse's. On success the page moves into
  * r (*page zeroed) and r goes on as page_arrived did on the loop (paging,

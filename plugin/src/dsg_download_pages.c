@@ -64,8 +64,56 @@ void dl_req_free(dl_req *r) {
   free(r->idents);
   free(r->skips);
   free(r->recs);
+  free(r->gb);
   dsg_page_free(&r->page);
   free(r);
+}
+
+static void free_strs(char **v, size_t n) {
+  size_t i;
+
+  if (v != NULL)
+    for (i = 0; i < n; i++)
+      free(v[i]);
+  free(v);
+}
+
+void dl_garbage_free(dl_garbage *g) {
+  while (g != NULL) {
+    dl_garbage *next = g->next;
+
+    free_strs(g->texts, g->n_recs);
+    free_strs(g->keys, g->n_recs);
+    free_strs(g->idents, g->n_recs);
+    free_strs(g->skips, g->n_skips);
+    free_strs(g->unw, g->n_unw);
+    free(g->recs);
+    free(g);
+    g = next;
+  }
+}
+
+void dl_req_release(dsg_dl *dl, dl_req *r) {
+  dl_garbage *g = r->gb;
+
+  if (g != NULL) {
+    g->recs = r->recs;
+    g->texts = r->texts;
+    g->keys = r->keys;
+    g->idents = r->idents;
+    g->skips = r->skips;
+    g->unw = r->unw;
+    g->n_recs = r->n_recs;
+    g->n_skips = r->n_skips;
+    g->n_unw = r->n_unw;
+    g->next = dl->garbage;
+    dl->garbage = g;
+    r->gb = NULL;
+    r->recs = NULL;
+    r->texts = r->keys = r->idents = r->skips = r->unw = NULL;
+    r->n_recs = r->n_skips = r->n_unw = 0;
+  }
+  dl_req_free(r);
 }
 
 static dl_req *req_new(dsg_dl *dl, dl_req_kind kind, uint64_t idx) {

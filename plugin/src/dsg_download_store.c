@@ -386,7 +386,7 @@ on_put(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
   if (r->next != NULL)
     r->next->prev = r->prev;
   dl->n_reqs--;
-  dl_req_free(r);
+  dl_req_release(dl, r);
 }
 
 /* The identifier of an unrecognized subscription (no software_model), as
@@ -460,9 +460,8 @@ static int map_one(dl_req *r, size_t i, const dsg_user_map_opts *mo) {
     return add_unwritten(r, u);
   }
   if (r->prev_texts[i] != NULL) {
+    /* the text is the loop's (on_prev): the loop frees it */
     prev = dsg_json_parse(r->prev_texts[i], strlen(r->prev_texts[i]));
-    free(r->prev_texts[i]);
-    r->prev_texts[i] = NULL;
   }
   rc = dsg_user_map(u, prev, mo, &rec, err, sizeof(err));
   if (rc == SAM_ENOMEM)
@@ -519,8 +518,9 @@ int dl_batch_map(dl_req *r, const dsg_user_map_opts *mo) {
   r->idents = calloc(r->n_users + 1, sizeof(*r->idents));
   r->skips = calloc(r->n_users + 1, sizeof(*r->skips));
   r->unw = calloc(r->n_users + 1, sizeof(*r->unw));
+  r->gb = calloc(1, sizeof(*r->gb));
   if (r->recs == NULL || r->texts == NULL || r->keys == NULL ||
-      r->idents == NULL || r->skips == NULL || r->unw == NULL)
+      r->idents == NULL || r->skips == NULL || r->unw == NULL || r->gb == NULL)
     return SAM_ENOMEM;
   for (i = 0; i < r->n_users; i++) {
     rc = map_one(r, i, mo);
@@ -528,9 +528,9 @@ int dl_batch_map(dl_req *r, const dsg_user_map_opts *mo) {
       return rc;
   }
   /* The batch holds copies of all it needs: free the page's tree here
-   * (off the loop when this runs as a work) rather than after the put. */
-  free(r->users);
-  r->users = NULL;
+   * (off the loop when this runs as a work, where the parse made it)
+   * rather than after the put. r->users and the previous texts are the
+   * loop's: dl_batch_mapped frees them. */
   dsg_page_free(&r->page);
   return 0;
 }
@@ -538,6 +538,15 @@ int dl_batch_map(dl_req *r, const dsg_user_map_opts *mo) {
 void dl_batch_mapped(dsg_dl *dl, dl_req *r) {
   json_object *n = NULL;
   size_t i;
+
+  /* made on the loop (dl_page_parsed, on_prev): freed on the loop; the
+   * users pointed into the page's tree, which the mapping freed */
+  for (i = 0; i < r->n_users; i++)
+    free(r->prev_texts[i]);
+  free(r->prev_texts);
+  r->prev_texts = NULL;
+  free(r->users);
+  r->users = NULL;
 
   for (i = 0; i < r->n_unw; i++) {
     if (dl->unwritten == NULL && dsg_idset_new(64, &dl->unwritten) != 0) {

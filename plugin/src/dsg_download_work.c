@@ -19,6 +19,9 @@
 static void work_cb(uv_work_t *req) {
   dl_work *w = req->data;
 
+  /* the written batches the pool made: freed here, off the loop */
+  dl_garbage_free(w->garbage);
+  w->garbage = NULL;
   w->run(w);
 }
 
@@ -58,6 +61,8 @@ static void submit_held(dsg_dl *dl) {
     rc = submit(dl, w);
     if (rc != 0) {
       untrack(dl, w);
+      dl_garbage_free(w->garbage);
+      w->garbage = NULL;
       w->after(w, rc); /* frees w */
     }
   }
@@ -69,6 +74,8 @@ static void after_cb(uv_work_t *req, int status) {
 
   untrack(dl, w);
   dl->n_works_pool--;
+  dl_garbage_free(w->garbage); /* cancelled before it ran: on the loop */
+  w->garbage = NULL;
   w->after(w, status); /* frees w */
   submit_held(dl);
   if (dl->finishing)
@@ -92,10 +99,16 @@ int dl_work_queue(dsg_dl *dl,
   w->after = after;
   w->held_next = NULL;
   w->submitted = 0;
+  /* set before the pool can see w; a refused work gives it back */
+  w->garbage = dl->garbage;
+  dl->garbage = NULL;
   if (dl->n_works_pool < DL_MAX_WORKS) {
     rc = submit(dl, w);
-    if (rc != 0)
+    if (rc != 0) {
+      dl->garbage = w->garbage;
+      w->garbage = NULL;
       return dsg_status_from_uv(rc);
+    }
   } else {
     if (dl->held_tail != NULL)
       dl->held_tail->held_next = w;
@@ -155,9 +168,9 @@ static void parse_run(dl_work *w) {
 
   p->rc = dsg_page_parse(p->body, p->body_len, p->expected_start, &p->page,
                          p->err, sizeof(p->err));
-  /* The body is not needed any more: free it here, off the loop too. */
-  free(p->body);
-  p->body = NULL;
+  /* The body is the loop's (dl_page_parse_queue): parse_after frees it.
+   * Freed here, a pool thread took the loop's malloc arena lock for it,
+   * and the loop's own malloc waited whenever that thread was preempted. */
 }
 
 static void parse_after(dl_work *w, int status) {

@@ -35,6 +35,7 @@ struct dl_work {
   dsg_dl *dl;
   dl_work_run_fn run;
   dl_work_after_fn after;
+  dl_garbage *garbage; /* the job's written batches, freed before run */
 };
 
 /* Works of one job on the pool at once; the others wait in the job, in

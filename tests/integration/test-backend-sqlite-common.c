@@ -193,13 +193,7 @@ void t_free(t_req *t) {
     free(t->req.terms[i].value);
   }
   free(t->req.terms);
-  for (i = 0; i < t->req.out_n; i++) {
-    free((char *)t->req.out_recs[i].key);
-    free((char *)t->req.out_recs[i].json);
-  }
-  free(t->req.out_recs);
-  free(t->req.next_cursor);
-  free(t->req.out_blob);
+  sam__req_out_free(&t->req);
   free(t->req.blob);
   free(t->req.cursor);
   free(t->req.profile_id);
