@@ -50,10 +50,17 @@ typedef struct sq_backend {
   sam__sq_op *done_tail;
   int closing;
   int worker_exited;
+  int async_live; /* b->async initialized: the worker may send */
   /* ---- loop thread only ---- */
   int async_closing;
   void (*close_done)(void *ud);
   void *close_ud;
+  /* ---- the open, done by the worker while the opener waits ---- */
+  uv_sem_t opened;
+  const char *open_path; /* the opener's, valid until opened */
+  const sam__sqlite_opts *open_opts;
+  int open_rc;
+  char open_err[512];
   /* ---- worker thread only (after open) ---- */
   sam__sq_conn conn;
 } sq_backend;
@@ -94,8 +101,10 @@ static void run_group(sq_backend *b, sam__req **group, size_t n) {
     sam__sq_exec_req(&b->conn, run[0]);
   else if (nrun > 1)
     sam__sq_exec_put_group(&b->conn, run, nrun);
-  for (i = 0; i < nrun; i++)
+  for (i = 0; i < nrun; i++) {
+    sam__sq_out_pack(run[i]);
     sam__req_done(run[i]);
+  }
 }
 
 /* The worker's nice value, added to the process's (at most 19). */
@@ -104,6 +113,25 @@ static void run_group(sq_backend *b, sam__req **group, size_t n) {
 static void worker(void *arg) {
   sq_backend *b = arg;
   int nice_now;
+
+  /* The worker opens the database and prepares the statements itself:
+   * then every SQLite allocation (statement memory that binds grow,
+   * the page cache) comes from this thread's malloc arena. Opened on the
+   * loop thread, they lived in the loop's arena, and each realloc here
+   * took that arena's lock: when this (niced) thread was preempted
+   * holding it, the loop waited in free() (bench-download
+   * --stall-stacks). */
+  b->open_rc = sam__sqlite_db_open(b->open_path, b->open_opts, &b->conn.db,
+                                   b->open_err, sizeof(b->open_err));
+  if (b->open_rc == 0)
+    b->open_rc =
+        sam__sq_conn_prepare(&b->conn, b->open_err, sizeof(b->open_err));
+  if (b->open_rc != 0) {
+    sam__sq_conn_close(&b->conn);
+    uv_sem_post(&b->opened);
+    return;
+  }
+  uv_sem_post(&b->opened);
 
   /* Below the loop's priority: the loop answers HTTP and drives every
    * job, the worker only has to keep up on average. On Linux the nice
@@ -165,8 +193,9 @@ static void worker(void *arg) {
 
   uv_mutex_lock(&b->mu);
   b->worker_exited = 1;
+  if (b->async_live)
+    (void)uv_async_send(&b->async);
   uv_mutex_unlock(&b->mu);
-  (void)uv_async_send(&b->async);
 }
 
 /* ---- loop side ---- */
@@ -181,6 +210,7 @@ static void free_op(sam__sq_op *op) {
 }
 
 static void free_backend(sq_backend *b) {
+  uv_sem_destroy(&b->opened);
   uv_cond_destroy(&b->cond);
   uv_mutex_destroy(&b->mu);
   free(b->ring);
@@ -283,6 +313,7 @@ int sam__backend_sqlite_open(struct uv_loop_s *loop,
   sam__sqlite_opts o;
   sq_backend *b = NULL;
   int have_sync = 0;
+  int have_sem = 0;
   int rc = SAM_ENOMEM;
 
   if (err != NULL && err_len > 0)
@@ -308,38 +339,57 @@ int sam__backend_sqlite_open(struct uv_loop_s *loop,
     goto fail;
   }
   have_sync = 1;
-  rc = sam__sqlite_db_open(path, &o, &b->conn.db, err, err_len);
-  if (rc != 0)
+  if (uv_sem_init(&b->opened, 0) != 0)
     goto fail;
-  rc = sam__sq_conn_prepare(&b->conn, err, err_len);
-  if (rc != 0)
-    goto fail;
-  rc = uv_async_init(loop, &b->async, on_async);
-  if (rc != 0) {
-    if (err != NULL)
-      snprintf(err, err_len, "uv_async_init failed [%s]", uv_strerror(rc));
-    rc = SAM_EIO;
-    goto fail;
-  }
-  b->async.data = b;
+  have_sem = 1;
+  b->open_path = path;
+  b->open_opts = &o;
   rc = uv_thread_create(&b->thread, worker, b);
   if (rc != 0) {
     if (err != NULL)
       snprintf(err, err_len, "cannot start the store thread [%s]",
                uv_strerror(rc));
-    sam__sq_conn_close(&b->conn);
-    /* the async handle is live: free the backend from its close callback */
-    b->async_closing = 1;
-    uv_close((uv_handle_t *)&b->async, on_async_closed);
-    return SAM_EIO;
+    rc = SAM_EIO;
+    goto fail;
   }
+  /* the open and the migrations, on the worker; the caller blocks as
+   * before (start-up) */
+  uv_sem_wait(&b->opened);
+  b->open_path = NULL;
+  b->open_opts = NULL;
+  if (b->open_rc != 0) {
+    (void)uv_thread_join(&b->thread); /* it returned after the post */
+    if (err != NULL && err_len > 0)
+      snprintf(err, err_len, "%s", b->open_err);
+    rc = b->open_rc;
+    goto fail;
+  }
+  /* Only now: a failed open leaves no handle on the loop. Nothing can
+   * make the worker send before this returns but its exit. */
+  rc = uv_async_init(loop, &b->async, on_async);
+  if (rc != 0) {
+    if (err != NULL)
+      snprintf(err, err_len, "uv_async_init failed [%s]", uv_strerror(rc));
+    uv_mutex_lock(&b->mu);
+    b->closing = 1; /* the worker closes the database and exits */
+    uv_cond_signal(&b->cond);
+    uv_mutex_unlock(&b->mu);
+    (void)uv_thread_join(&b->thread);
+    rc = SAM_EIO;
+    goto fail;
+  }
+  b->async.data = b;
+  uv_mutex_lock(&b->mu);
+  b->async_live = 1;
+  uv_mutex_unlock(&b->mu);
   out->vt = &sqlite_vt;
   out->self = b;
   return 0;
 
 fail:
   if (b != NULL) {
-    sam__sq_conn_close(&b->conn);
+    if (have_sem)
+      uv_sem_destroy(&b->opened);
     if (have_sync) {
       uv_cond_destroy(&b->cond);
       uv_mutex_destroy(&b->mu);

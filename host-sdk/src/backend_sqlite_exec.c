@@ -304,37 +304,72 @@ int sam__sq_out_push(sam__req *req,
                      const void *json,
                      size_t json_len,
                      int with_json) {
-  size_t key_len = strlen(key);
   sam_record *r;
-  char *k;
 
   if (req->out_recs == NULL) {
     req->out_recs = calloc(cap > 0 ? cap : 1, sizeof(sam_record));
     if (req->out_recs == NULL)
       return SAM_ENOMEM;
   }
-  req->out_json_in_key = 1;
   r = &req->out_recs[req->out_n];
   r->struct_size = (uint32_t)sizeof(sam_record);
   r->version = version;
-  /* key, NUL, json, NUL: one chunk for the loop to free */
-  k = malloc(key_len + 1 + (with_json ? json_len + 1 : 0));
-  if (k == NULL)
+  r->key = dup_n(key, strlen(key));
+  if (r->key == NULL)
     return SAM_ENOMEM;
-  memcpy(k, key, key_len);
-  k[key_len] = '\0';
-  r->key = k;
   if (with_json) {
-    char *j = k + key_len + 1;
-
-    if (json_len > 0)
-      memcpy(j, json, json_len);
-    j[json_len] = '\0';
-    r->json = j;
+    r->json = dup_n(json, json_len);
+    if (r->json == NULL) {
+      free((char *)r->key);
+      r->key = NULL;
+      return SAM_ENOMEM;
+    }
     r->json_len = json_len;
   }
   req->out_n++;
   return 0;
+}
+
+/* Packs the outputs into one chunk (out_one_chunk, sam_backend.h). See
+ * backend_sqlite_int.h. Thread: the worker. */
+void sam__sq_out_pack(sam__req *req) {
+  size_t size = req->out_n * sizeof(sam_record);
+  size_t i;
+  sam_record *recs;
+  char *p;
+
+  if (req->out_recs == NULL || req->out_one_chunk)
+    return;
+  for (i = 0; i < req->out_n; i++) {
+    size += strlen(req->out_recs[i].key) + 1;
+    if (req->out_recs[i].json != NULL)
+      size += req->out_recs[i].json_len + 1;
+  }
+  recs = malloc(size > 0 ? size : 1);
+  if (recs == NULL)
+    return; /* unpacked outputs are as valid */
+  p = (char *)(recs + req->out_n);
+  for (i = 0; i < req->out_n; i++) {
+    size_t kl = strlen(req->out_recs[i].key) + 1;
+
+    recs[i] = req->out_recs[i];
+    memcpy(p, req->out_recs[i].key, kl);
+    recs[i].key = p;
+    p += kl;
+    if (req->out_recs[i].json != NULL) {
+      memcpy(p, req->out_recs[i].json, req->out_recs[i].json_len);
+      p[req->out_recs[i].json_len] = '\0';
+      recs[i].json = p;
+      p += req->out_recs[i].json_len + 1;
+    }
+  }
+  for (i = 0; i < req->out_n; i++) {
+    free((char *)req->out_recs[i].key);
+    free((char *)req->out_recs[i].json);
+  }
+  free(req->out_recs);
+  req->out_recs = recs;
+  req->out_one_chunk = 1;
 }
 
 /* Frees the outputs of a failed request so the core sees none. See

@@ -6,9 +6,8 @@
  * purge, re-seal; backend_sqlite_migrate.c: open, pragmas, migrations).
  * Not for use outside backend_sqlite*.c.
  *
- * Thread: everything here runs on the worker thread, except
- * sam__sqlite_db_open, which sam__backend_sqlite_open calls on the loop
- * thread before the worker starts.
+ * Thread: everything here runs on the worker thread (the worker also
+ * opens the database: sam__sqlite_db_open, sam__sq_conn_prepare).
  */
 #ifndef SAM_BACKEND_SQLITE_INT_H
 #define SAM_BACKEND_SQLITE_INT_H
@@ -144,5 +143,9 @@ int sam__sq_out_push(sam__req *req,
                      int with_json);
 /* Frees a request's outputs (after a failure the core sees none). */
 void sam__sq_out_clear(sam__req *req);
+/* Moves a finished request's outputs into one allocation (out_one_chunk,
+ * sam_backend.h), freeing the pieces here, in the worker's own malloc
+ * arena; on ENOMEM they stay as they are, as valid. */
+void sam__sq_out_pack(sam__req *req);
 
 #endif /* SAM_BACKEND_SQLITE_INT_H */

@@ -58,9 +58,9 @@ typedef struct sam__filter_term {
 /*
  * One request. Inputs are filled and owned by the core. Outputs are filled
  * by the backend with malloc'd memory, which the core frees after the
- * callback: out_recs[i].key and .json (only .key when out_json_in_key),
- * out_recs itself, next_cursor, out_blob. The backend never touches the
- * request after sam__req_done().
+ * callback: out_recs[i].key and .json, out_recs itself, next_cursor,
+ * out_blob; when out_one_chunk, the strings are inside out_recs. The backend
+ * never touches the request after sam__req_done().
  */
 typedef struct sam__req {
   int kind;
@@ -84,10 +84,13 @@ typedef struct sam__req {
   int status; /* SAM_OK, SAM_ENOENT, SAM_ECONFLICT, SAM_EEXIST, SAM_EIO ... */
   sam_record *out_recs; /* GET: 1; QUERY: page; ECONFLICT: the conflicts */
   size_t out_n;
-  /* each out_recs[i].json lives in .key's allocation (after its NUL): a
-   * backend on another thread makes one chunk per record, and the loop,
-   * which frees them, takes that thread's malloc arena lock half as often */
-  int out_json_in_key;
+  /* out_recs and every key and json it points to are one allocation
+   * (out_recs); next_cursor stays apart (it may move into a next request). A
+   * backend on another thread packs its outputs so: the loop, which frees them,
+   * then takes that thread's malloc arena lock once per request instead of
+   * twice per record, and the loop waited on that lock whenever the thread was
+   * preempted holding it (bench-download --stall-stacks). */
+  int out_one_chunk;
   char *next_cursor;       /* QUERY: NULL on the last page */
   unsigned char *out_blob; /* BLOB_GET */
   size_t out_blob_len;
@@ -115,17 +118,16 @@ int sam__req_begin(sam__req *req);
 static inline void sam__req_out_free(sam__req *r) {
   size_t i;
 
-  for (i = 0; i < r->out_n && r->out_recs != NULL; i++) {
+  for (i = 0; i < r->out_n && r->out_recs != NULL && !r->out_one_chunk; i++) {
     free((void *)r->out_recs[i].key);
-    if (!r->out_json_in_key)
-      free((void *)r->out_recs[i].json);
+    free((void *)r->out_recs[i].json);
   }
+  free(r->next_cursor);
+  r->next_cursor = NULL;
   free(r->out_recs);
   r->out_recs = NULL;
   r->out_n = 0;
-  r->out_json_in_key = 0;
-  free(r->next_cursor);
-  r->next_cursor = NULL;
+  r->out_one_chunk = 0;
   free(r->out_blob);
   r->out_blob = NULL;
   r->out_blob_len = 0;
