@@ -698,7 +698,7 @@ static void mem_close(void *self, void (*done)(void *ud), void *ud) {
   uv_close((uv_handle_t *)&m->timer, on_closed);
 }
 
-static const sam__backend_vt mem_vt = {"memory", mem_submit, mem_close};
+static const sam__backend_vt mem_vt = {"memory", mem_submit, mem_close, NULL};
 
 int sam__backend_memory_new(struct uv_loop_s *loop,
                             uint32_t queue_max,

@@ -51,6 +51,9 @@ typedef struct sq_backend {
   int closing;
   int worker_exited;
   int async_live; /* b->async initialized: the worker may send */
+  void *trash;    /* chunks given back (sq_release), linked through their
+                     first word: the worker frees them */
+  size_t n_trash;
   /* ---- loop thread only ---- */
   int async_closing;
   void (*close_done)(void *ud);
@@ -65,10 +68,16 @@ typedef struct sq_backend {
   sam__sq_conn conn;
 } sq_backend;
 
+/* Chunks given back before the worker is woken only to free them. */
+#define SQ_TRASH_WAKE 64
+
 static int sq_submit(void *self, sam__req *req);
 static void sq_close(void *self, void (*done)(void *ud), void *ud);
 
-static const sam__backend_vt sqlite_vt = {"sqlite", sq_submit, sq_close};
+static void sq_release(void *self, void *chunk);
+
+static const sam__backend_vt sqlite_vt = {"sqlite", sq_submit, sq_close,
+                                          sq_release};
 
 /* ---- worker thread ---- */
 
@@ -104,6 +113,15 @@ static void run_group(sq_backend *b, sam__req **group, size_t n) {
   for (i = 0; i < nrun; i++) {
     sam__sq_out_pack(run[i]);
     sam__req_done(run[i]);
+  }
+}
+
+static void free_trash(void *t) {
+  while (t != NULL) {
+    void *next = *(void **)t;
+
+    free(t);
+    t = next;
   }
 }
 
@@ -147,6 +165,15 @@ static void worker(void *arg) {
         nice_now + SQ_WORKER_NICE > 19 ? 19 : nice_now + SQ_WORKER_NICE);
   uv_mutex_lock(&b->mu);
   for (;;) {
+    if (b->trash != NULL) {
+      void *t = b->trash;
+
+      b->trash = NULL;
+      b->n_trash = 0;
+      uv_mutex_unlock(&b->mu);
+      free_trash(t);
+      uv_mutex_lock(&b->mu);
+    }
     if (b->ops_head != NULL) {
       sam__sq_op *op = b->ops_head;
       b->ops_head = op->next;
@@ -183,9 +210,10 @@ static void worker(void *arg) {
       uv_mutex_lock(&b->mu);
       continue;
     }
-    if (b->closing)
+    if (b->closing && b->trash == NULL)
       break;
-    uv_cond_wait(&b->cond, &b->mu);
+    if (b->trash == NULL)
+      uv_cond_wait(&b->cond, &b->mu);
   }
   uv_mutex_unlock(&b->mu);
 
@@ -210,6 +238,7 @@ static void free_op(sam__sq_op *op) {
 }
 
 static void free_backend(sq_backend *b) {
+  free_trash(b->trash); /* given back after the worker's last pass */
   uv_sem_destroy(&b->opened);
   uv_cond_destroy(&b->cond);
   uv_mutex_destroy(&b->mu);
@@ -275,6 +304,25 @@ static int sq_submit(void *self, sam__req *req) {
   }
   uv_mutex_unlock(&b->mu);
   return rc;
+}
+
+/* Loop thread. A result chunk back for the worker to free (see
+ * sam__backend_vt.release). The worker frees what it was given at its
+ * next request; a long list wakes it. */
+static void sq_release(void *self, void *chunk) {
+  sq_backend *b = self;
+
+  uv_mutex_lock(&b->mu);
+  if (b->worker_exited) {
+    uv_mutex_unlock(&b->mu);
+    free(chunk);
+    return;
+  }
+  *(void **)chunk = b->trash;
+  b->trash = chunk;
+  if (++b->n_trash == SQ_TRASH_WAKE)
+    uv_cond_signal(&b->cond);
+  uv_mutex_unlock(&b->mu);
 }
 
 /* Loop thread. Starts closing; done(ud) runs on the loop once the worker

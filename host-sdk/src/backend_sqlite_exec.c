@@ -338,7 +338,7 @@ void sam__sq_out_pack(sam__req *req) {
   sam_record *recs;
   char *p;
 
-  if (req->out_recs == NULL || req->out_one_chunk)
+  if (req->out_recs == NULL || req->out_n == 0 || req->out_one_chunk)
     return;
   for (i = 0; i < req->out_n; i++) {
     size += strlen(req->out_recs[i].key) + 1;

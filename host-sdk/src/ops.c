@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <json-c/json_pointer.h>
@@ -58,6 +59,12 @@ void sam__op_free(sam_op *op) {
   free(r->terms);
   free(r->cursor);
   free(r->blob);
+  if (r->out_one_chunk && r->out_recs != NULL && op->rt->backend_open &&
+      op->rt->backend.vt->release != NULL) {
+    op->rt->backend.vt->release(op->rt->backend.self, r->out_recs);
+    r->out_recs = NULL;
+    r->out_n = 0;
+  }
   sam__req_out_free(r);
   op->magic = SAM__MAGIC_DEAD;
   free(op);
@@ -77,6 +84,16 @@ int sam__op_submit(sam_op *op) {
   return rc;
 }
 
+/* Any thread: makes the done descriptor readable (the loop's
+ * on_done_poll). A full counter (EAGAIN) is readable already. */
+static void done_wake(sam_runtime *rt) {
+  uint64_t one = 1;
+
+  if (write(rt->done_fd, &one, sizeof(one)) < 0) {
+    /* EAGAIN only: a wake-up is pending */
+  }
+}
+
 int sam__req_begin(sam__req *req) {
   sam_op *op = req->core_private;
   int expected = SAM__OP_PENDING;
@@ -90,6 +107,7 @@ int sam__req_begin(sam__req *req) {
 void sam__req_done(sam__req *req) {
   sam_op *op = req->core_private;
   sam_runtime *rt = op->rt;
+  int wake = 0;
 
   /* Any thread: queue for the loop; delivery is never inside a call.
    * Only the op that finds the list empty wakes the loop: the loop takes
@@ -103,11 +121,15 @@ void sam__req_done(sam__req *req) {
     rt->done_tail->next = op;
   } else {
     rt->done_head = op;
-    if (!rt->closed)
-      uv_async_send(&rt->done_async);
+    wake = !rt->closed;
   }
   rt->done_tail = op;
   uv_mutex_unlock(&rt->done_mu);
+  /* Outside the lock. The descriptor outlives this call: the runtime
+   * closes it only once the backend has closed, which is after every
+   * sam__req_done of its requests has returned. */
+  if (wake)
+    done_wake(rt);
 }
 
 static sam_op *take_done(sam_runtime *rt) {
@@ -150,9 +172,9 @@ static void put_back(sam_runtime *rt, sam_op *list) {
   rt->done_head = list;
   if (rt->done_tail == NULL)
     rt->done_tail = tail;
-  if (!rt->closed)
-    uv_async_send(&rt->done_async);
   uv_mutex_unlock(&rt->done_mu);
+  if (!rt->closed)
+    done_wake(rt);
 }
 
 void sam__ops_deliver(sam_runtime *rt, int all) {

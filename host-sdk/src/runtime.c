@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -218,8 +220,18 @@ static void on_post_async(uv_async_t *a) {
   sam__post_run(a->data, 0);
 }
 
-static void on_done_async(uv_async_t *a) {
-  sam__ops_deliver(a->data, 0);
+static void on_done_poll(uv_poll_t *p, int status, int events) {
+  sam_runtime *rt = p->data;
+  uint64_t n;
+
+  (void)status;
+  (void)events;
+  /* reset the counter first: a wake-up written after this read is for
+   * ops this delivery may not see, and polls again */
+  if (read(rt->done_fd, &n, sizeof(n)) < 0) {
+    /* EAGAIN: another turn already read it; the list is taken anyway */
+  }
+  sam__ops_deliver(rt, 0);
 }
 
 static void on_shutdown_timer(uv_timer_t *t) {
@@ -298,10 +310,16 @@ int sam__runtime_new(const sam__runtime_config *cfg, sam_runtime **out) {
   } else {
     goto fail_handles;
   }
-  if (uv_async_init(rt->loop, &rt->done_async, on_done_async) == 0) {
-    rt->done_async.data = rt;
+  rt->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (rt->done_fd >= 0 &&
+      uv_poll_init(rt->loop, &rt->done_poll, rt->done_fd) == 0) {
+    rt->done_poll.data = rt;
     rt->open_handles++;
+    (void)uv_poll_start(&rt->done_poll, UV_READABLE, on_done_poll);
   } else {
+    if (rt->done_fd >= 0)
+      close(rt->done_fd);
+    rt->done_fd = -1;
     close_handle(rt, (uv_handle_t *)&rt->post_async);
     goto fail_handles;
   }
@@ -354,7 +372,11 @@ static void on_backend_closed(void *ud) {
   close_handle(rt, (uv_handle_t *)&rt->progress_timer);
   close_handle(rt, (uv_handle_t *)&rt->shutdown_timer);
   close_handle(rt, (uv_handle_t *)&rt->post_async);
-  close_handle(rt, (uv_handle_t *)&rt->done_async);
+  close_handle(rt, (uv_handle_t *)&rt->done_poll);
+  /* uv_close stopped the polling: the descriptor can go now; no op can
+   * finish any more (the backend is closed) */
+  close(rt->done_fd);
+  rt->done_fd = -1;
 }
 
 static void start_deadline(sam_runtime *rt) {

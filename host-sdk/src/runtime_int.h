@@ -326,7 +326,15 @@ struct sam_runtime {
   int post_closed;
 
   uv_mutex_t done_mu;
-  uv_async_t done_async;
+  /* Finished ops wake the loop through an eventfd polled by the loop,
+   * not a uv_async_t: libuv 1.44's loop spins (sched_yield) on an async
+   * whose sender is between its two steps, and the store worker (nice
+   * +10), preempted there, kept the loop spinning for milliseconds
+   * (bench-download --stall-stacks). A write to an eventfd is one step.
+   * Written outside done_mu, so the loop never waits on that lock for a
+   * preempted writer either. */
+  uv_poll_t done_poll;
+  int done_fd;
   sam_op *done_head;
   sam_op *done_tail;
   size_t ops_pending; /* submitted, callback not yet delivered */

@@ -143,6 +143,12 @@ typedef struct sam__backend_vt {
   /* Loop thread. Starts closing; calls done(ud) on the loop once every
    * submitted request has been finished and resources are released. */
   void (*close)(void *self, void (*done)(void *ud), void *ud);
+  /* Loop thread; optional (NULL: the core frees). Takes back a finished
+   * request's out_recs chunk (out_one_chunk) to free it on the thread
+   * that made it: glibc frees a chunk under its arena's lock, and the
+   * loop, freeing in a busy worker's arena, waited whenever the worker
+   * was preempted holding that lock. Only while the backend is open. */
+  void (*release)(void *self, void *chunk);
 } sam__backend_vt;
 
 typedef struct sam__backend {

@@ -413,7 +413,7 @@ static void test_no_clear_text_on_disk(void) {
 }
 
 static void test_misuse(void) {
-  static const sam__backend_vt other_vt = {"memory", NULL, NULL};
+  static const sam__backend_vt other_vt = {"memory", NULL, NULL, NULL};
   sam__backend other = {&other_vt, NULL};
   sam__backend b;
   op_result r = {0};
