@@ -645,6 +645,18 @@ static void test_close_drains(void) {
   t_close(&loop, &b);
 }
 
+static void count_handle(uv_handle_t *h, void *arg) {
+  (void)h;
+  (*(int *)arg)++;
+}
+
+static int loop_handles(void) {
+  int n = 0;
+
+  uv_walk(&loop, count_handle, &n);
+  return n;
+}
+
 static void test_open_errors(void) {
   sam__backend b;
   sam__sqlite_opts opts;
@@ -652,6 +664,7 @@ static void test_open_errors(void) {
   char err[512];
   FILE *f;
   sqlite3 *db;
+  int handles = loop_handles();
 
   memset(&opts, 0, sizeof(opts));
   /* a directory that does not exist */
@@ -659,6 +672,9 @@ static void test_open_errors(void) {
   EXPECT_EQ_INT(SAM_EIO, sam__backend_sqlite_open(&loop, path, &opts, &b, err,
                                                   sizeof(err)));
   EXPECT_CONTAINS(err, path);
+  /* the worker that tried the open is gone, and left nothing on the loop
+   * (the caller may close the loop without running it) */
+  EXPECT_EQ_INT(handles, loop_handles());
   /* garbage in the file */
   snprintf(path, sizeof(path), "%s/garbage.sqlite", dir);
   f = fopen(path, "w");
@@ -682,6 +698,7 @@ static void test_open_errors(void) {
   EXPECT_EQ_INT(SAM_EVERSION, sam__backend_sqlite_open(&loop, path, &opts, &b,
                                                        err, sizeof(err)));
   EXPECT_CONTAINS(err, "[999]");
+  EXPECT_EQ_INT(handles, loop_handles());
   /* the schema is at the latest version, WAL is on */
   snprintf(path, sizeof(path), "%s/fresh.sqlite", dir);
   t_open(&loop, path, 0, &b);
