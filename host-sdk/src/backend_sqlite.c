@@ -1,10 +1,11 @@
 /*
  * backend_sqlite.c: the SQLite backend's loop side and its worker thread.
  *
- * One worker thread owns the only connection. The loop thread queues work
- * under a mutex and signals a condition variable; the worker executes it in
- * submission order, so SQLite writes are serialized without SQLite's own
- * locking and the loop never waits on the disk.
+ * One worker thread opens and owns the only connection. The loop thread
+ * queues work under a mutex and signals a condition variable; the worker
+ * executes it in submission order, so SQLite writes are serialized without
+ * SQLite's own locking and the loop never waits on the disk. Result chunks
+ * come back (sq_release) for the worker to free in its own malloc arena.
  *
  * - Core requests (sam__req) sit in a bounded ring: a full ring makes
  *   submit return SAM_EAGAIN. The worker calls sam__req_begin() (0 means

@@ -7,10 +7,13 @@
  * plain record types stored in the same records/record_index tables as the
  * plugins' records; they need nothing here.
  *
- * Threads: one worker thread owns the only connection and executes every
- * request in submission order, so writes are serialized and the loop never
- * touches the disk after open. Core requests finish with sam__req_done()
- * on the worker; the functions below call their callbacks on the loop.
+ * Threads: one worker thread opens the only connection (the opener blocks
+ * until the open and migrations are done) and executes every request in
+ * submission order, so writes are serialized and the loop never touches
+ * the disk. Core requests finish with sam__req_done() on the worker, their
+ * outputs packed in one chunk that the core gives back (release) for the
+ * worker to free: what the worker allocates, the worker frees. The
+ * functions below call their callbacks on the loop.
  *
  * Request semantics (sam_backend.h), as this backend implements them:
  * - PUT_BATCH: one transaction; every if_version check first (against the
