@@ -60,7 +60,6 @@ static void dl_free(dsg_dl *dl) {
   dsg_exclusions_free(dl->excl);
   dsg_gov_free(dl->gov);
   dsg_idset_free(dl->seen);
-  dsg_idset_free(dl->unwritten);
   free(dl);
 }
 

@@ -229,8 +229,7 @@ struct dsg_dl {
   /* paging */
   dsg_gov *gov;
   dsg_paging paging;
-  dsg_idset *seen;
-  dsg_idset *unwritten; /* listed, no record written: Closed or skipped */
+  dsg_idset *seen; /* marked: listed, no record written (Closed, skipped) */
   dl_req *reqs;
   dl_garbage *garbage; /* written batches, for the next work to free */
   size_t n_reqs;

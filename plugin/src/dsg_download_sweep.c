@@ -145,7 +145,7 @@ on_sweep_query(dsg_dl *dl, int status, const sam_store_result *res, void *arg) {
      * subscription, never remove one; the others are read to be sure. */
     if (res->recs[i].key != NULL &&
         dsg_idset_contains(dl->seen, res->recs[i].key) &&
-        !dsg_idset_contains(dl->unwritten, res->recs[i].key))
+        !dsg_idset_marked(dl->seen, res->recs[i].key))
       continue;
     o = dsg_json_parse(res->recs[i].json, res->recs[i].json_len);
     run = dsg_json_str(o, "last_run_id");

@@ -243,6 +243,10 @@ fail:
 /* 0 marks an empty slot; a fingerprint is never 0 (fp() sets a bit). */
 typedef uint64_t digest;
 
+/* A slot's bit that marks its id (dsg_idset_mark); fingerprints leave it
+ * clear, and slot_of reads only the high bits. */
+#define IDSET_MARK ((digest)2)
+
 struct dsg_idset {
   digest *slots;
   size_t cap; /* slots; the table is at most 3/4 full */
@@ -332,7 +336,8 @@ static digest fp(const dsg_idset *s, const char *id) {
       h = absorb(h, w ^ 0x8000000000000000ULL);
     }
   }
-  return fmix(h) | 1u; /* never the empty marker */
+  /* bit 0 set: never the empty marker; bit 1 clear: the mark's */
+  return (fmix(h) | 1u) & ~IDSET_MARK;
 }
 
 /* Slot in [0, cap) by multiply-shift ("fastrange") over the high bits, so
@@ -401,7 +406,7 @@ static int grow(dsg_idset *s) {
 static size_t find(const dsg_idset *s, digest d) {
   size_t j = slot_of(d, s->cap);
 
-  while (s->slots[j] != 0 && s->slots[j] != d)
+  while (s->slots[j] != 0 && (s->slots[j] & ~IDSET_MARK) != d)
     j = j + 1 == s->cap ? 0 : j + 1;
   return j;
 }
@@ -433,6 +438,24 @@ int dsg_idset_contains(const dsg_idset *s, const char *id) {
     return 0;
   d = fp(s, id);
   return s->slots[find(s, d)] != 0;
+}
+
+int dsg_idset_mark(dsg_idset *s, const char *id) {
+  size_t j;
+
+  if (s == NULL || id == NULL || *id == '\0')
+    return SAM_EINVAL;
+  j = find(s, fp(s, id));
+  if (s->slots[j] == 0)
+    return 0;
+  s->slots[j] |= IDSET_MARK;
+  return 1;
+}
+
+int dsg_idset_marked(const dsg_idset *s, const char *id) {
+  if (s == NULL || id == NULL || *id == '\0')
+    return 0;
+  return (s->slots[find(s, fp(s, id))] & IDSET_MARK) != 0;
 }
 
 size_t dsg_idset_count(const dsg_idset *s) {

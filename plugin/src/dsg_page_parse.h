@@ -84,7 +84,7 @@ int dsg_parse_count(json_object *v, uint64_t *out);
  * salt drawn per set (per run).
  *
  * Fingerprints can collide: two distinct ids of one run do so with a
- * probability of about n^2 / 2^65 (3e-8 for 1,000,000 users). The set
+ * probability of about n^2 / 2^63 (1e-7 for 1,000,000 users). The set
  * then reports the second id as already seen, the run skips that user as
  * a duplicate, and the user's subscription is not refreshed by that run.
  * Nothing is lost: the sweep removes a subscription only when DocuSign
@@ -116,6 +116,19 @@ int dsg_idset_add(dsg_idset *s, const char *id);
  * Returns 1 when id is in the set, else 0.
  */
 int dsg_idset_contains(const dsg_idset *s, const char *id);
+
+/*
+ * Marks id, when it is in the set: a second bit of information per id
+ * without a second set (a second set grew, and rehashed, on the loop).
+ * Returns 1 when marked, 0 when id is not in the set, SAM_EINVAL for NULL
+ * or "".
+ */
+int dsg_idset_mark(dsg_idset *s, const char *id);
+
+/*
+ * Returns 1 when id is in the set and marked, else 0.
+ */
+int dsg_idset_marked(const dsg_idset *s, const char *id);
 
 /*
  * Number of distinct ids added.

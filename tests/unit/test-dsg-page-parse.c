@@ -224,6 +224,30 @@ static void test_idset(void) {
   }
   EXPECT_EQ_INT(200000, dsg_idset_count(s));
   EXPECT_TRUE(dsg_idset_bytes(s) <= 16 * 200000 + 4096);
+  /* marks: one id in 7 (the Closed users of a run), kept by the ids
+   * added after them (growth), read back exactly; a mark neither adds nor
+   * hides an id */
+  for (i = 0; i < 200000; i += 7) {
+    snprintf(id, sizeof(id), "%08zx-7d5c-4a3b-9f1e-%012zx", i * 2654435761u, i);
+    EXPECT_EQ_INT(1, dsg_idset_mark(s, id));
+  }
+  for (i = 200000; i < 400000; i++) {
+    snprintf(id, sizeof(id), "%08zx-7d5c-4a3b-9f1e-%012zx", i * 2654435761u, i);
+    EXPECT_EQ_INT(1, dsg_idset_add(s, id));
+  }
+  for (i = 0; i < 400000; i++) {
+    snprintf(id, sizeof(id), "%08zx-7d5c-4a3b-9f1e-%012zx", i * 2654435761u, i);
+    if (dsg_idset_marked(s, id) != (i < 200000 && i % 7 == 0))
+      EXPECT_EQ_INT(i < 200000 && i % 7 == 0, dsg_idset_marked(s, id));
+    if (i % 7 == 0 && i < 200000)
+      EXPECT_EQ_INT(0, dsg_idset_add(s, id)); /* still present */
+  }
+  EXPECT_EQ_INT(0, dsg_idset_mark(s, "not-in-the-set"));
+  EXPECT_EQ_INT(0, dsg_idset_marked(s, "not-in-the-set"));
+  EXPECT_EQ_INT(0, dsg_idset_contains(s, "not-in-the-set"));
+  EXPECT_EQ_INT(SAM_EINVAL, dsg_idset_mark(s, ""));
+  EXPECT_EQ_INT(0, dsg_idset_marked(s, NULL));
+  EXPECT_EQ_INT(400000, dsg_idset_count(s));
   dsg_idset_free(s);
 
   /* sized right: about 12 bytes per id; sequential GUIDs (a generator that

@@ -55,6 +55,7 @@ typedef struct opts {
   int realistic, throughput, smoke, tls, align, verbose, baseline;
   long cache_mib;       /* SQLite page cache; 0 = the store's default */
   long stall_stacks_ms; /* sample the loop's stack on longer stalls */
+  int stacks_cpu;       /* --cpu-stacks: on longer turns of loop CPU */
   long users, latency_ms, jitter_ms, burst, burst_win_s, hourly, floor_conc;
   long base_pages; /* realistic: 0 = all */
   long sizes[MAX_SIZES];
@@ -257,6 +258,7 @@ static void run_one(const opts *op, const run_cfg *rc, run_res *out) {
   ho.verbose = op->verbose;
   ho.cache_mib = (uint32_t)op->cache_mib;
   ho.stall_stacks_ms = (uint32_t)op->stall_stacks_ms;
+  ho.stacks_cpu = op->stacks_cpu;
   if (bdl_host_open(&ho, &h, err, sizeof(err)) != 0 ||
       bdl_host_connect(h, err, sizeof(err)) != 0) {
     snprintf(out->err, sizeof(out->err), "host: %s", err);
@@ -676,7 +678,8 @@ static void usage(void) {
           "  throughput: [--sizes N,N,...]\n"
           "  both:       [--http] [--dir DIR] [--node PATH] [--no-baseline] "
           "[--verbose]\n"
-          "              [--sqlite-cache-mib N] [--stall-stacks MS]\n"
+          "              [--sqlite-cache-mib N] [--stall-stacks MS | "
+          "--cpu-stacks MS]\n"
           "See tools/bench/README.md.\n");
 }
 
@@ -777,11 +780,12 @@ static int parse(int argc, char **argv, opts *o) {
         fprintf(stderr, "bench-download: bad --sqlite-cache-mib [%s]\n", v);
         return -1;
       }
-    } else if (strcmp(a, "--stall-stacks") == 0) {
+    } else if (strcmp(a, "--stall-stacks") == 0 ||
+               strcmp(a, "--cpu-stacks") == 0) {
       o->stall_stacks_ms = atol(v);
+      o->stacks_cpu = strcmp(a, "--cpu-stacks") == 0;
       if (o->stall_stacks_ms < 1 || o->stall_stacks_ms > 1000) {
-        fprintf(stderr, "bench-download: bad --stall-stacks [%s] (1-1000 ms)\n",
-                v);
+        fprintf(stderr, "bench-download: bad %s [%s] (1-1000 ms)\n", a, v);
         return -1;
       }
     } else if (strcmp(a, "--floor-conc") == 0) {

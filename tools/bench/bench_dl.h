@@ -29,6 +29,7 @@ typedef struct bdl_host_opts {
   int verbose;              /* copy the runtime's log lines to stderr */
   uint32_t cache_mib;       /* SQLite page cache; 0 = the store's default */
   uint32_t stall_stacks_ms; /* sample the loop's stack on stalls over it */
+  int stacks_cpu; /* ... on turns that ran that long instead (loop CPU) */
 } bdl_host_opts;
 
 /* The loop's stalls while the job ran: the gaps between the ticks of a
@@ -100,7 +101,7 @@ int bdl_host_download(bdl_host *h, int stalls, bdl_run *out);
  * heartbeat is older than ms (0: off). beat: from the loop's tick. stop:
  * on the loop thread, prints the most common stacks (at most top groups).
  */
-int bdl_stacks_start(uint32_t ms);
+int bdl_stacks_start(uint32_t ms, int cpu);
 void bdl_stacks_beat(void);
 void bdl_stacks_stop_and_report(FILE *out, int top);
 

@@ -45,6 +45,7 @@ struct bdl_host {
   char profile[1024];
   int verbose;
   uint32_t stall_stacks_ms;
+  int stacks_cpu;
   char tail[LOG_TAIL]; /* the last log lines, oldest dropped */
   size_t tail_len;
 };
@@ -109,6 +110,7 @@ int bdl_host_open(const bdl_host_opts *o, bdl_host **out, char *err, size_t n) {
   *out = h;
   h->verbose = o->verbose;
   h->stall_stacks_ms = o->stall_stacks_ms;
+  h->stacks_cpu = o->stacks_cpu;
   snprintf(h->redirect, sizeof(h->redirect), "%s", o->redirect);
   snprintf(h->ca, sizeof(h->ca), "%s", o->ca_file != NULL ? o->ca_file : "");
   snprintf(h->db, sizeof(h->db), "%s/bench-download.db", o->dir);
@@ -458,7 +460,7 @@ int bdl_host_download(bdl_host *h, int stalls, bdl_run *out) {
     }
     return -1;
   }
-  if (m != NULL && bdl_stacks_start(h->stall_stacks_ms) != 0)
+  if (m != NULL && bdl_stacks_start(h->stall_stacks_ms, h->stacks_cpu) != 0)
     fprintf(stderr, "bench-download: cannot sample stall stacks\n");
   while (!w.done)
     uv_run(&h->loop, UV_RUN_ONCE);

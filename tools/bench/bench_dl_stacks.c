@@ -9,6 +9,11 @@
  * arena reads differently from one spent in epoll_wait (the loop thread
  * not scheduled) or in the plugin's own code.
  *
+ * With cpu set (--cpu-stacks MS) the watchdog compares the loop thread's
+ * CPU clock instead: it samples only turns in which the loop itself has
+ * run for MS since the tick, i.e. the code that holds the loop, with
+ * more frames per group to show which callback it was.
+ *
  * Diagnostic only: glibc's backtrace() is warmed up before the handler
  * may run (its first call loads libgcc), after that it only walks the
  * stack. Frames of static functions print as module(+offset): resolve
@@ -33,6 +38,7 @@
 #define SKIP_FRAMES 2
 /* Frames that make a group: enough to tell the callers apart. */
 #define KEY_FRAMES 6
+#define KEY_FRAMES_CPU 12
 
 typedef struct sample {
   int n;
@@ -42,8 +48,11 @@ typedef struct sample {
 static sample samples[MAX_SAMPLES];
 static atomic_int n_samples;
 static atomic_uint_fast64_t beat_ns;
+static atomic_uint_fast64_t beat_cpu_ns; /* the loop's CPU clock at the beat */
 static atomic_int stop;
 static uint64_t limit_ns;
+static int cpu_mode;
+static clockid_t loop_clock;
 static pthread_t loop_thread;
 static pthread_t dog;
 static int running;
@@ -56,6 +65,14 @@ static void on_sigusr2(int sig) {
     samples[i].n = backtrace(samples[i].frames, MAX_FRAMES);
 }
 
+static uint64_t clock_ns(clockid_t c) {
+  struct timespec ts;
+
+  if (clock_gettime(c, &ts) != 0)
+    return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *watch(void *arg) {
   uint64_t signalled = 0;
 
@@ -63,10 +80,14 @@ static void *watch(void *arg) {
   while (!atomic_load(&stop)) {
     struct timespec ts = {0, 250000};
     uint64_t b = atomic_load(&beat_ns);
+    uint64_t used;
 
     nanosleep(&ts, NULL);
-    /* One sample per stall: the heartbeat it is stuck on. */
-    if (b != 0 && b != signalled && uv_hrtime() - b > limit_ns) {
+    if (b == 0 || b == signalled)
+      continue; /* one sample per stall: the heartbeat it is stuck on */
+    used = cpu_mode ? clock_ns(loop_clock) - atomic_load(&beat_cpu_ns)
+                    : uv_hrtime() - b;
+    if (used > limit_ns && b == atomic_load(&beat_ns)) {
       signalled = b;
       pthread_kill(loop_thread, SIGUSR2);
     }
@@ -74,12 +95,15 @@ static void *watch(void *arg) {
   return NULL;
 }
 
-int bdl_stacks_start(uint32_t ms) {
+int bdl_stacks_start(uint32_t ms, int cpu) {
   struct sigaction sa;
   void *warm[4];
 
   if (ms == 0 || running)
     return 0;
+  cpu_mode = cpu;
+  if (pthread_getcpuclockid(pthread_self(), &loop_clock) != 0)
+    return -1;
   (void)backtrace(warm, 4);
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_sigusr2;
@@ -90,6 +114,7 @@ int bdl_stacks_start(uint32_t ms) {
   limit_ns = (uint64_t)ms * 1000000u;
   loop_thread = pthread_self();
   atomic_store(&n_samples, 0);
+  atomic_store(&beat_cpu_ns, clock_ns(CLOCK_THREAD_CPUTIME_ID));
   atomic_store(&beat_ns, uv_hrtime());
   atomic_store(&stop, 0);
   if (pthread_create(&dog, NULL, watch, NULL) != 0)
@@ -99,8 +124,11 @@ int bdl_stacks_start(uint32_t ms) {
 }
 
 void bdl_stacks_beat(void) {
-  if (running)
-    atomic_store(&beat_ns, uv_hrtime());
+  if (!running)
+    return;
+  if (cpu_mode)
+    atomic_store(&beat_cpu_ns, clock_ns(CLOCK_THREAD_CPUTIME_ID));
+  atomic_store(&beat_ns, uv_hrtime());
 }
 
 typedef struct group {
@@ -124,8 +152,8 @@ static char *key_of(const sample *s) {
 
   if (n <= 0)
     return strdup("(no frames)");
-  if (n > KEY_FRAMES)
-    n = KEY_FRAMES;
+  if (n > (cpu_mode ? KEY_FRAMES_CPU : KEY_FRAMES))
+    n = cpu_mode ? KEY_FRAMES_CPU : KEY_FRAMES;
   names = backtrace_symbols(s->frames + SKIP_FRAMES, n);
   key = calloc(1, (size_t)n * 160 + 1);
   if (names == NULL || key == NULL) {
@@ -168,8 +196,9 @@ void bdl_stacks_stop_and_report(FILE *out, int top) {
   if (n > MAX_SAMPLES)
     n = MAX_SAMPLES;
   fprintf(out,
-          "  loop stalls over %llu ms sampled: %d (innermost frame first; "
+          "  loop %s over %llu ms sampled: %d (innermost frame first; "
           "addr2line -f -e MODULE OFFSET names a +offset)\n",
+          cpu_mode ? "turns that ran (loop CPU)" : "stalls",
           (unsigned long long)(limit_ns / 1000000u), n);
   g = calloc((size_t)n + 1, sizeof(*g));
   if (g == NULL)
