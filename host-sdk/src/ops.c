@@ -110,11 +110,9 @@ void sam__req_done(sam__req *req) {
   int wake = 0;
 
   /* Any thread: queue for the loop; delivery is never inside a call.
-   * Only the op that finds the list empty wakes the loop: the loop takes
-   * the whole list at once, so a wake-up is already due for the others.
-   * Fewer uv_async_send calls from the store worker also mean fewer
-   * times the loop spins in libuv's uv__async_spin for a worker that was
-   * preempted inside one (bench-download --stall-stacks). */
+   * Only the op that finds the list empty wakes the loop (runtime_int.h,
+   * done_fd): the loop reads the descriptor, then takes the whole list,
+   * so a wake-up is already due for the others. */
   uv_mutex_lock(&rt->done_mu);
   op->next = NULL;
   if (rt->done_tail != NULL) {

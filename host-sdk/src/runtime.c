@@ -272,6 +272,7 @@ int sam__runtime_new(const sam__runtime_config *cfg, sam_runtime **out) {
   if (rt == NULL)
     goto fail;
   rt->magic = SAM__MAGIC_RT;
+  rt->done_fd = -1;
   rt->loop = cfg->loop;
   rt->loop_thread = uv_thread_self();
   rt->backend = cfg->backend;
@@ -375,7 +376,8 @@ static void on_backend_closed(void *ud) {
   close_handle(rt, (uv_handle_t *)&rt->done_poll);
   /* uv_close stopped the polling: the descriptor can go now; no op can
    * finish any more (the backend is closed) */
-  close(rt->done_fd);
+  if (rt->done_fd >= 0)
+    close(rt->done_fd);
   rt->done_fd = -1;
 }
 
@@ -476,6 +478,8 @@ void sam_runtime_free(sam_runtime *rt) {
   sam__strset_free(&rt->secrets);
   sam__strset_free(&rt->secret_keys);
   free(rt->violations);
+  if (rt->done_fd >= 0)
+    close(rt->done_fd); /* a runtime freed without its close sequence */
   uv_mutex_destroy(&rt->post_mu);
   uv_mutex_destroy(&rt->done_mu);
   rt->magic = SAM__MAGIC_DEAD;
