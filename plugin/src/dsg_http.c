@@ -69,6 +69,7 @@ struct dsg_http {
 
 /* ---- small helpers ---- */
 
+
 static void list_push(req_list *l, dsg_http_req *r) {
   r->next = NULL;
   r->prev = l->tail;
@@ -417,6 +418,9 @@ size_t dsg_http_open_requests(const dsg_http *http) {
 /* ---- lifecycle ---- */
 
 static void http_free(dsg_http *http) {
+  /* after the multi and every easy handle: nothing uses the share now */
+  if (http->set.share != NULL)
+    (void)curl_share_cleanup(http->set.share);
   free(http->set.ca_file);
   free(http);
 }
@@ -521,7 +525,16 @@ int dsg_http_start(uv_loop_t *loop,
       return SAM_ENOMEM;
     }
   }
-  /* The multi handle first (no loop involvement), then the uv handles. */
+  /* The TLS session share and the multi handle first (no loop
+   * involvement), then the uv handles. Only the loop thread uses the
+   * share: it needs no lock functions. */
+  http->set.share = curl_share_init();
+  if (http->set.share == NULL ||
+      curl_share_setopt(http->set.share, CURLSHOPT_SHARE,
+                        CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+    http_free(http);
+    return SAM_ENOMEM;
+  }
   http->multi = curl_multi_init();
   if (http->multi == NULL) {
     http_free(http);

@@ -65,6 +65,7 @@ typedef struct dsg_http_resp {
   int64_t burstlimit_limit;
   int64_t burstlimit_remaining;
   int64_t retry_after_s; /* seconds (a date is converted); -1 when absent */
+  int tls_resumed;       /* 1: the connection resumed a TLS session */
   const char *error;     /* curl's error text, or ours; "" on success */
 } dsg_http_resp;
 

@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #include "sam/sam_plugin.h"
 
@@ -128,6 +129,19 @@ static int64_t parse_retry_after(const char *v, size_t len) {
   return when > now ? (int64_t)(when - now) : 0;
 }
 
+/* Whether the transfer's connection resumed a TLS session (the share in
+ * dsg_http_settings); 0 for plain HTTP or another TLS backend. Only valid
+ * while the transfer holds its connection: read from the header callback. */
+static int tls_resumed(CURL *easy) {
+  struct curl_tlssessioninfo *ti = NULL;
+
+  if (curl_easy_getinfo(easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK ||
+      ti == NULL || ti->backend != CURLSSLBACKEND_OPENSSL ||
+      ti->internals == NULL)
+    return 0;
+  return SSL_session_reused((SSL *)ti->internals) == 1;
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *ud) {
   dsg_http_req *req = ud;
   size_t n = size * nitems;
@@ -138,6 +152,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud) {
 
   /* A new status line (after a 100 Continue) starts a fresh header set. */
   if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+    req->tls_resumed = tls_resumed(req->easy);
     req->content_type[0] = '\0';
     req->rl_limit = req->rl_remaining = req->rl_reset = -1;
     req->bl_limit = req->bl_remaining = req->retry_after = -1;
@@ -323,6 +338,8 @@ static int easy_setup(dsg_http_req *req, const dsg_http_req_opts *o) {
   SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
   if (set->ca_file != NULL)
     SETOPT(CURLOPT_CAINFO, set->ca_file);
+  if (set->share != NULL)
+    SETOPT(CURLOPT_SHARE, set->share);
   SETOPT(CURLOPT_PROTOCOLS_STR, set->allow_plain_http ? "http,https" : "https");
   SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
@@ -433,5 +450,6 @@ void dsg_http_req_response(const dsg_http_req *req, dsg_http_resp *resp) {
   resp->burstlimit_limit = req->bl_limit;
   resp->burstlimit_remaining = req->bl_remaining;
   resp->retry_after_s = req->retry_after;
+  resp->tls_resumed = req->tls_resumed;
   resp->error = req->errbuf;
 }

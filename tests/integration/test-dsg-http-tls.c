@@ -21,6 +21,7 @@
 
 typedef struct rec {
   int calls;
+  int tls_resumed;
   int status;
   long http_status;
   int64_t rl_limit;
@@ -32,6 +33,7 @@ static void on_done(const dsg_http_resp *resp, void *ud) {
   rec *r = ud;
 
   r->calls++;
+  r->tls_resumed = resp->tls_resumed;
   r->status = resp->status;
   r->http_status = resp->http_status;
   r->rl_limit = resp->ratelimit_limit;
@@ -70,11 +72,52 @@ static void get_once(const char *url, const char *ca, rec *r) {
   EXPECT_EQ_INT(0, uv_loop_close(&loop));
 }
 
+/* A GET, then two at once, on one client: the second connection resumes
+ * the first one's TLS session (the client's share), so only the first
+ * handshake decodes and verifies the certificate chain. */
+static void resumes(const char *url, const char *ca) {
+  uv_loop_t loop;
+  dsg_http *http = NULL;
+  dsg_http_config cfg;
+  dsg_http_req_opts o;
+  rec r[3];
+  int closed = 0;
+
+  memset(r, 0, sizeof(r));
+  EXPECT_EQ_INT(0, uv_loop_init(&loop));
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.ca_file = ca;
+  EXPECT_EQ_INT(0, dsg_http_start(&loop, &cfg, &http));
+  memset(&o, 0, sizeof(o));
+  o.url = url;
+  o.bearer_token = "not-a-token";
+  EXPECT_EQ_INT(0, dsg_http_request(http, &o, on_done, &r[0], NULL));
+  while (r[0].calls == 0)
+    uv_run(&loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(401, r[0].http_status);
+  EXPECT_EQ_INT(0, r[0].tls_resumed); /* the first handshake is a full one */
+  EXPECT_EQ_INT(0, dsg_http_request(http, &o, on_done, &r[1], NULL));
+  EXPECT_EQ_INT(0, dsg_http_request(http, &o, on_done, &r[2], NULL));
+  while (r[1].calls == 0 || r[2].calls == 0)
+    uv_run(&loop, UV_RUN_ONCE);
+  EXPECT_EQ_INT(401, r[1].http_status);
+  EXPECT_EQ_INT(401, r[2].http_status);
+  /* one reuses the first connection, the other is new and resumed */
+  EXPECT_EQ_INT(1, r[1].tls_resumed + r[2].tls_resumed);
+  dsg_http_close(http, on_closed, &closed);
+  EXPECT_EQ_INT(0, uv_run(&loop, UV_RUN_DEFAULT));
+  EXPECT_EQ_INT(1, closed);
+  EXPECT_EQ_INT(0, uv_loop_close(&loop));
+}
+
 static void test_tls(void) {
   sam_test_tls tls;
   sam_test_tls other;
   sim_child sim;
-  const char *args[] = {"--cert", NULL, "--key", NULL, "--users", "3", NULL};
+  /* 100 ms a reply: two requests started together are in flight together,
+   * so the second needs a connection of its own (resumes) */
+  const char *args[] = {"--cert", NULL,           "--key", NULL, "--users",
+                        "3",      "--latency-ms", "100",   NULL};
   char url[512];
   rec r;
 
@@ -94,6 +137,8 @@ static void test_tls(void) {
   EXPECT_EQ_INT(SAM_EAUTH, dsg_status_from_http(r.http_status));
   EXPECT_TRUE(r.rl_limit > 0);
   EXPECT_TRUE(r.rl_remaining >= 0);
+
+  resumes(url, tls.ca);
 
   /* No CA file: the system store does not know the throwaway CA. */
   get_once(url, NULL, &r);
