@@ -101,6 +101,7 @@ struct rc_run {
   char mv_reason[1000];
   rc_next_fn mv_then;
   rc_next_fn sc_then;  /* after a success's subscription update */
+  int sc_tries;        /* reads of that subscription (a conflict re-reads) */
   rc_next_fn rec_then; /* after the reconciliation */
   rc_next_fn in_then;  /* after an intent write */
   rc_item scratch;     /* the user of an intent being reconciled */

@@ -163,12 +163,26 @@ void dsg_rc_move(rc_run *r,
 
 /* ---- success: candidate, subscription, audit ---- */
 
+static void sc_got(void *owner, int status, const sam_store_result *res);
+
+/* Conflicts re-read the subscription this many times in all. */
+#define SC_TRIES 3
+
 static void sc_put(void *owner, int status, const sam_store_result *res) {
   rc_run *r = owner;
 
   (void)res;
   if (dsg_rc_aborted(r))
     return;
+  /* A download running beside this reclaim may have written the record
+   * since it was read (its sweep marks a user it finds Closed "removed"):
+   * read it again and mark it reclaimed, so that Undo still applies. */
+  if (status == SAM_ECONFLICT && r->sc_tries < SC_TRIES) {
+    r->sc_tries++;
+    if (dsg_rs_get(&r->rs, r->a->profile_id, "sam_subscription",
+                   r->mv_item->uid, sc_got, r) == 0)
+      return;
+  }
   if (status != SAM_OK)
     dsg_logf(r->ctx, r->a->job, SAM_LOG_WARN,
              "subscription not marked reclaimed [user=%s] [%s]",
@@ -212,6 +226,7 @@ static void sc_after_move(rc_run *r) {
   int rc;
 
   r->mv_then = r->sc_then;
+  r->sc_tries = 1;
   rc = dsg_rs_get(&r->rs, r->a->profile_id, "sam_subscription", r->mv_item->uid,
                   sc_got, r);
   if (rc != 0)
