@@ -45,31 +45,47 @@ static void on_closed(void *ud) {
   (*(int *)ud)++;
 }
 
-/* One GET with a fresh client whose CA file is `ca` (NULL: system store),
- * then the client is closed and the loop proven empty. */
-static void get_once(const char *url, const char *ca, rec *r) {
-  uv_loop_t loop;
+/* A fresh client on its own loop, whose CA file is `ca` (NULL: the
+ * system store), and a GET of `url` with a token the simulator refuses. */
+static dsg_http *client_open(uv_loop_t *loop,
+                             const char *ca,
+                             const char *url,
+                             dsg_http_req_opts *o) {
   dsg_http *http = NULL;
   dsg_http_config cfg;
-  dsg_http_req_opts o;
-  int closed = 0;
 
-  memset(r, 0, sizeof(*r));
-  EXPECT_EQ_INT(0, uv_loop_init(&loop));
+  EXPECT_EQ_INT(0, uv_loop_init(loop));
   memset(&cfg, 0, sizeof(cfg));
   cfg.ca_file = ca;
-  EXPECT_EQ_INT(0, dsg_http_start(&loop, &cfg, &http));
-  memset(&o, 0, sizeof(o));
-  o.url = url;
-  o.bearer_token = "not-a-token";
+  EXPECT_EQ_INT(0, dsg_http_start(loop, &cfg, &http));
+  memset(o, 0, sizeof(*o));
+  o->url = url;
+  o->bearer_token = "not-a-token";
+  return http;
+}
+
+/* Closes the client and proves the loop empty. */
+static void client_close(uv_loop_t *loop, dsg_http *http) {
+  int closed = 0;
+
+  dsg_http_close(http, on_closed, &closed);
+  EXPECT_EQ_INT(0, uv_run(loop, UV_RUN_DEFAULT));
+  EXPECT_EQ_INT(1, closed);
+  EXPECT_EQ_INT(0, uv_loop_close(loop));
+}
+
+/* One GET with a fresh client. */
+static void get_once(const char *url, const char *ca, rec *r) {
+  uv_loop_t loop;
+  dsg_http_req_opts o;
+  dsg_http *http = client_open(&loop, ca, url, &o);
+
+  memset(r, 0, sizeof(*r));
   EXPECT_EQ_INT(0, dsg_http_request(http, &o, on_done, r, NULL));
   while (r->calls == 0)
     uv_run(&loop, UV_RUN_ONCE);
   EXPECT_EQ_INT(1, r->calls);
-  dsg_http_close(http, on_closed, &closed);
-  EXPECT_EQ_INT(0, uv_run(&loop, UV_RUN_DEFAULT));
-  EXPECT_EQ_INT(1, closed);
-  EXPECT_EQ_INT(0, uv_loop_close(&loop));
+  client_close(&loop, http);
 }
 
 /* A GET, then two at once, on one client: the second connection resumes
@@ -77,20 +93,11 @@ static void get_once(const char *url, const char *ca, rec *r) {
  * handshake decodes and verifies the certificate chain. */
 static void resumes(const char *url, const char *ca) {
   uv_loop_t loop;
-  dsg_http *http = NULL;
-  dsg_http_config cfg;
   dsg_http_req_opts o;
+  dsg_http *http = client_open(&loop, ca, url, &o);
   rec r[3];
-  int closed = 0;
 
   memset(r, 0, sizeof(r));
-  EXPECT_EQ_INT(0, uv_loop_init(&loop));
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.ca_file = ca;
-  EXPECT_EQ_INT(0, dsg_http_start(&loop, &cfg, &http));
-  memset(&o, 0, sizeof(o));
-  o.url = url;
-  o.bearer_token = "not-a-token";
   EXPECT_EQ_INT(0, dsg_http_request(http, &o, on_done, &r[0], NULL));
   while (r[0].calls == 0)
     uv_run(&loop, UV_RUN_ONCE);
@@ -104,10 +111,7 @@ static void resumes(const char *url, const char *ca) {
   EXPECT_EQ_INT(401, r[2].http_status);
   /* one reuses the first connection, the other is new and resumed */
   EXPECT_EQ_INT(1, r[1].tls_resumed + r[2].tls_resumed);
-  dsg_http_close(http, on_closed, &closed);
-  EXPECT_EQ_INT(0, uv_run(&loop, UV_RUN_DEFAULT));
-  EXPECT_EQ_INT(1, closed);
-  EXPECT_EQ_INT(0, uv_loop_close(&loop));
+  client_close(&loop, http);
 }
 
 static void test_tls(void) {
