@@ -316,7 +316,13 @@ int sam__runtime_new(const sam__runtime_config *cfg, sam_runtime **out) {
       uv_poll_init(rt->loop, &rt->done_poll, rt->done_fd) == 0) {
     rt->done_poll.data = rt;
     rt->open_handles++;
-    (void)uv_poll_start(&rt->done_poll, UV_READABLE, on_done_poll);
+    if (uv_poll_start(&rt->done_poll, UV_READABLE, on_done_poll) != 0) {
+      /* no op could ever be delivered; the descriptor goes with
+       * sam_runtime_free */
+      close_handle(rt, (uv_handle_t *)&rt->done_poll);
+      close_handle(rt, (uv_handle_t *)&rt->post_async);
+      goto fail_handles;
+    }
   } else {
     if (rt->done_fd >= 0)
       close(rt->done_fd);
