@@ -83,7 +83,18 @@ grep -qF "SAM - Refresh $NAME Subscriptions" "$FL_WORK/cli.out" || fail "job lis
 cli 0 --json job list --profile "$PID"
 expect_eq "download,reclaim" "$(out | j 'd.items.map(i=>i.process_id).sort().join()')" "scheduled jobs"
 
-# ---- job run --wait (the publish run may still be going: 409, retried)
+# ---- job run --wait, once the publish run and the reclaim it chained are
+# over: a reclaim still closing users beside the run-now download leaves
+# the list and that download's counts apart (CI saw both directions)
+jobs_idle() {
+  for i in $(seq 1 150); do
+    cli 0 --json job list --profile "$PID"
+    [ "$(out | j 'd.items.every(i=>!i.running_job_id)')" = true ] && return 0
+    sleep 0.2
+  done
+  fail "the profile's jobs still running after 30 s: $(out)"
+}
+jobs_idle
 for i in $(seq 1 100); do
   rc=0
   "$SAMHOST" job run --profile "$PID" --wait >"$FL_WORK/cli.out" 2>"$FL_WORK/cli.err" || rc=$?
@@ -97,6 +108,7 @@ cli 0 --json job results "$JOB"
 expect_eq success "$(out | j d.outcome)" "the run-now download"
 expect_eq 300 "$(out | j d.counts.users_seen)" "users seen"
 CREATED_OR_SEEN=$(out | j '(d.counts.created + d.counts.updated + d.counts.unchanged)')
+jobs_idle
 cli 0 --json list subscriptions --profile "$PID" --limit 500
 # the publish run chained a reclaim (on by default): its users are Closed
 # in DocuSign now, their subscriptions kept as reclaimed (for Undo)
