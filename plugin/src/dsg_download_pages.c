@@ -33,42 +33,7 @@ static const char *kind_name(dl_req_kind k) {
   }
 }
 
-void dl_req_free(dl_req *r) {
-  size_t i;
-
-  if (r == NULL)
-    return;
-  if (r->prev_texts != NULL)
-    for (i = 0; i < r->n_users; i++)
-      free(r->prev_texts[i]);
-  if (r->texts != NULL)
-    for (i = 0; i < r->n_recs; i++)
-      free(r->texts[i]);
-  if (r->keys != NULL)
-    for (i = 0; i < r->n_recs; i++)
-      free(r->keys[i]);
-  if (r->idents != NULL)
-    for (i = 0; i < r->n_recs; i++)
-      free(r->idents[i]);
-  if (r->skips != NULL)
-    for (i = 0; i < r->n_skips; i++)
-      free(r->skips[i]);
-  if (r->unw != NULL)
-    for (i = 0; i < r->n_unw; i++)
-      free(r->unw[i]);
-  free(r->unw);
-  free(r->prev_texts);
-  free(r->users);
-  free(r->texts);
-  free(r->keys);
-  free(r->idents);
-  free(r->skips);
-  free(r->recs);
-  free(r->gb);
-  dsg_page_free(&r->page);
-  free(r);
-}
-
+/* Frees each of v's n strings, then v (NULL: nothing). */
 static void free_strs(char **v, size_t n) {
   size_t i;
 
@@ -76,6 +41,22 @@ static void free_strs(char **v, size_t n) {
     for (i = 0; i < n; i++)
       free(v[i]);
   free(v);
+}
+
+void dl_req_free(dl_req *r) {
+  if (r == NULL)
+    return;
+  free_strs(r->prev_texts, r->n_users);
+  free_strs(r->texts, r->n_recs);
+  free_strs(r->keys, r->n_recs);
+  free_strs(r->idents, r->n_recs);
+  free_strs(r->skips, r->n_skips);
+  free_strs(r->unw, r->n_unw);
+  free(r->users);
+  free(r->recs);
+  free(r->gb);
+  dsg_page_free(&r->page);
+  free(r);
 }
 
 void dl_garbage_free(dl_garbage *g) {
