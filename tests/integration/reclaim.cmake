@@ -6,7 +6,8 @@
 # of each file):
 #
 #   test-dsg-reclaim-run      basic, dry, off, partial (normal flow, Undo)
-#   test-dsg-reclaim-safety   between, cap, order (re-checks, cap)
+#   test-dsg-reclaim-safety   between, cap, order, conflict (re-checks,
+#                             cap, a write between read and put)
 #   test-dsg-reclaim-crash    crash, cancel, shutdown (runs stopped midway)
 #   test-dsg-reclaim-refresh  refresh, boundary, notify (the candidates)
 #   test-dsg-reclaim-paced    paced, limit429, deadline, cancelwait (limits)
@@ -14,7 +15,7 @@
 # The pure decisions are in tests/unit (reclaim-check).
 if(TARGET docusign-sim AND TARGET samhost_test)
   set(SAM_RECLAIM_CASES_run basic dry off partial)
-  set(SAM_RECLAIM_CASES_safety between cap order)
+  set(SAM_RECLAIM_CASES_safety between cap order conflict)
   set(SAM_RECLAIM_CASES_crash crash cancel shutdown)
   set(SAM_RECLAIM_CASES_refresh refresh boundary notify)
   set(SAM_RECLAIM_CASES_paced paced limit429 deadline cancelwait)

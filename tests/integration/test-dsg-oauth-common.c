@@ -21,6 +21,8 @@
 
 /* ---- runtime ---- */
 
+void (*oh_backend_wrap)(struct sam__backend *b);
+
 static void on_log(void *ud,
                    int32_t level,
                    const char *plugin,
@@ -99,6 +101,8 @@ void oh_start(oh *h, const char *db, const char *config, const char *secret) {
     h->db[0] = '\0';
     EXPECT_EQ_INT(0, sam__backend_memory_new(&h->loop, 0, &cfg.backend));
   }
+  if (oh_backend_wrap != NULL)
+    oh_backend_wrap(&cfg.backend);
   EXPECT_EQ_INT(0, sam__runtime_new(&cfg, &h->rt));
   if (config == NULL) {
     snprintf(h->config, sizeof(h->config),

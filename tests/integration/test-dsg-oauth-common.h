@@ -44,6 +44,12 @@ typedef struct oh {
   int closed;
 } oh;
 
+struct sam__backend;
+/* When set, oh_start hands it the backend it made before the runtime gets
+ * it: a case wraps the store to interleave writes (test-dsg-reclaim-safety
+ * conflict). Cleared by nothing; a case that sets it resets it. */
+extern void (*oh_backend_wrap)(struct sam__backend *b);
+
 /* Makes the TLS files and starts the simulator with `extra` args (NULL-
  * terminated, may be NULL) plus --cert/--key/--users 5/--redirect-uri. */
 void oh_sim_start(oh *h, const char *const *extra);

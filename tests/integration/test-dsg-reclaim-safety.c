@@ -12,6 +12,10 @@
  *   cap      the default cap (5% of active seats, at least 1) closes one;
  *            the others go to Attention Required "reclaim cap reached"
  *   order    under the cap the oldest assigned dates are closed first
+ *   conflict a write lands between the reclaim's read of a subscription
+ *            and its "reclaimed" put (as a download's sweep beside it
+ *            would): the reclaim reads it again and still marks it
+ *            reclaimed
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,8 @@
 
 #include "sam/sam_plugin.h"
 #include "sam/sam_runtime.h"
+#include "sam_backend.h"
+#include "sam_core.h"
 #include "sam_test.h"
 #include "test-dsg-reclaim-common.h"
 
@@ -156,6 +162,119 @@ static void test_order(void) {
   dh_finish(&rh_d);
 }
 
+/* ---- conflict: the store wrapped so that a write lands in between ---- */
+
+typedef struct cwrap {
+  sam__backend inner;
+  sam__backend_vt vt;
+  const char *uid; /* whose "reclaimed" put is held back, until it is */
+  sam__req *held;
+  char *bump; /* the in-between record's JSON */
+  uv_timer_t timer;
+  int bumped; /* the in-between write landed */
+} cwrap;
+
+static cwrap cw;
+
+static void cw_timer_closed(uv_handle_t *h) {
+  (void)h;
+}
+
+/* The in-between write landed: the held put goes on, and conflicts. */
+static void cw_bumped(int status, const sam_store_result *res, void *ud) {
+  (void)res;
+  (void)ud;
+  EXPECT_EQ_INT(SAM_OK, status);
+  cw.bumped = 1;
+  EXPECT_EQ_INT(0, cw.inner.vt->submit(cw.inner.self, cw.held));
+  cw.held = NULL;
+}
+
+static void cw_write(uv_timer_t *t) {
+  sam_record rec;
+
+  uv_close((uv_handle_t *)t, cw_timer_closed);
+  memset(&rec, 0, sizeof(rec));
+  rec.struct_size = sizeof(rec);
+  rec.key = QUIET;
+  rec.json = cw.bump;
+  rec.json_len = strlen(cw.bump);
+  rec.if_version = SAM_IF_ANY;
+  EXPECT_EQ_INT(0, sam__host_api()->store_put_batch(
+                       sam_runtime_host_handle(rh_d.h.rt), "p1",
+                       "sam_subscription", &rec, 1, cw_bumped, NULL, NULL));
+}
+
+/* Holds the reclaim's "reclaimed" put of cw.uid and, on the next turn,
+ * writes that subscription the way a download's sweep marks a user it
+ * finds Closed. */
+static int cw_submit(void *self, sam__req *req) {
+  cwrap *w = self;
+  json_object *s;
+
+  if (w->uid == NULL || req->kind != SAM__REQ_PUT_BATCH ||
+      strcmp(req->record_type, "sam_subscription") != 0 || req->n != 1 ||
+      strcmp(req->recs[0].key, w->uid) != 0 ||
+      strstr(req->recs[0].json, "\"reclaimed\"") == NULL)
+    return w->inner.vt->submit(w->inner.self, req);
+  w->uid = NULL;
+  w->held = req;
+  s = json_tokener_parse(req->recs[0].json);
+  EXPECT_TRUE(s != NULL);
+  json_object_object_add(s, "state", json_object_new_string("removed"));
+  json_object_object_del(s, "reclaimed_at");
+  w->bump = strdup(json_object_to_json_string(s));
+  json_object_put(s);
+  EXPECT_EQ_INT(0, uv_timer_init(&rh_d.h.loop, &w->timer));
+  EXPECT_EQ_INT(0, uv_timer_start(&w->timer, cw_write, 0, 0));
+  return 0;
+}
+
+static void cw_close(void *self, void (*done)(void *ud), void *ud) {
+  cwrap *w = self;
+
+  w->inner.vt->close(w->inner.self, done, ud);
+}
+
+static void cw_release(void *self, void *chunk) {
+  cwrap *w = self;
+
+  w->inner.vt->release(w->inner.self, chunk);
+}
+
+static void cw_wrap(sam__backend *b) {
+  cw.inner = *b;
+  cw.vt = *b->vt;
+  cw.vt.submit = cw_submit;
+  cw.vt.close = cw_close;
+  cw.vt.release = b->vt->release != NULL ? cw_release : NULL;
+  b->vt = &cw.vt;
+  b->self = &cw;
+}
+
+static void test_conflict(void) {
+  dh_run r;
+
+  memset(&cw, 0, sizeof(cw));
+  oh_backend_wrap = cw_wrap;
+  rh_start();
+  oh_backend_wrap = NULL;
+  rh_seed_two();
+  cw.uid = QUIET;
+  rh_reclaim(0, "{\"cap\":10}", &r);
+  EXPECT_EQ_INT(SAM_OK, r.status);
+  EXPECT_EQ_INT(2, rh_count(&r, "closed"));
+  EXPECT_EQ_INT(1, cw.bumped);
+  EXPECT_TRUE(cw.held == NULL);
+  /* the put that conflicted was read again and written over "removed" */
+  rh_expect_sub(QUIET, "reclaimed");
+  rh_expect_sub(NEVER, "reclaimed");
+  EXPECT_NOT_CONTAINS(rh_d.h.log, "subscription not marked reclaimed");
+  free(cw.bump);
+  dh_run_free(&r);
+  dh_finish(&rh_d);
+}
+
 int main(int argc, char **argv) {
   const char *c = argc > 1 ? argv[1] : "between";
 
@@ -166,6 +285,8 @@ int main(int argc, char **argv) {
     SAM_T_RUN(test_between);
   else if (strcmp(c, "order") == 0)
     SAM_T_RUN(test_order);
+  else if (strcmp(c, "conflict") == 0)
+    SAM_T_RUN(test_conflict);
   else
     SAM_T_FAIL("unknown case [%s]", c);
   return 0;
