@@ -424,6 +424,25 @@ static const char *met(int yes) {
   return yes ? "met" : "NOT met";
 }
 
+/* Where the loop's time went in its stalls over 5 ms (the loop thread's
+ * schedstat): running, runnable but waiting for a CPU, or asleep. */
+static void print_stall_split(const char *which, const bdl_stalls *st) {
+  if (st->over_5ms == 0)
+    return;
+  if (st->over_5ms_runq_ms < 0) {
+    printf("  %s, stalls over 5 ms: %.1f ms in all, %.1f ms of it loop CPU "
+           "(no schedstat)\n",
+           which, st->over_5ms_wall_ms, st->over_5ms_cpu_ms);
+    return;
+  }
+  printf("  %s, stalls over 5 ms: %.1f ms in all: loop CPU %.1f ms, waiting "
+         "for a CPU %.1f ms, asleep %.1f ms; the longest waited %.2f ms for "
+         "a CPU\n",
+         which, st->over_5ms_wall_ms, st->over_5ms_cpu_ms, st->over_5ms_runq_ms,
+         st->over_5ms_wall_ms - st->over_5ms_cpu_ms - st->over_5ms_runq_ms,
+         st->max_runq_ms);
+}
+
 static void print_job_line(const run_res *r) {
   printf("  job: %s%s%s, %ld pages, %ld users seen, job's own count of API "
          "calls %ld, progress callbacks %llu\n",
@@ -602,6 +621,7 @@ static int report_throughput(const opts *op, run_res *rs) {
            op->cache_mib > 0 ? (unsigned)op->cache_mib
                              : SAM__SQLITE_CACHE_MIB_DEFAULT,
            mb(r->job.sqlite_peak_kb));
+    print_stall_split("first run", &r->job.stalls);
     print_job_line(r);
     if (r->rerun_ok)
       printf("  next day's run (same store, every user already there): "
@@ -619,6 +639,8 @@ static int report_throughput(const opts *op, run_res *rs) {
     else
       printf("  next day's run: %s\n",
              r->rerun.message[0] != '\0' ? r->rerun.message : "did not run");
+    if (r->rerun_ok)
+      print_stall_split("next day's run", &r->rerun.stalls);
     if (r->base_rc != 0 || !r->base.ran)
       print_baseline_failure(r);
     else

@@ -44,6 +44,14 @@ typedef struct bdl_stalls {
   double p99_ms;
   double max_cpu_ms;
   double p99_cpu_ms;
+  /* The ticks over 5 ms, split by the loop thread's schedstat: the time it
+   * was runnable but waiting for a CPU (run queue), and its CPU time; the
+   * rest it slept (in epoll_wait or a blocking call). -1 when the kernel
+   * has no schedstat. */
+  double over_5ms_wall_ms;
+  double over_5ms_runq_ms;
+  double over_5ms_cpu_ms;
+  double max_runq_ms; /* of the longest stall */
 } bdl_stalls;
 
 /* One download job's figures. */

@@ -14,11 +14,18 @@
  * run for MS since the tick, i.e. the code that holds the loop, with
  * more frames per group to show which callback it was.
  *
+ * In stall mode each sample also lists the threads of the whole machine
+ * that were runnable or running at that moment (state R in
+ * /proc/PID/task/TID/stat), by command name and nice value: a stall in
+ * epoll_wait is the loop waiting for a CPU, and this says who had them.
+ *
  * Diagnostic only: glibc's backtrace() is warmed up before the handler
  * may run (its first call loads libgcc), after that it only walks the
  * stack. Frames of static functions print as module(+offset): resolve
  * them with `addr2line -f -e MODULE OFFSET`.
  */
+#define _DEFAULT_SOURCE /* syscall(SYS_gettid): the watchdog skips itself */
+#include <dirent.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,7 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -57,6 +66,94 @@ static pthread_t loop_thread;
 static pthread_t dog;
 static int running;
 
+/* Who was runnable at the stall samples: "comm (nice N)" and how often. */
+#define MAX_RUNNERS 64
+typedef struct runner {
+  char name[96];
+  int count;
+} runner;
+static runner runners[MAX_RUNNERS];
+static int n_runners;
+static pid_t dog_tid;
+static pid_t loop_tid;
+static int dog_fifo; /* the watchdog runs SCHED_FIFO */
+
+static void runner_add(const char *name) {
+  int i;
+
+  for (i = 0; i < n_runners && strcmp(runners[i].name, name) != 0; i++)
+    ;
+  if (i == n_runners) {
+    if (n_runners == MAX_RUNNERS)
+      return;
+    snprintf(runners[n_runners++].name, sizeof(runners[0].name), "%s", name);
+  }
+  runners[i].count++;
+}
+
+/* Every thread of the machine in state R now, but the watchdog itself. */
+static void snapshot_runnable(void) {
+  DIR *procs = opendir("/proc");
+  struct dirent *p;
+
+  if (procs == NULL)
+    return;
+  while ((p = readdir(procs)) != NULL) {
+    char path[600];
+    DIR *tasks;
+    struct dirent *t;
+
+    if (p->d_name[0] < '0' || p->d_name[0] > '9')
+      continue;
+    snprintf(path, sizeof(path), "/proc/%s/task", p->d_name);
+    if ((tasks = opendir(path)) == NULL)
+      continue;
+    while ((t = readdir(tasks)) != NULL) {
+      char buf[512], name[96], comm[32];
+      const char *close_paren;
+      FILE *f;
+      size_t n;
+      char state;
+      long nice = 0;
+      int field;
+      char *q;
+
+      if (t->d_name[0] < '0' || t->d_name[0] > '9' ||
+          atoi(t->d_name) == dog_tid)
+        continue;
+      snprintf(path, sizeof(path), "/proc/%s/task/%s/stat", p->d_name,
+               t->d_name);
+      if ((f = fopen(path, "r")) == NULL)
+        continue;
+      n = fread(buf, 1, sizeof(buf) - 1, f);
+      fclose(f);
+      buf[n] = '\0';
+      /* pid (comm) state ... the 19th field is nice */
+      close_paren = strrchr(buf, ')');
+      q = strchr(buf, '(');
+      if (close_paren == NULL || q == NULL || close_paren[1] == '\0')
+        continue;
+      snprintf(comm, sizeof(comm), "%.*s", (int)(close_paren - q - 1), q + 1);
+      state = close_paren[2];
+      if (state != 'R')
+        continue;
+      q = (char *)close_paren + 2;
+      for (field = 3; field < 19 && q != NULL; field++)
+        q = strchr(q + 1, ' ');
+      if (q != NULL)
+        nice = strtol(q + 1, NULL, 10);
+      snprintf(name, sizeof(name), "%s%s (nice %ld)", comm,
+               atoi(t->d_name) == loop_tid   ? " [the loop]"
+               : atoi(p->d_name) == getpid() ? " [this process]"
+                                             : "",
+               nice);
+      runner_add(name);
+    }
+    closedir(tasks);
+  }
+  closedir(procs);
+}
+
 static void on_sigusr2(int sig) {
   int i = atomic_fetch_add(&n_samples, 1);
 
@@ -77,6 +174,7 @@ static void *watch(void *arg) {
   uint64_t signalled = 0;
 
   (void)arg;
+  dog_tid = (pid_t)syscall(SYS_gettid);
   while (!atomic_load(&stop)) {
     struct timespec ts = {0, 250000};
     uint64_t b = atomic_load(&beat_ns);
@@ -89,6 +187,8 @@ static void *watch(void *arg) {
                     : uv_hrtime() - b;
     if (used > limit_ns && b == atomic_load(&beat_ns)) {
       signalled = b;
+      if (!cpu_mode)
+        snapshot_runnable();
       pthread_kill(loop_thread, SIGUSR2);
     }
   }
@@ -113,12 +213,24 @@ int bdl_stacks_start(uint32_t ms, int cpu) {
     return -1;
   limit_ns = (uint64_t)ms * 1000000u;
   loop_thread = pthread_self();
+  loop_tid = (pid_t)syscall(SYS_gettid);
   atomic_store(&n_samples, 0);
+  n_runners = 0;
   atomic_store(&beat_cpu_ns, clock_ns(CLOCK_THREAD_CPUTIME_ID));
   atomic_store(&beat_ns, uv_hrtime());
   atomic_store(&stop, 0);
   if (pthread_create(&dog, NULL, watch, NULL) != 0)
     return -1;
+  /* Above every thread of the machine where allowed (root): otherwise the
+   * watchdog waits for a CPU with the loop, and looks only after the
+   * threads that held the CPUs are gone. */
+  {
+    struct sched_param sp;
+
+    memset(&sp, 0, sizeof(sp));
+    sp.sched_priority = 1;
+    dog_fifo = pthread_setschedparam(dog, SCHED_FIFO, &sp) == 0;
+  }
   running = 1;
   return 0;
 }
@@ -138,6 +250,12 @@ typedef struct group {
 
 static int by_count(const void *a, const void *b) {
   const group *x = a, *y = b;
+
+  return y->count - x->count;
+}
+
+static int by_runner_count(const void *a, const void *b) {
+  const runner *x = a, *y = b;
 
   return y->count - x->count;
 }
@@ -224,4 +342,16 @@ void bdl_stacks_stop_and_report(FILE *out, int top) {
   for (i = 0; i < n_groups; i++)
     free(g[i].key);
   free(g);
+  if (cpu_mode || n == 0)
+    return;
+  qsort(runners, (size_t)n_runners, sizeof(runners[0]), by_runner_count);
+  fprintf(out,
+          "  threads in state R at those samples, by how many samples "
+          "(the watchdog %s):\n",
+          dog_fifo ? "ran SCHED_FIFO"
+                   : "could not run SCHED_FIFO, so it saw them late");
+  for (i = 0; i < n_runners && i < top; i++)
+    fprintf(out, "    %4d x %s\n", runners[i].count, runners[i].name);
+  if (n_runners == 0)
+    fprintf(out, "    none\n");
 }
