@@ -3,19 +3,15 @@
  * queue that gives "a later loop turn" (C4), logging and violations, the
  * host API table, and the asynchronous close sequence (ABI.md 13.3).
  */
-#include <errno.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
-#include "pool_priority.h"
 #include "runtime_int.h"
 
 #ifndef SAM_HOST_VERSION
@@ -265,23 +261,6 @@ static void close_handle(sam_runtime *rt, uv_handle_t *h) {
 
 static void close_step(sam__task *t);
 
-/* The plugins' work runs in libuv's pool: below the loop, which must stay
- * responsive (pool_priority.c). Said once when that could not be. */
-static void log_pool_priority(sam_runtime *rt) {
-  static atomic_int said;
-  int pool, loop;
-
-  errno = 0;
-  loop = getpriority(PRIO_PROCESS, 0);
-  if (errno != 0 || sam__pool_start_below_loop(&pool) != 0 || pool > loop ||
-      atomic_exchange(&said, 1) != 0)
-    return;
-  sam__log(rt, SAM_LOG_INFO, NULL, NULL,
-           "libuv's thread pool runs at the loop's priority [pool nice=%d] "
-           "[loop nice=%d]; it was started before the runtime",
-           pool, loop);
-}
-
 int sam__runtime_new(const sam__runtime_config *cfg, sam_runtime **out) {
   sam_runtime *rt = NULL;
   int rc = SAM_ENOMEM;
@@ -351,7 +330,6 @@ int sam__runtime_new(const sam__runtime_config *cfg, sam_runtime **out) {
     close_handle(rt, (uv_handle_t *)&rt->post_async);
     goto fail_handles;
   }
-  log_pool_priority(rt);
   *out = rt;
   return 0;
 

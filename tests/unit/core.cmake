@@ -26,10 +26,3 @@ if(SAM_CLANG)
                      ${SAM_ABI_HEADER})
   endforeach()
 endif()
-
-# libuv's pool started below the loop's priority (pool_priority.c).
-sam_add_test(test-pool-priority
-             SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-pool-priority.c
-             LIBS samhost_static PkgConfig::UV)
-target_include_directories(test-pool-priority PRIVATE
-                           ${PROJECT_SOURCE_DIR}/host-sdk/src)
