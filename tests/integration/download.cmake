@@ -9,7 +9,7 @@ if(TARGET docusign-sim AND TARGET samhost_test)
             ${CMAKE_CURRENT_LIST_DIR}/sim/sim_child.c
             ${PROJECT_SOURCE_DIR}/tests/common/test_tls.c
     LIBS samhost_static PkgConfig::CURL PkgConfig::JSONC PkgConfig::OPENSSL
-         PkgConfig::UV m
+         PkgConfig::UV PkgConfig::SQLITE m
     ARGS sizes
     LABELS integration download
     ENV SAM_SCHEMA_DIR=${PROJECT_SOURCE_DIR}/schemas
