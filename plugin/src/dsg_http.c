@@ -32,6 +32,8 @@
 #define DEFAULT_REQUEST_TIMEOUT_MS 60000u
 #define DEFAULT_MAX_RESPONSE (16u * 1024u * 1024u)
 #define DEFAULT_MAX_HOST_CONNS 6u
+/* CA bundles change with the OS's updates; curl's own cache lasts 24 h */
+#define DEFAULT_TRUST_MAX_AGE_MS (12u * 3600u * 1000u)
 
 typedef struct req_list {
   dsg_http_req *head;
@@ -333,11 +335,39 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
   return 0;
 }
 
-/* Adds queued requests to the multi handle; from the idle callback only. */
+/* Fails every queued request: the trusted CAs could not be loaded. */
+static void fail_queued(dsg_http *http, const char *why) {
+  dsg_http_req *req;
+
+  while ((req = http->queued.head) != NULL) {
+    snprintf(req->errbuf, sizeof(req->errbuf), "%s", why);
+    list_remove(&http->queued, req);
+    curl_easy_cleanup(req->easy);
+    req->easy = NULL;
+    req->status = dsg_status_from_curl(CURLE_SSL_CACERT_BADFILE);
+    req->state = DSG_REQ_DONE;
+    list_push(&http->done, req);
+  }
+}
+
+/* Adds queued requests to the multi handle; from the idle callback only.
+ * They wait while the trusted CAs load (ready kicks again). */
 static void start_queued(dsg_http *http) {
   dsg_http_req *req;
+  const char *why = NULL;
   CURLMcode mc;
+  int want;
 
+  if (http->queued.head == NULL)
+    return;
+  want = http->set.trust != NULL ? dsg_trust_want(http->set.trust, &why) : 1;
+  if (want == 0)
+    return;
+  if (want < 0) {
+    dsg_http_logf(&http->set, SAM_LOG_ERROR, "%s", why);
+    fail_queued(http, why);
+    return;
+  }
   while ((req = http->queued.head) != NULL) {
     list_remove(&http->queued, req);
     req->state = DSG_REQ_ACTIVE;
@@ -425,10 +455,35 @@ static void http_free(dsg_http *http) {
   free(http);
 }
 
-static void on_handle_closed(uv_handle_t *handle) {
-  dsg_http *http;
+/* One of the client's resources is gone; the last one frees it. */
+static void resource_gone(dsg_http *http) {
   dsg_http_closed_cb cb;
   void *ud;
+
+  if (--http->open_handles > 0 || !http->closing)
+    return;
+  /* Last close callback: every request completes, then the client goes. */
+  deliver_done(http);
+  cb = http->closed_cb;
+  ud = http->closed_ud;
+  http_free(http);
+  if (cb != NULL)
+    cb(ud);
+}
+
+static void on_trust_closed(void *ud) {
+  dsg_http *http = ud;
+
+  http->set.trust = NULL;
+  resource_gone(http);
+}
+
+static void on_trust_ready(void *ud) {
+  kick_start(ud);
+}
+
+static void on_handle_closed(uv_handle_t *handle) {
+  dsg_http *http;
 
   if (handle->type == UV_POLL) {
     dsg_sock *sock = handle->data;
@@ -443,15 +498,7 @@ static void on_handle_closed(uv_handle_t *handle) {
   } else {
     http = handle->data;
   }
-  if (--http->open_handles > 0 || !http->closing)
-    return;
-  /* Last close callback: every request completes, then the client goes. */
-  deliver_done(http);
-  cb = http->closed_cb;
-  ud = http->closed_ud;
-  http_free(http);
-  if (cb != NULL)
-    cb(ud);
+  resource_gone(http);
 }
 
 /* Closes every handle this client still has open. */
@@ -556,6 +603,18 @@ int dsg_http_start(uv_loop_t *loop,
   }
   http->kick.data = http;
   http->open_handles++;
+  /* The trusted CAs load in the thread pool from now on; curl loads them
+   * itself only with a TLS backend that takes no OpenSSL store. */
+  if (!cfg->curl_loads_cas && ver != NULL && ver->ssl_version != NULL &&
+      strncmp(ver->ssl_version, "OpenSSL/", 8) == 0) {
+    rc = dsg_trust_start(loop, http->set.ca_file,
+                         cfg->trust_max_age_ms != 0 ? cfg->trust_max_age_ms
+                                                    : DEFAULT_TRUST_MAX_AGE_MS,
+                         on_trust_ready, http, &http->set.trust);
+    if (rc != 0)
+      goto fail;
+    http->open_handles++;
+  }
   MSETOPT(CURLMOPT_SOCKETFUNCTION, on_socket);
   MSETOPT(CURLMOPT_SOCKETDATA, (void *)http);
   MSETOPT(CURLMOPT_TIMERFUNCTION, on_curl_timer);
@@ -573,6 +632,7 @@ fail:
   http->closing = 1;
   curl_multi_cleanup(http->multi);
   http->multi = NULL;
+  dsg_trust_close(http->set.trust, on_trust_closed, http);
   close_handles(http);
   return rc;
 
@@ -613,7 +673,13 @@ void dsg_http_close(dsg_http *http, dsg_http_closed_cb cb, void *ud) {
     dsg_http_logf(&http->set, SAM_LOG_WARN, "curl_multi_cleanup failed [%s]",
                   curl_multi_strerror(mc));
   http->multi = NULL;
-  /* 3. The timer, the idle handle and any poll curl did not remove (9.3);
+  /* 3. The trusted CAs (a load in flight finishes first), the timer, the
+   *    idle handle and any poll curl did not remove (9.3);
    *    4. the last close callback finishes (9.4). */
+  dsg_trust_close(http->set.trust, on_trust_closed, http);
   close_handles(http);
+}
+
+void dsg_http_trust_info(const dsg_http *http, dsg_trust_info *out) {
+  dsg_trust_get_info(http != NULL ? http->set.trust : NULL, out);
 }

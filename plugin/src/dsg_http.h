@@ -16,6 +16,8 @@
 #include <curl/curl.h>
 #include <uv.h>
 
+#include "dsg_http_trust.h"
+
 typedef struct dsg_http dsg_http;
 typedef struct dsg_http_req dsg_http_req;
 
@@ -30,6 +32,10 @@ typedef struct dsg_http_config {
   uint64_t request_timeout_ms;   /* default total timeout; 0: 60 s */
   size_t max_response_bytes;     /* 0: 16 MiB */
   uint32_t max_host_connections; /* 0: 6 */
+  uint64_t trust_max_age_ms;     /* reload the trusted CAs after; 0: 12 h */
+  int curl_loads_cas; /* 1: curl decodes the CAs itself, on the loop, as
+                         before dsg_http_trust.h (bench-http-trust's
+                         baseline); 0: off the loop */
   int debug;                     /* 1: redacted curl trace to the log */
   int allow_plain_http;          /* 1: http:// too (tests); else https only */
   dsg_http_log_fn log;           /* may be NULL */
@@ -132,6 +138,10 @@ void dsg_http_close(dsg_http *http, dsg_http_closed_cb cb, void *ud);
 
 /* Requests accepted and not yet completed (tests, shutdown diagnostics). */
 size_t dsg_http_open_requests(const dsg_http *http);
+
+/* The trusted CAs' loads so far (tests, diagnostics); all zero when curl
+ * loads them itself (a TLS backend other than OpenSSL). */
+void dsg_http_trust_info(const dsg_http *http, dsg_trust_info *out);
 
 /* ---- translation to SAM_E*, one place each (dsg_http_map.c) ---- */
 

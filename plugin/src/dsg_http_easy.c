@@ -317,6 +317,15 @@ static int check_opts(const dsg_http_settings *set,
     }                                                                          \
   } while (0)
 
+#define SETOPT_RC(call)                                                        \
+  do {                                                                         \
+    CURLcode c_ = (call);                                                      \
+    if (c_ != CURLE_OK) {                                                      \
+      rc = dsg_status_from_curl(c_);                                           \
+      goto fail;                                                               \
+    }                                                                          \
+  } while (0)
+
 static int easy_setup(dsg_http_req *req, const dsg_http_req_opts *o) {
   const dsg_http_settings *set = req->set;
   CURL *easy = req->easy;
@@ -336,7 +345,9 @@ static int easy_setup(dsg_http_req *req, const dsg_http_req_opts *o) {
   /* TLS verification is never turned off; a private CA is added instead. */
   SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
   SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-  if (set->ca_file != NULL)
+  if (set->trust != NULL)
+    SETOPT_RC(dsg_trust_apply(set->trust, easy));
+  else if (set->ca_file != NULL)
     SETOPT(CURLOPT_CAINFO, set->ca_file);
   if (set->share != NULL)
     SETOPT(CURLOPT_SHARE, set->share);
@@ -376,6 +387,7 @@ fail:
 }
 
 #undef SETOPT
+#undef SETOPT_RC
 
 int dsg_http_req_new(dsg_http *http,
                      const dsg_http_settings *set,

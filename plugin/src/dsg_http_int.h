@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "dsg_http.h"
+#include "dsg_http_trust.h"
 
 #define DSG_HTTP_HEADER_VALUE_MAX 128
 
@@ -18,6 +19,9 @@
 typedef struct dsg_http_settings {
   char user_agent[128];
   char *ca_file; /* NULL: the system trust store */
+  /* The trusted CAs, loaded off the loop (dsg_http_trust.h); NULL when the
+   * TLS backend takes no store, and curl loads ca_file itself. */
+  dsg_trust *trust;
   uint64_t connect_timeout_ms;
   uint64_t request_timeout_ms;
   size_t max_response;
