@@ -33,12 +33,12 @@ typedef struct dsg_http_config {
   size_t max_response_bytes;     /* 0: 16 MiB */
   uint32_t max_host_connections; /* 0: 6 */
   uint64_t trust_max_age_ms;     /* reload the trusted CAs after; 0: 12 h */
-  int curl_loads_cas; /* 1: curl decodes the CAs itself, on the loop, as
-                         before dsg_http_trust.h (bench-http-trust's
-                         baseline); 0: off the loop */
-  int debug;                     /* 1: redacted curl trace to the log */
-  int allow_plain_http;          /* 1: http:// too (tests); else https only */
-  dsg_http_log_fn log;           /* may be NULL */
+  int curl_loads_cas;   /* 1: curl decodes the CAs itself, on the loop, as
+                           before dsg_http_trust.h (bench-http-trust's
+                           baseline); 0: off the loop */
+  int debug;            /* 1: redacted curl trace to the log */
+  int allow_plain_http; /* 1: http:// too (tests); else https only */
+  dsg_http_log_fn log;  /* may be NULL */
   void *log_ud;
 } dsg_http_config;
 
