@@ -335,18 +335,26 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
   return 0;
 }
 
+/* Finishes a request that is not in the multi handle (still queued, or
+ * its add failed): its easy handle goes, the request moves to `done`. */
+static void
+finish_unadded(dsg_http *http, req_list *from, dsg_http_req *req, int status) {
+  list_remove(from, req);
+  curl_easy_cleanup(req->easy);
+  req->easy = NULL;
+  req->status = status;
+  req->state = DSG_REQ_DONE;
+  list_push(&http->done, req);
+}
+
 /* Fails every queued request: the trusted CAs could not be loaded. */
 static void fail_queued(dsg_http *http, const char *why) {
   dsg_http_req *req;
 
   while ((req = http->queued.head) != NULL) {
     snprintf(req->errbuf, sizeof(req->errbuf), "%s", why);
-    list_remove(&http->queued, req);
-    curl_easy_cleanup(req->easy);
-    req->easy = NULL;
-    req->status = dsg_status_from_curl(CURLE_SSL_CACERT_BADFILE);
-    req->state = DSG_REQ_DONE;
-    list_push(&http->done, req);
+    finish_unadded(http, &http->queued, req,
+                   dsg_status_from_curl(CURLE_SSL_CACERT_BADFILE));
   }
 }
 
@@ -377,12 +385,7 @@ static void start_queued(dsg_http *http) {
       snprintf(req->errbuf, sizeof(req->errbuf),
                "curl_multi_add_handle failed [%s]", curl_multi_strerror(mc));
       /* Never added: finish it without curl_multi_remove_handle. */
-      list_remove(&http->active, req);
-      curl_easy_cleanup(req->easy);
-      req->easy = NULL;
-      req->status = dsg_status_from_curlm(mc);
-      req->state = DSG_REQ_DONE;
-      list_push(&http->done, req);
+      finish_unadded(http, &http->active, req, dsg_status_from_curlm(mc));
     }
   }
 }
