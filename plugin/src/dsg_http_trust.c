@@ -121,11 +121,15 @@ static void load_into(dsg_trust *t) {
   ok = t->source_is_dir ? X509_STORE_load_locations(s, NULL, t->source)
                         : X509_STORE_load_locations(s, t->source, NULL);
   if (ok != 1) {
+    const char *why = NULL;
+
     e = ERR_peek_last_error();
+    if (e != 0)
+      why = ERR_reason_error_string(e);
     snprintf(t->fresh_error, sizeof(t->fresh_error),
              "cannot load the trusted CAs [%s=%s] [%s]",
              t->source_is_dir ? "ca_path" : "ca_file", t->source,
-             e != 0 ? ERR_reason_error_string(e) : "no certificate found");
+             why != NULL ? why : "no certificate found");
     ERR_clear_error();
     X509_STORE_free(s);
     return;
@@ -289,10 +293,6 @@ CURLcode dsg_trust_apply(dsg_trust *t, CURL *easy) {
     c = curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L);
 #endif
   return c;
-}
-
-const char *dsg_trust_fallback(const dsg_trust *t) {
-  return t != NULL ? t->ca_file : NULL;
 }
 
 void dsg_trust_get_info(const dsg_trust *t, dsg_trust_info *out) {

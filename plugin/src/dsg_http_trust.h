@@ -57,15 +57,11 @@ int dsg_trust_want(dsg_trust *t, const char **why);
 
 /*
  * Sets up one easy handle to use the store: CURLOPT_SSL_CTX_FUNCTION, and
- * no CA file or directory of curl's own. CURLE_OK, or curl's code when the
- * TLS backend cannot take a store (the caller then sets CURLOPT_CAINFO as
- * before, see dsg_trust_fallback).
+ * no CA file, directory or CA cache of curl's own. CURLE_OK, or curl's
+ * code (the request then fails: dsg_http uses a trust only with the
+ * OpenSSL backend, which takes a store).
  */
 CURLcode dsg_trust_apply(dsg_trust *t, CURL *easy);
-
-/* The CA file to give curl itself when dsg_trust_apply failed: the
- * configured one, or NULL for curl's default. */
-const char *dsg_trust_fallback(const dsg_trust *t);
 
 void dsg_trust_get_info(const dsg_trust *t, dsg_trust_info *out);
 
