@@ -2,6 +2,12 @@
 # The HTTP client against an in-test HTTP/1.1 server on 127.0.0.1:0.
 sam_add_test(test-dsg-http
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-http.c LIBS dsg_core)
+# A name resolution that hangs must not hold the loop when its request is
+# cancelled, times out or its client closes (getaddrinfo interposed).
+sam_add_test(test-dsg-http-dns
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-dsg-http-dns.c
+  LIBS dsg_core ${CMAKE_DL_LIBS}
+  LABELS integration tsan)
 # The real plugin loaded through the test host.
 if(TARGET samhost_test)
   sam_add_test(test-dsg-register
