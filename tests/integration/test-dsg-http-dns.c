@@ -30,6 +30,7 @@
 #include "sam_test.h"
 
 #include "dsg_http.h"
+#include "test-dsg-http-common.h"
 
 static atomic_int blocked;  /* resolutions inside the hang now */
 static atomic_int released; /* the test lets them go */
@@ -81,9 +82,6 @@ static void on_done(const dsg_http_resp *resp, void *ud) {
   snprintf(r->error, sizeof(r->error), "%s", resp->error);
 }
 
-static void on_closed(void *ud) {
-  (*(int *)ud)++;
-}
 
 static dsg_http *client(uv_loop_t *loop) {
   dsg_http *http = NULL;
@@ -95,14 +93,6 @@ static dsg_http *client(uv_loop_t *loop) {
   return http;
 }
 
-static void client_close(uv_loop_t *loop, dsg_http *http) {
-  int closed = 0;
-
-  dsg_http_close(http, on_closed, &closed);
-  EXPECT_EQ_INT(0, uv_run(loop, UV_RUN_DEFAULT));
-  EXPECT_EQ_INT(1, closed);
-  EXPECT_EQ_INT(0, uv_loop_close(loop));
-}
 
 /* Runs the loop until a resolution is blocked in the hang. */
 static void until_blocked(uv_loop_t *loop, int n) {
@@ -142,7 +132,7 @@ static void test_cancel_while_resolving(void) {
          sam_err_name(r.status), r.error, r.blocked_at_callback);
   EXPECT_EQ_INT(SAM_ECANCELED, r.status);
   EXPECT_EQ_INT(1, r.blocked_at_callback);
-  client_close(&loop, http);
+  th_client_close(&loop, http);
   release_all(1);
 }
 
@@ -164,7 +154,7 @@ static void test_timeout_while_resolving(void) {
          sam_err_name(r.status), r.error, r.blocked_at_callback);
   EXPECT_EQ_INT(SAM_ETIMEDOUT, r.status);
   EXPECT_EQ_INT(1, r.blocked_at_callback);
-  client_close(&loop, http);
+  th_client_close(&loop, http);
   release_all(only_case ? 1 : 2);
 }
 
@@ -181,7 +171,7 @@ static void test_close_while_resolving(void) {
   o.url = "https://eu.hang.test/restapi/v2.1/accounts";
   EXPECT_EQ_INT(0, dsg_http_request(http, &o, on_done, &r, NULL));
   until_blocked(&loop, 1);
-  dsg_http_close(http, on_closed, &closed);
+  dsg_http_close(http, th_count_closed, &closed);
   while (!closed)
     uv_run(&loop, UV_RUN_ONCE);
   printf("close -> [%s] [%s], resolutions still blocked: %d\n",

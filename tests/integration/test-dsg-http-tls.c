@@ -22,6 +22,7 @@
 #include "test_tls.h"
 
 #include "dsg_http.h"
+#include "test-dsg-http-common.h"
 
 typedef struct rec {
   int calls;
@@ -45,9 +46,6 @@ static void on_done(const dsg_http_resp *resp, void *ud) {
   snprintf(r->error, sizeof(r->error), "%s", resp->error);
 }
 
-static void on_closed(void *ud) {
-  (*(int *)ud)++;
-}
 
 /* A fresh client on its own loop, whose CA file is `ca` (NULL: the
  * system store), and a GET of `url` with a token the simulator refuses. */
@@ -72,15 +70,6 @@ static dsg_http *client_open(uv_loop_t *loop,
   return http;
 }
 
-/* Closes the client and proves the loop empty. */
-static void client_close(uv_loop_t *loop, dsg_http *http) {
-  int closed = 0;
-
-  dsg_http_close(http, on_closed, &closed);
-  EXPECT_EQ_INT(0, uv_run(loop, UV_RUN_DEFAULT));
-  EXPECT_EQ_INT(1, closed);
-  EXPECT_EQ_INT(0, uv_loop_close(loop));
-}
 
 /* The trust info of the last client get_once closed. */
 static dsg_trust_info last_trust;
@@ -97,7 +86,7 @@ static void get_once(const char *url, const char *ca, rec *r) {
     uv_run(&loop, UV_RUN_ONCE);
   EXPECT_EQ_INT(1, r->calls);
   dsg_http_trust_info(http, &last_trust);
-  client_close(&loop, http);
+  th_client_close(&loop, http);
 }
 
 /* One GET on an open client; returns its outcome in *r. */
@@ -180,7 +169,7 @@ static void reloads(const char *url, const char *ca, const char *other_ca) {
   EXPECT_EQ_INT(401, r.http_status);
   EXPECT_EQ_INT(0, (int)ti.failures);
   EXPECT_EQ_INT(1, ti.off_loop);
-  client_close(&loop, http);
+  th_client_close(&loop, http);
   unlink(path);
 }
 
@@ -214,7 +203,7 @@ static void resumes(const char *url, const char *ca) {
   EXPECT_EQ_INT(401, r[2].http_status);
   /* one reuses the first connection, the other is new and resumed */
   EXPECT_EQ_INT(1, r[1].tls_resumed + r[2].tls_resumed);
-  client_close(&loop, http);
+  th_client_close(&loop, http);
 }
 
 static void test_tls(void) {
