@@ -28,6 +28,7 @@ typedef struct bdl_host_opts {
   const char *redirect;     /* registered with the simulator */
   int verbose;              /* copy the runtime's log lines to stderr */
   uint32_t cache_mib;       /* SQLite page cache; 0 = the store's default */
+  int memory_store;         /* the host's in-memory backend instead of SQLite */
   uint32_t stall_stacks_ms; /* sample the loop's stack on stalls over it */
   int stacks_cpu; /* ... on turns that ran that long instead (loop CPU) */
 } bdl_host_opts;
@@ -49,6 +50,7 @@ typedef struct bdl_stalls {
    * rest it slept (in epoll_wait or a blocking call). -1 when the kernel
    * has no schedstat. */
   double over_5ms_wall_ms;
+  double over_5ms_span_ms; /* their whole tick intervals (stall + 1 ms) */
   double over_5ms_runq_ms;
   double over_5ms_cpu_ms;
   double max_runq_ms; /* of the longest stall */

@@ -19,6 +19,7 @@
 #include "sam/sam_loader.h"
 #include "sam/sam_plugin.h"
 #include "sam/sam_runtime.h"
+#include "sam_backend_memory.h"
 #include "sam_backend_sqlite.h"
 #include "sam_core.h"
 #include "sam_hostsvc.h"
@@ -132,7 +133,12 @@ int bdl_host_open(const bdl_host_opts *o, bdl_host **out, char *err, size_t n) {
   }
   memset(&sq, 0, sizeof(sq));
   sq.cache_mib = o->cache_mib; /* as samhost serve --sqlite-cache-mib */
-  if (sam__backend_sqlite_open(&h->loop, h->db, &sq, &be, err, n) != 0)
+  if (o->memory_store) {
+    if (sam__backend_memory_new(&h->loop, 0, &be) != 0) {
+      snprintf(err, n, "cannot create the memory backend");
+      return -1;
+    }
+  } else if (sam__backend_sqlite_open(&h->loop, h->db, &sq, &be, err, n) != 0)
     return -1;
   memset(&cfg, 0, sizeof(cfg));
   cfg.loop = &h->loop;
@@ -370,7 +376,7 @@ typedef struct stall_mon {
   uint32_t cpu_bins[N_BINS];
   int schedstat_fd; /* the loop thread's /proc/thread-self/schedstat */
   uint64_t last_runq_ns;
-  uint64_t over_wall_ns, over_runq_ns, over_cpu_ns, max_runq_ns;
+  uint64_t over_wall_ns, over_span_ns, over_runq_ns, over_cpu_ns, max_runq_ns;
 } stall_mon;
 
 /* The calling thread's time spent runnable on a run queue, waiting for a
@@ -425,7 +431,7 @@ static void on_tick(uv_timer_t *t) {
   uint64_t now = uv_hrtime(), cpu = thread_cpu_ns();
   uint64_t runq = runq_ns(m->schedstat_fd);
   uint64_t gap = now - m->last_ns, busy = cpu - m->last_cpu_ns;
-  uint64_t waited = runq - m->last_runq_ns;
+  uint64_t waited = runq - m->last_runq_ns, span = gap;
 
   bdl_stacks_beat();
   gap = gap > 1000000u ? gap - 1000000u : 0;
@@ -434,6 +440,7 @@ static void on_tick(uv_timer_t *t) {
   m->over_50ms += gap > 50000000u;
   if (gap > 5000000u) {
     m->over_wall_ns += gap;
+    m->over_span_ns += span; /* the basis of busy and waited */
     m->over_runq_ns += waited;
     m->over_cpu_ns += busy;
   }
@@ -518,6 +525,7 @@ int bdl_host_download(bdl_host *h, int stalls, bdl_run *out) {
     out->stalls.max_cpu_ms = (double)m->max_cpu_ns / 1e6;
     out->stalls.p99_cpu_ms = bin_quantile(m->cpu_bins, m->ticks, 0.99);
     out->stalls.over_5ms_wall_ms = (double)m->over_wall_ns / 1e6;
+    out->stalls.over_5ms_span_ms = (double)m->over_span_ns / 1e6;
     out->stalls.over_5ms_cpu_ms = (double)m->over_cpu_ns / 1e6;
     out->stalls.over_5ms_runq_ms =
         m->schedstat_fd >= 0 ? (double)m->over_runq_ns / 1e6 : -1;
