@@ -5,4 +5,9 @@ if(TARGET bench-download)
   add_test(NAME bench-download-smoke COMMAND bench-download --smoke)
   set_tests_properties(bench-download-smoke PROPERTIES LABELS bench
                        TIMEOUT 300)
+  # the in-memory store diagnostic (--store memory), throughput only
+  add_test(NAME bench-download-smoke-memory
+           COMMAND bench-download --smoke --mode throughput --store memory)
+  set_tests_properties(bench-download-smoke-memory PROPERTIES LABELS bench
+                       TIMEOUT 120)
 endif()
