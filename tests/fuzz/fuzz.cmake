@@ -1,6 +1,6 @@
 # libFuzzer targets, built only with clang and -DSAM_FUZZ=ON:
 #   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSAM_FUZZ=ON
-#   make -C build-fuzz fuzz-dsg-page-parse fuzz-sam-schema
+#   make -C build-fuzz fuzz-dsg-page-parse fuzz-dsg-consumption fuzz-sam-schema
 #   mkdir -p /tmp/corpus && build-fuzz/tests/fuzz-dsg-page-parse \
 #       /tmp/corpus tests/fuzz/corpus-dsg-page-parse
 # ctest then also replays the seed corpus and runs a short, fixed number of
@@ -30,6 +30,26 @@ if(SAM_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
     COMMAND fuzz-dsg-page-parse -runs=20000 -seed=1 ${DSG_FUZZ_WORK}
             ${CMAKE_CURRENT_LIST_DIR}/corpus-dsg-page-parse)
   set_tests_properties(fuzz-dsg-page-parse PROPERTIES TIMEOUT 300 LABELS fuzz)
+
+  # The consumption record from DocuSign's account and billing replies.
+  add_executable(fuzz-dsg-consumption
+    ${CMAKE_CURRENT_LIST_DIR}/fuzz-dsg-consumption.c
+    ${DSG_SRC}/dsg_consumption.c ${DSG_SRC}/dsg_dates.c)
+  target_include_directories(fuzz-dsg-consumption PRIVATE
+    ${DSG_SRC} ${PROJECT_SOURCE_DIR}/host-sdk/include)
+  target_compile_options(fuzz-dsg-consumption PRIVATE
+    -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz-dsg-consumption PRIVATE
+    -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz-dsg-consumption PRIVATE PkgConfig::JSONC)
+  set(DSG_FUZZ_CONS_WORK
+      ${CMAKE_CURRENT_BINARY_DIR}/fuzz-dsg-consumption-corpus)
+  file(MAKE_DIRECTORY ${DSG_FUZZ_CONS_WORK})
+  add_test(NAME fuzz-dsg-consumption
+    COMMAND fuzz-dsg-consumption -runs=20000 -seed=1 ${DSG_FUZZ_CONS_WORK}
+            ${CMAKE_CURRENT_LIST_DIR}/corpus-dsg-consumption)
+  set_tests_properties(fuzz-dsg-consumption PROPERTIES TIMEOUT 300
+                       LABELS fuzz)
 
   # The host's JSON Schema validator: forms and record type schemas.
   set(SAM_SRC ${PROJECT_SOURCE_DIR}/host-sdk/src)
