@@ -28,10 +28,12 @@ static void list(sam__hs_call *c, const char *type) {
   json_object *f = json_object_new_object();
   const char *prof = sam__hs_str(c->qs, "profile");
   const char *lim = sam__hs_str(c->qs, "limit");
-  long limit = lim != NULL ? strtol(lim, NULL, 10) : SAM__HS_PAGE_DEFAULT;
+  char *end = NULL;
+  long limit = lim != NULL ? strtol(lim, &end, 10) : SAM__HS_PAGE_DEFAULT;
   int rc;
 
-  if (limit < 1 || limit > SAM__HS_PAGE_MAX) {
+  if (limit < 1 || limit > SAM__HS_PAGE_MAX ||
+      (lim != NULL && (end == lim || *end != '\0'))) {
     json_object_put(f);
     sam__hs_reply_err(c, SAM_EINVAL, NULL, "limit must be 1..%d [limit=%s]",
                       SAM__HS_PAGE_MAX, lim);
@@ -47,11 +49,17 @@ static void list(sam__hs_call *c, const char *type) {
                       sam_err_name(rc));
 }
 
-/* The flags of process `pid` in any loaded plugin; 0 when unknown. */
-static uint32_t process_flags(sam__hs_call *c, const char *pid) {
+/* The flags of process `pid` in any loaded plugin; 0 when unknown. When
+ * ids is not NULL it receives every process id, comma-separated (for a
+ * message naming what exists). */
+static uint32_t
+process_flags(sam__hs_call *c, const char *pid, char *ids, size_t ids_len) {
   json_object *plugins;
+  uint32_t flags = 0;
   size_t i, j, n, m;
 
+  if (ids != NULL && ids_len > 0)
+    ids[0] = '\0';
   if (sam__hs_registry(c) != 0 ||
       !json_object_object_get_ex(c->registry, "plugins", &plugins))
     return 0;
@@ -66,13 +74,18 @@ static uint32_t process_flags(sam__hs_call *c, const char *pid) {
     for (j = 0; j < m; j++) {
       json_object *p = json_object_array_get_idx(procs, j);
       const char *id = sam__hs_str(p, "process_id");
+      size_t used = ids != NULL ? strlen(ids) : 0;
 
-      if (id != NULL && strcmp(id, pid) == 0)
-        return (uint32_t)json_object_get_int64(
-            json_object_object_get(p, "flags"));
+      if (id == NULL)
+        continue;
+      if (strcmp(id, pid) == 0)
+        flags =
+            (uint32_t)json_object_get_int64(json_object_object_get(p, "flags"));
+      if (ids != NULL && used + 1 < ids_len)
+        snprintf(ids + used, ids_len - used, "%s%s", used > 0 ? ", " : "", id);
     }
   }
-  return 0;
+  return flags;
 }
 
 static void run(sam__hs_call *c, const char *key) {
@@ -103,7 +116,7 @@ static void run(sam__hs_call *c, const char *key) {
                       "a job key is <profile_id>:<process_id> [key=%s]", key);
     return;
   }
-  pflags = process_flags(c, colon + 1);
+  pflags = process_flags(c, colon + 1, NULL, 0);
   if ((pflags & SAM_PROC_MUTATES_REMOTE) && !json_object_get_boolean(dry) &&
       !json_object_get_boolean(confirm)) {
     sam__hs_reply_err(c, SAM_ECONFLICT, NULL,
@@ -123,6 +136,16 @@ static void run(sam__hs_call *c, const char *key) {
   if (rc == SAM_EBUSY) {
     sam__hs_reply_err(c, SAM_ECONFLICT, NULL,
                       "the job is already running [job_id=%s]", job_id);
+    return;
+  }
+  if (rc == SAM_ENOENT) {
+    char ids[512];
+
+    (void)process_flags(c, colon + 1, ids, sizeof(ids));
+    sam__hs_reply_err(c, rc, NULL,
+                      "no such job [key=%s]: a published profile has one job "
+                      "per process of its type; processes here: [%s]",
+                      key, ids);
     return;
   }
   if (rc != 0) {

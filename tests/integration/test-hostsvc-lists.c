@@ -38,6 +38,16 @@ void test_jobs(void) {
                 call("POST", "/api/v1/job-results/nope/cancel", NULL, NULL));
   EXPECT_EQ_INT(404,
                 call("POST", "/api/v1/jobs/nope:download/run", NULL, NULL));
+  EXPECT_EQ_INT(400, call("GET", "/api/v1/jobs", "limit=5x", NULL));
+  EXPECT_CONTAINS(last.body, "limit=5x");
+  EXPECT_EQ_INT(400, call("GET", "/api/v1/job-results", "limit=", NULL));
+  EXPECT_EQ_INT(200, call("GET", "/api/v1/jobs", "limit=5", NULL));
+  /* an unknown process: the message names the ones that exist */
+  snprintf(path, sizeof(path), "/api/v1/jobs/%s:nosuch/run", pid1);
+  EXPECT_EQ_INT(404, call("POST", path, NULL, NULL));
+  EXPECT_CONTAINS(last.body, "no such job");
+  EXPECT_CONTAINS(last.body, "download");
+  EXPECT_CONTAINS(last.body, "reclaim");
 }
 
 static void put_subscriptions(const char *pid, int n) {
