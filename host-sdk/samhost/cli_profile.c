@@ -48,9 +48,16 @@ static void print_profile(json_object *p) {
       printf("%-18s %s\n", keys[i], v);
   }
   if (json_object_object_get_ex(p, "form", &form)) {
+    int w = 16; /* the widest field name sets the column */
+
+    json_object_object_foreach(form, k0, v0) {
+      (void)v0;
+      if ((int)strlen(k0) > w)
+        w = (int)strlen(k0);
+    }
     printf("form:\n");
     json_object_object_foreach(form, k, v) {
-      printf("  %-16s %s\n", k,
+      printf("  %-*s %s\n", w, k,
              v == NULL ? "null"
              : json_object_is_type(v, json_type_string)
                  ? json_object_get_string(v)

@@ -74,7 +74,13 @@ class Pending extends Error {}
 /** Starts a child; resolves with {child, lines, json} once a JSON line came. */
 function startChild(name, exe, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Only what the test passes counts: a developer's own samhost settings
+    // (SAM_MASTER_KEY, SAM_DATA_DIR, SAM_SERVER, ...) stay out.
+    const own = /^SAM_(SERVER|ADMIN_TOKEN|DATA_DIR|MASTER_KEY)$/;
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !own.test(k)),
+    );
+    const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     children.push(child);
     const lines = [];
     const rl = createInterface({ input: child.stdout });

@@ -94,6 +94,8 @@ fl_make_ca() {
 
 # fl_start_host: HOST_URL, HOST_TOKEN, HOST_DATA; SAM_SERVER/SAM_ADMIN_TOKEN
 fl_start_host() {
+  # only what this test sets counts, not a developer's own samhost settings
+  unset SAM_DATA_DIR SAM_MASTER_KEY
   HOST_DATA="$FL_WORK/data"
   "$SAMHOST" serve --data-dir "$HOST_DATA" --listen 127.0.0.1:0 --test-mode \
     --plugin "$PLUGIN" \

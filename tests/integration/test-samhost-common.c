@@ -26,6 +26,16 @@
 
 int th_no_csrf;
 
+/* In a child about to exec samhost: only what the test passes counts. A
+ * developer's SAM_SERVER or SAM_ADMIN_TOKEN (say, for a demo host) would
+ * otherwise send the test's CLI calls to another server. */
+static void clean_sam_env(void) {
+  unsetenv("SAM_SERVER");
+  unsetenv("SAM_ADMIN_TOKEN");
+  unsetenv("SAM_DATA_DIR");
+  unsetenv("SAM_MASTER_KEY");
+}
+
 static int exit_code_of(int st) {
   if (WIFEXITED(st))
     return WEXITSTATUS(st);
@@ -68,6 +78,7 @@ int th_server_start(const char *data_dir,
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
+    clean_sam_env();
     execv(SAMHOST_EXE, (char *const *)argv);
     _exit(127);
   }
@@ -271,10 +282,9 @@ int th_cli(const char *token, const char *input, char **out, ...) {
     close(outp[1]);
     close(inp[0]);
     close(inp[1]);
+    clean_sam_env();
     if (token != NULL)
       setenv("SAM_ADMIN_TOKEN", token, 1);
-    else
-      unsetenv("SAM_ADMIN_TOKEN");
     execv(SAMHOST_EXE, (char *const *)argv);
     _exit(127);
   }
