@@ -147,6 +147,27 @@ void sam__hs_reply_page(sam__hs_call *c, const sam_store_result *res) {
   sam__hs_reply_json(c, 200, out);
 }
 
+int sam__hs_reply_cursor_err(sam__hs_call *c, int status) {
+  const char *cur = sam__hs_str(c->qs, "cursor");
+  json_object *errs, *e;
+
+  if (status != SAM_EINVAL || cur == NULL || cur[0] == '\0')
+    return 0;
+  errs = json_object_new_array();
+  e = json_object_new_object();
+  json_object_object_add(e, "pointer", json_object_new_string("/cursor"));
+  json_object_object_add(
+      e, "message",
+      json_object_new_string("not a cursor of this list and filter"));
+  json_object_array_add(errs, e);
+  sam__hs_reply_err(c, status, errs,
+                    "the cursor is not one of this list's: it is malformed, "
+                    "or it came from another list or filter; start again "
+                    "without it [cursor=%.120s%s]",
+                    cur, strlen(cur) > 120 ? "..." : "");
+  return 1;
+}
+
 void sam__hs_reply_err(
     sam__hs_call *c, int status, json_object *errors, const char *fmt, ...) {
   char msg[1024];

@@ -161,6 +161,11 @@ void sam__hs_reply_json(sam__hs_call *c, int http, json_object *body);
 /* A 200 reply {"items": the records of res parsed (unreadable ones left
  * out), "next_cursor": res's or null}: one page of a store query. */
 void sam__hs_reply_page(sam__hs_call *c, const sam_store_result *res);
+/* When a store query of a page failed with SAM_EINVAL and the call gave
+ * a cursor, replies that the cursor is not one of the list's (naming it)
+ * and returns 1; else 0 and replies nothing. The store refuses a cursor
+ * only with SAM_EINVAL; the list's other inputs are checked before. */
+int sam__hs_reply_cursor_err(sam__hs_call *c, int status);
 /* An error reply {"status","message","errors"?}; errors (taken over) may
  * be NULL. The message is printf-style. */
 void sam__hs_reply_err(sam__hs_call *c,

@@ -17,8 +17,9 @@
 static void
 page_done(sam__hs_call *c, int status, const sam_store_result *res) {
   if (status != 0) {
-    sam__hs_reply_err(c, status, NULL, "reading the list failed [%s]",
-                      sam_err_name(status));
+    if (!sam__hs_reply_cursor_err(c, status))
+      sam__hs_reply_err(c, status, NULL, "reading the list failed [%s]",
+                        sam_err_name(status));
     return;
   }
   sam__hs_reply_page(c, res);

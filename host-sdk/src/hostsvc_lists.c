@@ -123,7 +123,8 @@ static void reply_store_err(sam__hs_call *c, int status, const char *what) {
 static void
 page_done(sam__hs_call *c, int status, const sam_store_result *res) {
   if (status != 0) {
-    reply_store_err(c, status, "reading the list");
+    if (!sam__hs_reply_cursor_err(c, status))
+      reply_store_err(c, status, "reading the list");
     return;
   }
   sam__hs_reply_page(c, res);

@@ -453,7 +453,8 @@ static void listed(sam__hs_call *c, int status, const sam_store_result *res) {
   size_t i;
 
   if (status != 0) {
-    reply_status(c, status, "listing profiles");
+    if (!sam__hs_reply_cursor_err(c, status))
+      reply_status(c, status, "listing profiles");
     return;
   }
   out = json_object_new_object();

@@ -128,6 +128,15 @@ void test_lists(void) {
   EXPECT_EQ_INT(400, call("GET", path, "sort=display_name", NULL));
   EXPECT_EQ_INT(200, call("GET", path, "sort=external_user_id&limit=1", NULL));
   EXPECT_EQ_STR("u000000", jstr(last.json, "items.0.external_user_id"));
+  /* a cursor that is not this list's: 400 naming the field and the value
+   * (which cursors a store refuses is the backend's: test-backend-sqlite) */
+  EXPECT_EQ_INT(400, call("GET", path, "cursor=garbage", NULL));
+  EXPECT_CONTAINS(last.body, "cursor=garbage");
+  EXPECT_EQ_STR("/cursor", jstr(last.json, "errors.0.pointer"));
+  EXPECT_EQ_INT(400, call("GET", "/api/v1/jobs", "cursor=garbage", NULL));
+  EXPECT_CONTAINS(last.body, "cursor=garbage");
+  EXPECT_EQ_INT(400, call("GET", "/api/v1/profiles", "cursor=garbage", NULL));
+  EXPECT_CONTAINS(last.body, "cursor=garbage");
   EXPECT_EQ_INT(
       404, call("GET", "/api/v1/profiles/x/lists/subscriptions", NULL, NULL));
   snprintf(path, sizeof(path), "/api/v1/profiles/%s/lists/nope", pid2);
