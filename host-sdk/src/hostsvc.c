@@ -326,11 +326,15 @@ static void route_plugins(sam__hs_call *c, int types_only) {
 }
 
 static void route(sam__hs_call *c) {
+  char qerr[200];
   int rc;
 
-  c->qs = sam__hs_parse_query(c->query);
+  c->qs = sam__hs_parse_query(c->query, qerr, sizeof(qerr));
   if (c->qs == NULL) {
-    sam__hs_reply_err(c, SAM_ENOMEM, NULL, "out of memory");
+    if (qerr[0] != '\0')
+      sam__hs_reply_err(c, SAM_EINVAL, NULL, "%s", qerr);
+    else
+      sam__hs_reply_err(c, SAM_ENOMEM, NULL, "out of memory");
     return;
   }
   rc = split_path(c);

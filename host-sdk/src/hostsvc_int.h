@@ -226,8 +226,10 @@ json_object *sam__hs_copy(json_object *o);
 char *sam__hs_html_escape(const char *s);
 /* Percent-decodes (and '+' to space when form) into a malloc'd string. */
 char *sam__hs_url_decode(const char *s, size_t len, int form);
-/* Parses a query string into an object of strings (NULL on ENOMEM). */
-json_object *sam__hs_parse_query(const char *q);
+/* Parses a query string into an object of strings. NULL when refused (a
+ * parameter given twice, or a %00 in one: err says which) or on ENOMEM
+ * (err ""). */
+json_object *sam__hs_parse_query(const char *q, char *err, size_t err_len);
 
 /* ---- registry (hostsvc_json.c) ---- */
 

@@ -270,10 +270,22 @@ char *sam__hs_url_decode(const char *s, size_t len, int form) {
   return out;
 }
 
-json_object *sam__hs_parse_query(const char *q) {
+/* 1 when the raw text s[0..n) holds %00, which decodes to a NUL byte. */
+static int has_nul_escape(const char *s, size_t n) {
+  size_t i;
+
+  for (i = 0; i + 2 < n; i++)
+    if (s[i] == '%' && s[i + 1] == '0' && s[i + 2] == '0')
+      return 1;
+  return 0;
+}
+
+json_object *sam__hs_parse_query(const char *q, char *err, size_t err_len) {
   json_object *o = json_object_new_object();
   const char *p = q;
 
+  if (err_len > 0)
+    err[0] = '\0';
   if (o == NULL)
     return NULL;
   while (p != NULL && *p != '\0') {
@@ -287,6 +299,19 @@ json_object *sam__hs_parse_query(const char *q) {
       v = eq != NULL ? sam__hs_url_decode(eq + 1, n - (size_t)(eq + 1 - p), 1)
                      : strdup("");
       if (k == NULL || v == NULL) {
+        free(k);
+        free(v);
+        json_object_put(o);
+        return NULL;
+      }
+      /* One meaning per parameter: a repeated one (which filter would
+       * win?) and a NUL byte (which C strings would cut) are refused. */
+      if (json_object_object_get_ex(o, k, NULL))
+        snprintf(err, err_len, "query parameter [%.100s] given twice", k);
+      else if (has_nul_escape(p, n))
+        snprintf(err, err_len,
+                 "query parameter [%.100s] holds a NUL byte (%%00)", k);
+      if (err_len > 0 && err[0] != '\0') {
         free(k);
         free(v);
         json_object_put(o);

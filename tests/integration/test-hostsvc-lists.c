@@ -133,6 +133,13 @@ void test_lists(void) {
   EXPECT_EQ_INT(400, call("GET", path, "cursor=garbage", NULL));
   EXPECT_CONTAINS(last.body, "cursor=garbage");
   EXPECT_EQ_STR("/cursor", jstr(last.json, "errors.0.pointer"));
+  /* one meaning per parameter */
+  EXPECT_EQ_INT(
+      400, call("GET", path, "filter.state=active&filter.state=removed", NULL));
+  EXPECT_CONTAINS(last.body, "[filter.state] given twice");
+  EXPECT_EQ_INT(400, call("GET", path, "filter.state=active%00x", NULL));
+  EXPECT_CONTAINS(last.body, "NUL byte");
+  EXPECT_EQ_INT(200, call("GET", path, "filter.state=active%41&limit=1", NULL));
   EXPECT_EQ_INT(400, call("GET", "/api/v1/jobs", "cursor=garbage", NULL));
   EXPECT_CONTAINS(last.body, "cursor=garbage");
   EXPECT_EQ_INT(400, call("GET", "/api/v1/profiles", "cursor=garbage", NULL));
