@@ -299,7 +299,59 @@ static void test_faults(void) {
     sim_resp_free(&r);
   }
   EXPECT_EQ_INT(400, sim_control(&S, "faults", "{\"scope\":\"bogus\"}"));
+  /* a bad field changes nothing, not even the good ones beside it */
+  EXPECT_EQ_INT(200, sim_control(&S, "faults", "{\"latency_ms\":0}"));
+  EXPECT_EQ_INT(400, sim_control(&S, "faults", "{\"rate500\":1}"));
+  EXPECT_EQ_INT(400,
+                sim_control(&S, "faults", "{\"latency_ms\":5,\"rate_500\":2}"));
+  EXPECT_EQ_INT(400, sim_control(&S, "faults", "{\"next_429\":1.5}"));
+  EXPECT_EQ_INT(400, sim_control(&S, "faults", "{\"jitter_ms\":\"5x\"}"));
+  {
+    char url[300];
+    sim_resp f;
+
+    snprintf(url, sizeof(url), "%s/_sim/faults", S.http);
+    sim_http("GET", url, NULL, NULL, NULL, NULL, &f);
+    EXPECT_EQ_INT(200, f.status);
+    EXPECT_TRUE(strstr(f.body, "\"latency_ms\":0,") != NULL);
+    EXPECT_TRUE(strstr(f.body, "\"rate_500\":0,") != NULL);
+    sim_resp_free(&f);
+  }
   stop();
+}
+
+/* Bad command-line values stop the simulator with a message that names
+ * the option and the value. */
+static void test_bad_options(void) {
+  static const char *const cases[][2] = {
+      {"--users abc", "bad --users [abc]"},
+      {"--users -5", "bad --users [-5]"},
+      {"--port 99999", "bad --port [99999]"},
+      {"--seed x1", "bad --seed [x1]"},
+      {"--burst-window-s 0", "bad --burst-window-s [0]"},
+      {"--latency-ms 10x", "bad --latency-ms [10x]"},
+      {"--rate-500 2", "bad --rate-500 [2]"},
+      {"--fault-scope nope", "bad --fault-scope [nope]"},
+      {"--cert only.pem", "--cert and --key go together"},
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char cmd[600], out[1024] = "";
+    size_t n;
+    FILE *p;
+
+    /* timeout: a simulator that took the value would serve forever */
+    snprintf(cmd, sizeof(cmd), "timeout 10 %s %s 2>&1", SIM_EXE, cases[i][0]);
+    p = popen(cmd, "r");
+    EXPECT_TRUE(p != NULL);
+    n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    EXPECT_TRUE(pclose(p) != 0); /* exited non-zero, never served */
+    if (strstr(out, cases[i][1]) == NULL)
+      fprintf(stderr, "case [%s] printed [%s]\n", cases[i][0], out);
+    EXPECT_TRUE(strstr(out, cases[i][1]) != NULL);
+  }
 }
 
 /* ---- the account changes while a download runs ---- */
@@ -539,6 +591,7 @@ int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   SAM_T_RUN(test_limits);
   SAM_T_RUN(test_faults);
+  SAM_T_RUN(test_bad_options);
   SAM_T_RUN(test_changes_during_download);
   SAM_T_RUN(test_stats);
   SAM_T_RUN(test_shutdown_pending);

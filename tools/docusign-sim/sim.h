@@ -348,7 +348,10 @@ int sim_control_handle(sim_req *r);
 void sim_stat_count(sim_ctx *c, const char *key, int status);
 void sim_sched_after_list(sim_ctx *c);
 void sim_faults_clear(sim_faults *f);
-int sim_faults_apply_json(sim_faults *f, json_object *o);
+int sim_faults_apply_json(sim_faults *f,
+                          json_object *o,
+                          char *err,
+                          size_t err_len);
 int sim_users_add_random(
     sim_ctx *c, int n, int status, const char *profile, sim_buf *ids);
 void sim_users_remove_last(sim_ctx *c, int n);

@@ -92,45 +92,125 @@ static const char *jstr(json_object *o, const char *k) {
   return json_object_get_string(v);
 }
 
+/* A fault field's number: a JSON number, or a string holding exactly one
+ * (the command line passes strings), within [lo, hi]. */
+static int fault_num(json_object *v, double lo, double hi, double *out) {
+  double d;
+
+  if (json_object_is_type(v, json_type_string)) {
+    const char *t = json_object_get_string(v);
+    char *end = NULL;
+
+    d = strtod(t, &end);
+    if (t[0] == '\0' || end == NULL || *end != '\0')
+      return -1;
+  } else if (json_object_is_type(v, json_type_int) ||
+             json_object_is_type(v, json_type_double)) {
+    d = json_object_get_double(v);
+  } else {
+    return -1;
+  }
+  if (!(d >= lo && d <= hi)) /* also refuses NaN */
+    return -1;
+  *out = d;
+  return 0;
+}
+
 /*
  * Sets the fault fields present in `o` (see README.md); others keep their
- * values. Returns 0, or -1 for an unknown scope.
+ * values. All or nothing: on a bad field nothing changes, -1 is returned
+ * and err names the field and its value (e.g. "bad fault [rate_500=abc]:
+ * a number 0..1 expected").
  */
-int sim_faults_apply_json(sim_faults *f, json_object *o) {
-  static const char *const rates[] = {"rate_500",      "rate_502",
-                                      "rate_503",      "rate_reset",
-                                      "rate_truncate", "rate_malformed"};
-  static const char *const nexts[] = {"next_500", "next_502", "next_503",
-                                      "next_429"};
-  const char *scope;
-  int i;
+int sim_faults_apply_json(sim_faults *f,
+                          json_object *o,
+                          char *err,
+                          size_t err_len) {
+  static const struct {
+    const char *name;
+    double hi;
+    int is_int;
+    size_t off;
+  } fields[] = {
+#define D(n, hi) {#n, hi, 0, offsetof(sim_faults, n)}
+#define I(n, hi)                                                               \
+  { #n, hi, 1, offsetof(sim_faults, n) }
+      D(latency_ms, 600000),
+      D(jitter_ms, 600000),
+      {"rate_500", 1, 0, offsetof(sim_faults, rate[0])},
+      {"rate_502", 1, 0, offsetof(sim_faults, rate[1])},
+      {"rate_503", 1, 0, offsetof(sim_faults, rate[2])},
+      {"rate_reset", 1, 0, offsetof(sim_faults, rate[3])},
+      {"rate_truncate", 1, 0, offsetof(sim_faults, rate[4])},
+      {"rate_malformed", 1, 0, offsetof(sim_faults, rate[5])},
+      D(rate_slow, 1),
+      {"next_500", 1000000, 1, offsetof(sim_faults, next_status[0])},
+      {"next_502", 1000000, 1, offsetof(sim_faults, next_status[1])},
+      {"next_503", 1000000, 1, offsetof(sim_faults, next_status[2])},
+      {"next_429", 1000000, 1, offsetof(sim_faults, next_status[3])},
+      I(next_reset, 1000000),
+      I(next_truncate, 1000000),
+      I(next_malformed, 1000000),
+      I(next_slow, 1000000),
+      I(slow_chunk_ms, 600000),
+      I(slow_chunk_bytes, 1 << 20),
+#undef D
+#undef I
+  };
+  static const char *const scopes[] = {"rest", "oauth", "all", "write"};
+  sim_faults n = *f;
+  size_t i;
 
-  jnum(o, "latency_ms", &f->latency_ms);
-  jnum(o, "jitter_ms", &f->jitter_ms);
-  for (i = 0; i < 6; i++)
-    jnum(o, rates[i], &f->rate[i]);
-  jnum(o, "rate_slow", &f->rate_slow);
-  for (i = 0; i < 4; i++)
-    jint(o, nexts[i], &f->next_status[i]);
-  jint(o, "next_reset", &f->next_reset);
-  jint(o, "next_truncate", &f->next_truncate);
-  jint(o, "next_malformed", &f->next_malformed);
-  jint(o, "next_slow", &f->next_slow);
-  jint(o, "slow_chunk_ms", &f->slow_chunk_ms);
-  jint(o, "slow_chunk_bytes", &f->slow_chunk_bytes);
-  scope = jstr(o, "scope");
-  if (scope != NULL) {
-    if (strcmp(scope, "rest") == 0)
-      f->scope = 0;
-    else if (strcmp(scope, "oauth") == 0)
-      f->scope = 1;
-    else if (strcmp(scope, "all") == 0)
-      f->scope = 2;
-    else if (strcmp(scope, "write") == 0)
-      f->scope = 3;
-    else
+  json_object_object_foreach(o, k, v) {
+    const char *shown =
+        json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+    int known = 0;
+
+    if (strcmp(k, "scope") == 0) {
+      const char *t = json_object_is_type(v, json_type_string)
+                          ? json_object_get_string(v)
+                          : "";
+
+      for (i = 0; i < 4; i++)
+        if (strcmp(t, scopes[i]) == 0) {
+          n.scope = (int)i;
+          known = 1;
+        }
+      if (!known) {
+        snprintf(err, err_len,
+                 "bad fault [scope=%.80s]: rest, oauth, all or write "
+                 "expected",
+                 shown);
+        return -1;
+      }
+      continue;
+    }
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+      double d;
+
+      if (strcmp(k, fields[i].name) != 0)
+        continue;
+      known = 1;
+      if (fault_num(v, 0, fields[i].hi, &d) != 0 ||
+          (fields[i].is_int && d != (double)(int)d)) {
+        snprintf(err, err_len, "bad fault [%s=%.80s]: %s 0..%.0f expected", k,
+                 shown, fields[i].is_int ? "a whole number" : "a number",
+                 fields[i].hi);
+        return -1;
+      }
+      if (fields[i].is_int)
+        *(int *)((char *)&n + fields[i].off) = (int)d;
+      else
+        *(double *)((char *)&n + fields[i].off) = d;
+    }
+    if (!known) {
+      snprintf(err, err_len,
+               "unknown fault field [%.80s]; see tools/docusign-sim/README.md",
+               k);
       return -1;
+    }
   }
+  *f = n;
   return 0;
 }
 
@@ -579,9 +659,11 @@ int sim_control_handle(sim_req *r) {
     c->total_requests = 0;
     rc = ok(r);
   } else if (strcmp(p, "/faults") == 0) {
-    rc = sim_faults_apply_json(&c->faults, o) == 0
+    char err[300];
+
+    rc = sim_faults_apply_json(&c->faults, o, err, sizeof(err)) == 0
              ? ok(r)
-             : fail(r, 400, "scope must be rest, oauth, all or write");
+             : fail(r, 400, err);
   } else if (strcmp(p, "/faults/clear") == 0) {
     sim_faults_clear(&c->faults);
     rc = ok(r);

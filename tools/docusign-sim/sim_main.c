@@ -5,7 +5,9 @@
  */
 #include "sim.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,7 +37,6 @@ typedef struct opts {
   unsigned long long seed;
   const char *account;
   const char *integ;
-  json_object *faults;
 } opts;
 
 static uv_signal_t sig_int;
@@ -62,6 +63,45 @@ static long rss_kb(void) {
   return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* A whole-number option value in [lo, hi], or an error naming both. */
+static int num_opt(const char *opt,
+                   const char *v,
+                   long long lo,
+                   long long hi,
+                   long long *out) {
+  char *end = NULL;
+  long long n;
+
+  errno = 0;
+  n = strtoll(v, &end, 10);
+  if (v[0] == '\0' || end == NULL || *end != '\0' || errno != 0 || n < lo ||
+      n > hi) {
+    fprintf(stderr,
+            "docusign-sim: bad %s [%s]: a whole number %lld..%lld "
+            "expected\n",
+            opt, v, lo, hi);
+    return -1;
+  }
+  *out = n;
+  return 0;
+}
+
+static int u64_opt(const char *opt, const char *v, uint64_t *out) {
+  char *end = NULL;
+  unsigned long long n;
+
+  errno = 0;
+  n = strtoull(v, &end, 10);
+  if (v[0] < '0' || v[0] > '9' || end == NULL || *end != '\0' || errno != 0) {
+    fprintf(stderr,
+            "docusign-sim: bad %s [%s]: a whole number 0..2^64-1 expected\n",
+            opt, v);
+    return -1;
+  }
+  *out = (uint64_t)n;
+  return 0;
+}
+
 static int parse_args(int argc, char **argv, sim_ctx *c, opts *o) {
   static const char *const fault_flags[][2] = {
       {"--latency-ms", "latency_ms"},
@@ -84,11 +124,25 @@ static int parse_args(int argc, char **argv, sim_ctx *c, opts *o) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     int takes = 1, found = 0;
+    long long n = 0;
 #define IS(name) (strcmp(a, name) == 0)
     for (k = 0; k < sizeof(fault_flags) / sizeof(fault_flags[0]); k++) {
       if (IS(fault_flags[k][0]) && v != NULL) {
-        json_object_object_add(o->faults, fault_flags[k][1],
+        json_object *one = json_object_new_object();
+        char err[300];
+        const char *why;
+
+        /* checked one by one, so the message names the option */
+        json_object_object_add(one, fault_flags[k][1],
                                json_object_new_string(v));
+        if (sim_faults_apply_json(&c->faults, one, err, sizeof(err)) != 0) {
+          why = strstr(err, "]: ");
+          fprintf(stderr, "docusign-sim: bad %s [%s]: %s\n", a, v,
+                  why != NULL ? why + 3 : err);
+          json_object_put(one);
+          return -1;
+        }
+        json_object_put(one);
         found = 1;
       }
     }
@@ -122,17 +176,27 @@ static int parse_args(int argc, char **argv, sim_ctx *c, opts *o) {
               a, usage);
       return -1;
     } else if (IS("--port")) {
-      o->port = atoi(v);
+      if (num_opt(a, v, 0, 65535, &n) != 0)
+        return -1;
+      o->port = (int)n;
     } else if (IS("--tls-port")) {
-      o->tls_port = atoi(v);
+      if (num_opt(a, v, 0, 65535, &n) != 0)
+        return -1;
+      o->tls_port = (int)n;
     } else if (IS("--cert")) {
       o->cert = v;
     } else if (IS("--key")) {
       o->key = v;
     } else if (IS("--users")) {
-      o->users = atol(v);
+      if (num_opt(a, v, 0, 50000000, &n) != 0)
+        return -1;
+      o->users = (long)n;
     } else if (IS("--seed")) {
-      o->seed = strtoull(v, NULL, 10);
+      uint64_t seed;
+
+      if (u64_opt(a, v, &seed) != 0)
+        return -1;
+      o->seed = seed;
     } else if (IS("--account")) {
       o->account = v;
     } else if (IS("--integration-user")) {
@@ -149,21 +213,36 @@ static int parse_args(int argc, char **argv, sim_ctx *c, opts *o) {
       }
       c->redirects[c->nredirects++] = v;
     } else if (IS("--access-ttl")) {
-      c->access_ttl = atol(v);
+      if (num_opt(a, v, 1, 100000000, &n) != 0)
+        return -1;
+      c->access_ttl = (long)n;
     } else if (IS("--refresh-ttl")) {
-      c->refresh_ttl = atol(v);
+      if (num_opt(a, v, 1, 1000000000, &n) != 0)
+        return -1;
+      c->refresh_ttl = (long)n;
     } else if (IS("--code-ttl")) {
-      c->code_ttl = atol(v);
+      if (num_opt(a, v, 1, 100000000, &n) != 0)
+        return -1;
+      c->code_ttl = (long)n;
     } else if (IS("--hourly-limit")) {
-      c->limits.hourly = atol(v);
+      if (num_opt(a, v, 1, 1000000000, &n) != 0)
+        return -1;
+      c->limits.hourly = (long)n;
     } else if (IS("--hourly-window-s")) {
-      c->limits.hourly_window_s = atol(v);
+      if (num_opt(a, v, 1, 86400, &n) != 0)
+        return -1;
+      c->limits.hourly_window_s = (long)n;
     } else if (IS("--burst-limit")) {
-      c->limits.burst = atol(v);
+      if (num_opt(a, v, 1, 1000000000, &n) != 0)
+        return -1;
+      c->limits.burst = (long)n;
     } else if (IS("--burst-window-s")) {
-      c->limits.burst_window_s = atol(v);
+      if (num_opt(a, v, 1, 86400, &n) != 0)
+        return -1;
+      c->limits.burst_window_s = (long)n;
     } else if (IS("--fault-seed")) {
-      c->fault_rng = strtoull(v, NULL, 10);
+      if (u64_opt(a, v, &c->fault_rng) != 0)
+        return -1;
     } else {
       fprintf(stderr, "docusign-sim: unknown option [%s]\n%s", a, usage);
       return -1;
@@ -171,11 +250,9 @@ static int parse_args(int argc, char **argv, sim_ctx *c, opts *o) {
 #undef IS
     i += takes;
   }
-  if (o->users < 0 || (o->cert == NULL) != (o->key == NULL) ||
-      c->access_ttl <= 0 || c->refresh_ttl <= 0 || c->code_ttl <= 0 ||
-      c->limits.hourly_window_s <= 0 || c->limits.burst_window_s <= 0) {
-    fprintf(stderr, "docusign-sim: bad option values (--users >= 0, --cert "
-                    "and --key together, ttls and windows > 0)\n");
+  if ((o->cert == NULL) != (o->key == NULL)) {
+    fprintf(stderr, "docusign-sim: --cert and --key go together [%s given]\n",
+            o->cert != NULL ? "--cert" : "--key");
     return -1;
   }
   if (c->nredirects == 0)
@@ -195,7 +272,6 @@ int main(int argc, char **argv) {
   memset(&o, 0, sizeof(o));
   o.users = 100;
   o.seed = 1;
-  o.faults = json_object_new_object();
   c.client_id = "sim-integration-key";
   c.client_secret = "sim-secret";
   c.integ_admin = 1;
@@ -211,10 +287,6 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN); /* a reset client must not kill the server */
   if (parse_args(argc, argv, &c, &o) != 0)
     goto done;
-  if (sim_faults_apply_json(&c.faults, o.faults) != 0) {
-    fprintf(stderr, "docusign-sim: --fault-scope must be rest, oauth or all\n");
-    goto done;
-  }
   t0 = uv_hrtime();
   if (o.account != NULL) {
     if (sim_load_account(&c.acct, o.account, err, sizeof(err)) != 0) {
@@ -291,6 +363,5 @@ done:
   free(c.stats);
   sim_buf_free(&c.page);
   sim_account_free(&c.acct);
-  json_object_put(o.faults);
   return rc;
 }
