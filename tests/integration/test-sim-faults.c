@@ -306,6 +306,8 @@ static void test_faults(void) {
                 sim_control(&S, "faults", "{\"latency_ms\":5,\"rate_500\":2}"));
   EXPECT_EQ_INT(400, sim_control(&S, "faults", "{\"next_429\":1.5}"));
   EXPECT_EQ_INT(400, sim_control(&S, "faults", "{\"jitter_ms\":\"5x\"}"));
+  EXPECT_EQ_INT(400, sim_control(&S, "limits", "{\"burst_window_s\":0}"));
+  EXPECT_EQ_INT(400, sim_control(&S, "limits", "{\"hourly\":\"abc\"}"));
   {
     char url[300];
     sim_resp f;

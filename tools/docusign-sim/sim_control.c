@@ -546,22 +546,52 @@ static int change_user(sim_req *r, const char *rest, json_object *o) {
   return sim_reply_json(r, 200, &b);
 }
 
-static int limits(sim_req *r, json_object *o) {
-  sim_limits *l = &r->ctx->limits;
+/* A whole-number field of o within [lo, hi]: 0 when absent, 1 when read
+ * into *out, -1 (err names it) when bad. */
+static int whole_field(json_object *o,
+                       const char *k,
+                       double lo,
+                       double hi,
+                       long *out,
+                       char *err,
+                       size_t err_len) {
+  json_object *v;
   double d;
+
+  if (!json_object_object_get_ex(o, k, &v))
+    return 0;
+  if (fault_num(v, lo, hi, &d) != 0 || d != (double)(long)d) {
+    snprintf(err, err_len, "bad [%s=%.80s]: a whole number %.0f..%.0f expected",
+             k, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), lo,
+             hi);
+    return -1;
+  }
+  *out = (long)d;
+  return 1;
+}
+
+static int limits(sim_req *r, json_object *o) {
+  static const char *const names[] = {"hourly", "hourly_window_s", "burst",
+                                      "burst_window_s"};
+  static const double his[] = {1e9, 86400, 1e9, 86400};
+  sim_limits *l = &r->ctx->limits;
+  long vals[4] = {l->hourly, l->hourly_window_s, l->burst, l->burst_window_s};
+  char err[300];
+  double d;
+  size_t i;
   int v;
   sim_buf b = {0};
 
+  /* every number first: a bad one changes nothing */
+  for (i = 0; i < 4; i++)
+    if (whole_field(o, names[i], 1, his[i], &vals[i], err, sizeof(err)) < 0)
+      return fail(r, 400, err);
   if (jbool(o, "enabled", &v))
     l->enabled = v;
-  if (jnum(o, "hourly", &d))
-    l->hourly = (long)d;
-  if (jnum(o, "hourly_window_s", &d))
-    l->hourly_window_s = (long)d;
-  if (jnum(o, "burst", &d))
-    l->burst = (long)d;
-  if (jnum(o, "burst_window_s", &d))
-    l->burst_window_s = (long)d;
+  l->hourly = vals[0];
+  l->hourly_window_s = vals[1];
+  l->burst = vals[2];
+  l->burst_window_s = vals[3];
   if (jbool(o, "swap_status", &v))
     l->swap_status = v;
   if (jbool(o, "retry_after", &v))
