@@ -308,6 +308,8 @@ static void test_faults(void) {
   EXPECT_EQ_INT(400, sim_control(&S, "faults", "{\"jitter_ms\":\"5x\"}"));
   EXPECT_EQ_INT(400, sim_control(&S, "limits", "{\"burst_window_s\":0}"));
   EXPECT_EQ_INT(400, sim_control(&S, "limits", "{\"hourly\":\"abc\"}"));
+  EXPECT_EQ_INT(400, sim_control(&S, "users/add", "{\"count\":\"abc\"}"));
+  EXPECT_EQ_INT(400, sim_control(&S, "users/remove", "{\"count\":-1}"));
   {
     char url[300];
     sim_resp f;

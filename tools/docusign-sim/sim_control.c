@@ -440,22 +440,47 @@ static int list_users(sim_req *r) {
   return sim_reply_json(r, 200, &b);
 }
 
+/* A whole-number field of o within [lo, hi]: 0 when absent, 1 when read
+ * into *out, -1 (err names it) when bad. */
+static int whole_field(json_object *o,
+                       const char *k,
+                       double lo,
+                       double hi,
+                       long *out,
+                       char *err,
+                       size_t err_len) {
+  json_object *v;
+  double d;
+
+  if (!json_object_object_get_ex(o, k, &v))
+    return 0;
+  if (fault_num(v, lo, hi, &d) != 0 || d != (double)(long)d) {
+    snprintf(err, err_len, "bad [%s=%.80s]: a whole number %.0f..%.0f expected",
+             k, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), lo,
+             hi);
+    return -1;
+  }
+  *out = (long)d;
+  return 1;
+}
+
 static int add_users(sim_req *r, json_object *o) {
   sim_ctx *c = r->ctx;
-  int n = 1, st = -1;
+  long n = 1;
+  int st = -1;
   const char *s = jstr(o, "userStatus");
   sim_buf b = {0};
+  char err[300];
 
-  jint(o, "count", &n);
+  if (whole_field(o, "count", 0, 10000000, &n, err, sizeof(err)) < 0)
+    return fail(r, 400, err);
   if (s != NULL && (st = sim_status_from_name(s, strlen(s))) < 0)
     return fail(r, 400, "unknown userStatus");
-  if (n < 0 || n > 10000000)
-    return fail(r, 400, "count must be 0..10000000");
   sim_json_obj(&b);
   sim_json_key(&b, "userIds");
   sim_json_arr(&b);
-  if (sim_users_add_random(c, n, st, jstr(o, "permissionProfileName"), &b) !=
-      0) {
+  if (sim_users_add_random(c, (int)n, st, jstr(o, "permissionProfileName"),
+                           &b) != 0) {
     sim_buf_free(&b);
     return fail(r, 500, "out of memory");
   }
@@ -485,7 +510,14 @@ static int remove_users(sim_req *r, json_object *o) {
     }
     return ok(r);
   }
-  jint(o, "count", &n);
+  {
+    long count = 0;
+    char err[300];
+
+    if (whole_field(o, "count", 0, 100000000, &count, err, sizeof(err)) < 0)
+      return fail(r, 400, err);
+    n = (int)count;
+  }
   sim_users_remove_last(c, n);
   return ok(r);
 }
@@ -544,30 +576,6 @@ static int change_user(sim_req *r, const char *rest, json_object *o) {
   }
   sim_user_json(&b, a, u, 1, 1);
   return sim_reply_json(r, 200, &b);
-}
-
-/* A whole-number field of o within [lo, hi]: 0 when absent, 1 when read
- * into *out, -1 (err names it) when bad. */
-static int whole_field(json_object *o,
-                       const char *k,
-                       double lo,
-                       double hi,
-                       long *out,
-                       char *err,
-                       size_t err_len) {
-  json_object *v;
-  double d;
-
-  if (!json_object_object_get_ex(o, k, &v))
-    return 0;
-  if (fault_num(v, lo, hi, &d) != 0 || d != (double)(long)d) {
-    snprintf(err, err_len, "bad [%s=%.80s]: a whole number %.0f..%.0f expected",
-             k, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), lo,
-             hi);
-    return -1;
-  }
-  *out = (long)d;
-  return 1;
 }
 
 static int limits(sim_req *r, json_object *o) {
