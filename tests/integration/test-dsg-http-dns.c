@@ -82,6 +82,16 @@ static void on_done(const dsg_http_resp *resp, void *ud) {
   snprintf(r->error, sizeof(r->error), "%s", resp->error);
 }
 
+/* Prints how the request ended (before checking, so a failure says it),
+ * then checks it ended once, with `want`, while its lookup still hung. */
+static void check_ended(const char *what, const rec *r, int want) {
+  printf("%s -> [%s] [%s], resolutions still blocked: %d\n", what,
+         sam_err_name(r->status), r->error, r->blocked_at_callback);
+  EXPECT_EQ_INT(1, r->calls);
+  EXPECT_EQ_INT(want, r->status);
+  EXPECT_EQ_INT(1, r->blocked_at_callback);
+}
+
 
 static dsg_http *client(uv_loop_t *loop) {
   dsg_http *http = NULL;
@@ -128,10 +138,7 @@ static void test_cancel_while_resolving(void) {
   dsg_http_cancel(req);
   while (r.calls == 0)
     uv_run(&loop, UV_RUN_ONCE);
-  printf("cancel -> [%s] [%s], resolutions still blocked: %d\n",
-         sam_err_name(r.status), r.error, r.blocked_at_callback);
-  EXPECT_EQ_INT(SAM_ECANCELED, r.status);
-  EXPECT_EQ_INT(1, r.blocked_at_callback);
+  check_ended("cancel", &r, SAM_ECANCELED);
   th_client_close(&loop, http);
   release_all(1);
 }
@@ -150,10 +157,7 @@ static void test_timeout_while_resolving(void) {
   EXPECT_EQ_INT(0, dsg_http_request(http, &o, on_done, &r, NULL));
   while (r.calls == 0)
     uv_run(&loop, UV_RUN_ONCE);
-  printf("timeout -> [%s] [%s], resolutions still blocked: %d\n",
-         sam_err_name(r.status), r.error, r.blocked_at_callback);
-  EXPECT_EQ_INT(SAM_ETIMEDOUT, r.status);
-  EXPECT_EQ_INT(1, r.blocked_at_callback);
+  check_ended("timeout", &r, SAM_ETIMEDOUT);
   th_client_close(&loop, http);
   release_all(only_case ? 1 : 2);
 }
@@ -174,11 +178,7 @@ static void test_close_while_resolving(void) {
   dsg_http_close(http, th_count_closed, &closed);
   while (!closed)
     uv_run(&loop, UV_RUN_ONCE);
-  printf("close -> [%s] [%s], resolutions still blocked: %d\n",
-         sam_err_name(r.status), r.error, r.blocked_at_callback);
-  EXPECT_EQ_INT(1, r.calls);
-  EXPECT_EQ_INT(SAM_ECANCELED, r.status);
-  EXPECT_EQ_INT(1, r.blocked_at_callback);
+  check_ended("close", &r, SAM_ECANCELED);
   EXPECT_EQ_INT(0, uv_run(&loop, UV_RUN_DEFAULT));
   EXPECT_EQ_INT(0, uv_loop_close(&loop));
   release_all(only_case ? 1 : 3);
